@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, Rust tests, then each binding's tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export CARGO_TERM_COLOR=never
+export PYO3_PYTHON="$PWD/.venv/bin/python"
+
+echo "== cargo fmt --check"; cargo fmt --all -- --check
+echo "== cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
+echo "== cargo test"; cargo test --workspace -q 2>&1 | tee target/cargo-test.log
+for part in python node ffi; do
+  if [ -f "scripts/test-$part.sh" ]; then
+    echo "== $part"; bash "scripts/test-$part.sh"
+  fi
+done
+echo "== all tests passed"

@@ -1,0 +1,218 @@
+//! Code blocks from model replies.
+//!
+//! Handles fences with or without a language tag (```` ``` ```` and `~~~`), several files per
+//! reply, file names from the info string (```` ```csharp Player.cs ````), from a heading or
+//! label just above the fence (`### Player.cs`, `**File: Player.cs**`), from a `// File:` comment
+//! on the first line, or else from the first declared type. A fence left open by a truncated
+//! reply is kept up to the end. A reply without fences that is plainly C# is taken whole.
+
+use serde::{Deserialize, Serialize};
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScriptFile {
+    /// File name relative to the scripts folder, e.g. `Player.cs` or `Editor/PlayerEditor.cs`.
+    pub path: String,
+    /// File content.
+    pub content: String,
+}
+
+const CSHARP_TAGS: &[&str] = &["csharp", "cs", "c#", "c-sharp", "unity", "csx"];
+
+/// Extracts the C# files of a reply, in order of appearance, with unique names.
+pub fn extract_files(reply: &str) -> Vec<ScriptFile> {
+    let lines: Vec<&str> = reply.split_inclusive('\n').collect();
+    let mut files = Vec::new();
+    let mut i = 0;
+    let mut saw_fence = false;
+    while i < lines.len() {
+        let Some((marker, info)) = fence_open(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        saw_fence = true;
+        let start = i + 1;
+        let mut end = start;
+        while end < lines.len() && !fence_close(lines[end], &marker) {
+            end += 1;
+        }
+        let body: String = lines[start..end].concat();
+        let lang = info.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let is_csharp = CSHARP_TAGS.contains(&lang.as_str())
+            || lang.ends_with(".cs")
+            || (lang.is_empty() && looks_like_csharp(&body));
+        if is_csharp && !body.trim().is_empty() {
+            let name = name_from_info(&info)
+                .or_else(|| name_from_context(&lines[..i]))
+                .or_else(|| name_from_comment(&body));
+            files.push((name, body));
+        }
+        i = end + 1;
+    }
+    if !saw_fence && looks_like_csharp(reply) {
+        files.push((name_from_comment(reply), reply.to_string()));
+    }
+    let mut out: Vec<ScriptFile> = Vec::with_capacity(files.len());
+    for (name, body) in files {
+        let content = normalize(&body);
+        let path = name
+            .or_else(|| first_type_name(&content).map(|t| format!("{t}.cs")))
+            .unwrap_or_else(|| "Script.cs".to_string());
+        let path = unique(&out, path);
+        out.push(ScriptFile { path, content });
+    }
+    out
+}
+
+fn fence_open(line: &str) -> Option<(String, String)> {
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    if indent > 3 {
+        return None;
+    }
+    let ch = trimmed.chars().next()?;
+    if ch != '`' && ch != '~' {
+        return None;
+    }
+    let n = trimmed.chars().take_while(|&c| c == ch).count();
+    if n < 3 {
+        return None;
+    }
+    let info = trimmed[n..].trim();
+    if ch == '`' && info.contains('`') {
+        return None;
+    }
+    Some((trimmed[..n].to_string(), info.to_string()))
+}
+
+fn fence_close(line: &str, marker: &str) -> bool {
+    let t = line.trim();
+    let ch = marker.chars().next().unwrap_or('`');
+    t.len() >= marker.len() && t.chars().all(|c| c == ch)
+}
+
+fn is_cs_name(s: &str) -> bool {
+    let s = s.trim_matches(|c: char| "`*_\"'():[]".contains(c));
+    s.len() > 3
+        && s.to_ascii_lowercase().ends_with(".cs")
+        && s.chars().all(|c| c.is_alphanumeric() || "_-./\\".contains(c))
+}
+
+fn clean_name(s: &str) -> String {
+    s.trim_matches(|c: char| "`*_\"'():[]".contains(c)).replace('\\', "/")
+}
+
+fn name_from_info(info: &str) -> Option<String> {
+    info.split(|c: char| c.is_whitespace() || c == ':' || c == '=' || c == '{' || c == '}')
+        .find(|w| is_cs_name(w))
+        .map(clean_name)
+}
+
+fn name_from_context(before: &[&str]) -> Option<String> {
+    // Only the nearest non-blank line above the fence names it; farther text names other things.
+    let line = before.iter().rev().map(|l| l.trim()).find(|l| !l.is_empty())?;
+    if fence_open(line).is_some() {
+        return None;
+    }
+    line.split(|c: char| c.is_whitespace() || c == ':' || c == ',')
+        .filter(|w| is_cs_name(w))
+        .last()
+        .map(clean_name)
+}
+
+fn name_from_comment(body: &str) -> Option<String> {
+    let first = body.lines().find(|l| !l.trim().is_empty())?.trim();
+    let rest = first.strip_prefix("//")?;
+    rest.split(|c: char| c.is_whitespace() || c == ':').find(|w| is_cs_name(w)).map(clean_name)
+}
+
+/// Heuristic for untagged code: C# keywords that prose rarely combines.
+fn looks_like_csharp(text: &str) -> bool {
+    let has_decl = ["class ", "struct ", "interface ", "enum ", "record "].iter().any(|k| text.contains(k));
+    let has_cs = ["using ", "namespace ", "public ", "private ", "void ", "MonoBehaviour"]
+        .iter()
+        .any(|k| text.contains(k));
+    has_decl && has_cs && text.contains('{')
+}
+
+/// The first declared class/struct/interface/enum/record name.
+pub fn first_type_name(source: &str) -> Option<String> {
+    let mut words = source
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '@'))
+        .filter(|w| !w.is_empty());
+    while let Some(w) = words.next() {
+        if matches!(w, "class" | "struct" | "interface" | "enum" | "record") {
+            let mut next = words.next()?;
+            if w == "record" && matches!(next, "class" | "struct") {
+                next = words.next()?;
+            }
+            let name = next.trim_start_matches('@');
+            if name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
+                return Some(name.to_string());
+            }
+        }
+    }
+    None
+}
+
+fn normalize(body: &str) -> String {
+    let mut s = body.replace("\r\n", "\n");
+    while s.ends_with("\n\n") {
+        s.pop();
+    }
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+fn unique(existing: &[ScriptFile], path: String) -> String {
+    if !existing.iter().any(|f| f.path.eq_ignore_ascii_case(&path)) {
+        return path;
+    }
+    let (stem, ext) = path.rsplit_once('.').unwrap_or((&path, "cs"));
+    (2..)
+        .map(|n| format!("{stem}{n}.{ext}"))
+        .find(|p| !existing.iter().any(|f| f.path.eq_ignore_ascii_case(p)))
+        .expect("an unused name exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fenced_with_and_without_language() {
+        let reply = "Here:\n```csharp\nusing UnityEngine;\npublic class Spinner : MonoBehaviour {}\n```\nand\n```\npublic class Other : MonoBehaviour { void Update() {} }\n```\n";
+        let f = extract_files(reply);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].path, "Spinner.cs");
+        assert_eq!(f[1].path, "Other.cs");
+        assert!(f[0].content.starts_with("using UnityEngine;"));
+    }
+
+    #[test]
+    fn names_from_heading_info_and_comment() {
+        let reply = "### Scripts/PlayerMove.cs\n\n```cs\nclass A {}\n```\n```csharp title=\"Enemy.cs\"\nclass B {}\n```\n~~~\n// File: Editor/Tool.cs\nusing UnityEditor; public class T { }\n~~~\n";
+        let f = extract_files(reply);
+        let names: Vec<_> = f.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(names, ["Scripts/PlayerMove.cs", "Enemy.cs", "Editor/Tool.cs"]);
+    }
+
+    #[test]
+    fn ignores_other_languages_keeps_truncated_fence_and_dedups() {
+        let reply = "```json\n{\"a\": 1}\n```\n```csharp\npublic class A {}\n```\n```csharp\npublic class A { int x; }\n```\n```csharp\npublic class Cut : MonoBehaviour {\n    void Start() {";
+        let f = extract_files(reply);
+        let names: Vec<_> = f.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(names, ["A.cs", "A2.cs", "Cut.cs"]);
+        assert!(f[2].content.contains("void Start()"));
+    }
+
+    #[test]
+    fn bare_code_and_prose() {
+        assert!(extract_files("I cannot help with that.").is_empty());
+        let bare = "using UnityEngine;\npublic class Bare : MonoBehaviour { }\n";
+        assert_eq!(extract_files(bare)[0].path, "Bare.cs");
+        assert_eq!(first_type_name("public record struct Point(int X);").as_deref(), Some("Point"));
+    }
+}

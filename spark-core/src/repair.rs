@@ -1,0 +1,163 @@
+//! The generate → validate → repair loop.
+//!
+//! After the first reply, SPARK validates the extracted files. While blocking diagnostics remain
+//! and rounds are left, it sends the code and the diagnostics back to the provider, re-extracts
+//! and re-validates. It stops early when clean or when the blocking count stops falling, and
+//! keeps the best round (fewest blocking diagnostics, earliest on ties).
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{SparkConfig, check_range};
+use crate::error::{Error, Result};
+use crate::extract::{ScriptFile, extract_files};
+use crate::provider::{Completion, CompletionRequest, Message, StopReason, Usage};
+use crate::validate::{Diagnostic, validate_files};
+
+/// Repair loop settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepairConfig {
+    /// Repair rounds after the first generation (0 disables repair).
+    pub max_rounds: u32,
+}
+
+impl Default for RepairConfig {
+    fn default() -> Self {
+        RepairConfig { max_rounds: 2 }
+    }
+}
+
+impl RepairConfig {
+    pub(crate) fn validate(&self) -> Result<()> {
+        check_range("repair.max_rounds", self.max_rounds as f64, 0.0, 10.0)
+    }
+}
+
+/// One round of the loop: round 0 is the first generation, 1… are repairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairRound {
+    /// 0 for the first generation, then 1, 2…
+    pub round: u32,
+    /// Blocking diagnostics sent into this round (empty for round 0).
+    pub diagnostics_before: Vec<Diagnostic>,
+    /// All diagnostics of this round's output.
+    pub diagnostics_after: Vec<Diagnostic>,
+    /// How many of `diagnostics_after` block.
+    pub blocking: usize,
+    /// Files extracted in this round.
+    pub files: usize,
+    /// Tokens this round used.
+    pub usage: Usage,
+    /// Whether this round's reply was served from the cache.
+    pub cached: bool,
+}
+
+/// What the loop produced.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub files: Vec<ScriptFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub rounds: Vec<RepairRound>,
+    pub usage: Usage,
+    pub raw: String,
+    pub completion: Completion,
+}
+
+/// Runs the loop from the first completion; `send` performs one more provider call and says
+/// whether it came from the cache.
+pub(crate) async fn run<F, Fut>(
+    first: Completion,
+    first_cached: bool,
+    base: &CompletionRequest,
+    config: &SparkConfig,
+    max_rounds: u32,
+    mut send: F,
+) -> Result<Outcome>
+where
+    F: FnMut(CompletionRequest) -> Fut,
+    Fut: Future<Output = Result<(Completion, bool)>>,
+{
+    let policy = &config.validation;
+    let evaluate = |c: &Completion| -> Result<(Vec<ScriptFile>, Vec<Diagnostic>, usize)> {
+        if c.text.len() > config.limits.max_reply_bytes {
+            return Err(Error::InputTooLarge {
+                what: "model reply".into(),
+                size: c.text.len(),
+                limit: config.limits.max_reply_bytes,
+            });
+        }
+        let files = extract_files(&c.text);
+        let diags = validate_files(&files, policy);
+        let blocking = diags.iter().filter(|d| policy.is_blocking(d)).count();
+        Ok((files, diags, blocking))
+    };
+
+    let (files, diags, blocking) = evaluate(&first)?;
+    let mut usage = first.usage;
+    let mut rounds = vec![RepairRound {
+        round: 0,
+        diagnostics_before: Vec::new(),
+        diagnostics_after: diags.clone(),
+        blocking,
+        files: files.len(),
+        usage: first.usage,
+        cached: first_cached,
+    }];
+    let mut best = (files, diags, blocking, first);
+
+    for round in 1..=max_rounds {
+        let (files, diags, blocking, completion) = &best;
+        if *blocking == 0 && !files.is_empty() {
+            break;
+        }
+        let blocking_diags: Vec<Diagnostic> =
+            diags.iter().filter(|d| policy.is_blocking(d)).cloned().collect();
+        let mut request = base.clone();
+        request.messages.push(Message::assistant(completion.text.clone()));
+        request.messages.push(Message::user(repair_prompt(files, &blocking_diags, completion)));
+        let (next, cached) = send(request).await?;
+        usage += next.usage;
+        let (n_files, n_diags, n_blocking) = evaluate(&next)?;
+        rounds.push(RepairRound {
+            round,
+            diagnostics_before: blocking_diags,
+            diagnostics_after: n_diags.clone(),
+            blocking: n_blocking,
+            files: n_files.len(),
+            usage: next.usage,
+            cached,
+        });
+        let improved = !n_files.is_empty() && (n_blocking < *blocking || files.is_empty());
+        if improved {
+            best = (n_files, n_diags, n_blocking, next);
+        } else {
+            // The count stopped falling: more rounds would spend tokens for nothing.
+            break;
+        }
+    }
+    let (files, diagnostics, _, completion) = best;
+    if files.is_empty() {
+        return Err(Error::NoCode { reply_chars: completion.text.chars().count() });
+    }
+    Ok(Outcome { raw: completion.text.clone(), files, diagnostics, rounds, usage, completion })
+}
+
+/// The message that asks the model to fix its code.
+pub fn repair_prompt(files: &[ScriptFile], blocking: &[Diagnostic], previous: &Completion) -> String {
+    let mut s = String::new();
+    if files.is_empty() {
+        s.push_str("Your reply contained no C# code block. Reply with the complete C# script(s), each in a ```csharp fenced block preceded by a `### FileName.cs` heading.\n");
+        return s;
+    }
+    if previous.stop_reason == Some(StopReason::MaxTokens) {
+        s.push_str("Your reply was cut off by the output token limit; keep the code shorter.\n");
+    }
+    s.push_str("The code you wrote has these problems (file:line:column: severity[rule]: message):\n\n");
+    for d in blocking {
+        s.push_str(&format!("- {d}\n"));
+    }
+    s.push_str("\nFix every problem listed and reply with the complete corrected file(s), each in a ```csharp fenced block preceded by a `### FileName.cs` heading. Keep everything that was correct.\n");
+    s
+}

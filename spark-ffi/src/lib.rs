@@ -1,0 +1,1 @@
+//! Binding crate (see issue 6).
