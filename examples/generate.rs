@@ -37,7 +37,8 @@ async fn run() -> spark_core::Result<ExitCode> {
             _ => prompt.push(a),
         }
     }
-    let prompt = if prompt.is_empty() { "a rotating pickup that plays a sound".to_string() } else { prompt.join(" ") };
+    let prompt =
+        if prompt.is_empty() { "a rotating pickup that plays a sound".to_string() } else { prompt.join(" ") };
 
     let config = if std::path::Path::new("spark.toml").exists() {
         SparkConfig::load("spark.toml")?
@@ -45,9 +46,12 @@ async fn run() -> spark_core::Result<ExitCode> {
         SparkConfig::from_env()?
     };
     let spark = Spark::builder().config(config).build()?;
-    let chain: Vec<String> = spark.providers().iter().map(|p| format!("{} ({})", p.name(), p.default_model())).collect();
+    let chain: Vec<String> =
+        spark.providers().iter().map(|p| format!("{} ({})", p.name(), p.default_model())).collect();
     if spark.is_offline() {
-        println!("provider: offline scaffold (no ANTHROPIC_API_KEY or OPENAI_API_KEY set; no model is called)");
+        println!(
+            "provider: offline scaffold (no ANTHROPIC_API_KEY or OPENAI_API_KEY set; no model is called)"
+        );
     } else {
         println!("providers: {}", chain.join(" -> "));
     }
@@ -79,7 +83,10 @@ async fn run() -> spark_core::Result<ExitCode> {
         out.rounds.len(),
         out.cost_usd.map(|c| format!(", ${c:.5}")).unwrap_or_default()
     );
-    let stem = out.files.first().map(|f| f.path.trim_end_matches(".cs").rsplit('/').next().unwrap_or("Scripts").to_string());
+    let stem = out
+        .files
+        .first()
+        .map(|f| f.path.trim_end_matches(".cs").rsplit('/').next().unwrap_or("Scripts").to_string());
     let path = out_path.unwrap_or_else(|| format!("{}.zip", stem.unwrap_or_else(|| "Scripts".into())));
     let bytes = spark.export(&out, ExportFormat::Zip)?;
     std::fs::write(&path, &bytes)?;

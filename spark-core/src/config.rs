@@ -250,10 +250,7 @@ impl SparkConfig {
         Self::build(value, env)
     }
 
-    fn build(
-        mut value: serde_json::Value,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self> {
+    fn build(mut value: serde_json::Value, env: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
         if value.is_null() {
             value = serde_json::Value::Object(Default::default());
         }
@@ -266,9 +263,8 @@ impl SparkConfig {
             let Some(rest) = name.strip_prefix("SPARK_") else { continue };
             let Some((section, field)) = rest.split_once("__") else { continue };
             let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
-            let table = root
-                .entry(section.clone())
-                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            let table =
+                root.entry(section.clone()).or_insert_with(|| serde_json::Value::Object(Default::default()));
             let Some(table) = table.as_object_mut() else {
                 return Err(Error::config(section, "expected a table"));
             };
@@ -319,8 +315,7 @@ impl SparkConfig {
         }
         check_range("rate_limit.max_concurrent", self.rate_limit.max_concurrent as f64, 1.0, 1e6)?;
         for (model, p) in &self.pricing {
-            for (what, v) in [("input_per_mtok", p.input_per_mtok), ("output_per_mtok", p.output_per_mtok)]
-            {
+            for (what, v) in [("input_per_mtok", p.input_per_mtok), ("output_per_mtok", p.output_per_mtok)] {
                 if !(v.is_finite() && v >= 0.0) {
                     return Err(Error::config(
                         format!("pricing.{model}.{what}"),
@@ -355,8 +350,7 @@ impl SparkConfig {
     /// Cost in USD of `usage` on `model`, when its price is known.
     pub fn cost_of(&self, model: &str, usage: &crate::provider::Usage) -> Option<f64> {
         self.price_of(model).map(|p| {
-            (usage.input_tokens as f64 * p.input_per_mtok
-                + usage.output_tokens as f64 * p.output_per_mtok)
+            (usage.input_tokens as f64 * p.input_per_mtok + usage.output_tokens as f64 * p.output_per_mtok)
                 / 1e6
         })
     }
@@ -415,9 +409,7 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         Many(Vec<String>),
     }
     Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => {
-            s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
-        }
+        OneOrMany::One(s) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
         OneOrMany::Many(v) => v,
     })
 }

@@ -114,10 +114,7 @@ fn name_from_context(before: &[&str]) -> Option<String> {
     if fence_open(line).is_some() {
         return None;
     }
-    line.split(|c: char| c.is_whitespace() || c == ':' || c == ',')
-        .filter(|w| is_cs_name(w))
-        .last()
-        .map(clean_name)
+    line.split(|c: char| c.is_whitespace() || c == ':' || c == ',').rfind(|w| is_cs_name(w)).map(clean_name)
 }
 
 fn name_from_comment(body: &str) -> Option<String> {
@@ -137,9 +134,8 @@ fn looks_like_csharp(text: &str) -> bool {
 
 /// The first declared class/struct/interface/enum/record name.
 pub fn first_type_name(source: &str) -> Option<String> {
-    let mut words = source
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '@'))
-        .filter(|w| !w.is_empty());
+    let mut words =
+        source.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '@')).filter(|w| !w.is_empty());
     while let Some(w) = words.next() {
         if matches!(w, "class" | "struct" | "interface" | "enum" | "record") {
             let mut next = words.next()?;

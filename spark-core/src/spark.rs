@@ -220,7 +220,8 @@ impl SparkBuilder {
     pub fn build(self) -> Result<Spark> {
         let config = self.config.unwrap_or_default();
         config.validate()?;
-        let providers = if self.providers.is_empty() { providers_from_config(&config)? } else { self.providers };
+        let providers =
+            if self.providers.is_empty() { providers_from_config(&config)? } else { self.providers };
         let system_prompt = config
             .generation
             .system_prompt
@@ -245,7 +246,8 @@ pub fn providers_from_config(config: &SparkConfig) -> Result<Vec<Arc<dyn Provide
         if let Ok(p) = Anthropic::new(config.anthropic.clone(), &config.timeouts) {
             out.push(Arc::new(p));
         }
-        let openai_keyed = config.openai.api_key.is_some() || crate::ApiKey::from_env("OPENAI_API_KEY").is_some();
+        let openai_keyed =
+            config.openai.api_key.is_some() || crate::ApiKey::from_env("OPENAI_API_KEY").is_some();
         if openai_keyed {
             out.push(Arc::new(OpenAi::new(config.openai.clone(), &config.timeouts)?));
         }
@@ -378,7 +380,10 @@ impl Spark {
 
     /// Like [`Spark::generate`], reporting progress as it goes. The stream ends with
     /// [`StreamEvent::Done`] or an error; dropping it cancels the work.
-    pub fn generate_stream(&self, req: GenerateRequest) -> impl Stream<Item = Result<StreamEvent>> + Send + 'static {
+    pub fn generate_stream(
+        &self,
+        req: GenerateRequest,
+    ) -> impl Stream<Item = Result<StreamEvent>> + Send + 'static {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<StreamEvent>>(64);
         let this = self.clone();
         tokio::spawn(async move {
@@ -391,7 +396,11 @@ impl Spark {
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
     }
 
-    async fn stream_into(&self, req: GenerateRequest, tx: tokio::sync::mpsc::Sender<Result<StreamEvent>>) -> Result<()> {
+    async fn stream_into(
+        &self,
+        req: GenerateRequest,
+        tx: tokio::sync::mpsc::Sender<Result<StreamEvent>>,
+    ) -> Result<()> {
         let send = |e: StreamEvent| {
             let tx = tx.clone();
             async move { tx.send(Ok(e)).await.map_err(|_| Error::Cancelled) }
@@ -421,12 +430,20 @@ impl Spark {
                     }
                     completion.request_id = request_id;
                     started = true;
-                    send(StreamEvent::Started { provider: completion.provider.clone(), model: completion.model.clone() }).await?;
+                    send(StreamEvent::Started {
+                        provider: completion.provider.clone(),
+                        model: completion.model.clone(),
+                    })
+                    .await?;
                 }
                 ProviderEvent::TextDelta { text } => {
                     if !started {
                         started = true;
-                        send(StreamEvent::Started { provider: completion.provider.clone(), model: completion.model.clone() }).await?;
+                        send(StreamEvent::Started {
+                            provider: completion.provider.clone(),
+                            model: completion.model.clone(),
+                        })
+                        .await?;
                     }
                     completion.text.push_str(&text);
                     if completion.text.len() > self.inner.config.limits.max_reply_bytes {

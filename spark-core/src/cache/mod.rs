@@ -45,13 +45,21 @@ impl ResponseCache {
     }
 
     /// A completion from the cache, or from `provider` (then stored). The flag tells a hit.
-    pub async fn complete(&self, provider: &dyn Provider, request: &CompletionRequest) -> Result<(Completion, bool)> {
+    pub async fn complete(
+        &self,
+        provider: &dyn Provider,
+        request: &CompletionRequest,
+    ) -> Result<(Completion, bool)> {
         let _ = self.config.enabled;
         Ok((provider.complete(request).await?, false))
     }
 
     /// A stream replayed from the cache, or from `provider`. The flag tells a hit.
-    pub async fn stream(&self, provider: &dyn Provider, request: &CompletionRequest) -> Result<(ProviderStream, bool)> {
+    pub async fn stream(
+        &self,
+        provider: &dyn Provider,
+        request: &CompletionRequest,
+    ) -> Result<(ProviderStream, bool)> {
         Ok((provider.stream(request).await?, false))
     }
 }

@@ -36,7 +36,11 @@ pub fn check_prompt(prompt: &str, limits: &LimitsConfig) -> Result<()> {
 /// Checks a caller id: short and printable.
 pub fn check_caller(caller: &str) -> Result<()> {
     if caller.len() > MAX_CALLER_BYTES {
-        return Err(Error::InputTooLarge { what: "caller id".into(), size: caller.len(), limit: MAX_CALLER_BYTES });
+        return Err(Error::InputTooLarge {
+            what: "caller id".into(),
+            size: caller.len(),
+            limit: MAX_CALLER_BYTES,
+        });
     }
     if caller.chars().any(char::is_control) {
         return Err(Error::InvalidRequest("the caller id contains control characters".into()));
@@ -122,13 +126,21 @@ mod tests {
         let limits = LimitsConfig::default();
         assert!(matches!(check_prompt("  \n", &limits), Err(Error::InvalidRequest(_))));
         let big = "x".repeat(10 * 1024 * 1024);
-        assert!(matches!(check_prompt(&big, &limits), Err(Error::InputTooLarge { size, .. }) if size == big.len()));
+        assert!(
+            matches!(check_prompt(&big, &limits), Err(Error::InputTooLarge { size, .. }) if size == big.len())
+        );
         assert!(check_prompt("a spinning coin", &limits).is_ok());
     }
 
     #[tokio::test]
     async fn per_caller_buckets_and_queue_bound() {
-        let cfg = RateLimitConfig { requests_per_minute: 1, burst: 2, max_concurrent: 1, max_queue: 0, ..Default::default() };
+        let cfg = RateLimitConfig {
+            requests_per_minute: 1,
+            burst: 2,
+            max_concurrent: 1,
+            max_queue: 0,
+            ..Default::default()
+        };
         let adm = Admission::new(&cfg);
         let a = adm.admit("alice").await.unwrap();
         // The single slot is taken and the queue holds nobody: bob is turned away, not parked.

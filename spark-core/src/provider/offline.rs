@@ -9,7 +9,9 @@
 use async_trait::async_trait;
 use futures::stream;
 
-use super::{Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, Role, StopReason, Usage};
+use super::{
+    Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, Role, StopReason, Usage,
+};
 use crate::error::{Error, Result};
 
 /// Model name reported by the offline scaffold.
@@ -77,9 +79,8 @@ impl Provider for Offline {
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let text = self.reply(request)?;
         let mut events = vec![Ok(ProviderEvent::Start { model: OFFLINE_MODEL.into(), request_id: None })];
-        events.extend(
-            text.split_inclusive('\n').map(|l| Ok(ProviderEvent::TextDelta { text: l.to_string() })),
-        );
+        events
+            .extend(text.split_inclusive('\n').map(|l| Ok(ProviderEvent::TextDelta { text: l.to_string() })));
         events.push(Ok(ProviderEvent::Usage { usage: Usage::default() }));
         events.push(Ok(ProviderEvent::Stop { reason: StopReason::EndTurn }));
         Ok(Box::pin(stream::iter(events)))
@@ -96,21 +97,92 @@ pub struct Scaffold {
 }
 
 const LEADING_NOISE: &[&str] = &[
-    "a", "an", "the", "i", "we", "me", "us", "please", "make", "create", "write", "build", "generate",
-    "give", "need", "want", "add", "implement", "script", "unity", "simple", "basic", "some", "my",
-    "c", "csharp", "monobehaviour", "component", "can", "you", "would", "like", "to", "for",
+    "a",
+    "an",
+    "the",
+    "i",
+    "we",
+    "me",
+    "us",
+    "please",
+    "make",
+    "create",
+    "write",
+    "build",
+    "generate",
+    "give",
+    "need",
+    "want",
+    "add",
+    "implement",
+    "script",
+    "unity",
+    "simple",
+    "basic",
+    "some",
+    "my",
+    "c",
+    "csharp",
+    "monobehaviour",
+    "component",
+    "can",
+    "you",
+    "would",
+    "like",
+    "to",
+    "for",
 ];
 const CONNECTORS: &[&str] = &[
-    "that", "which", "who", "with", "where", "when", "to", "for", "using", "and", "so", "in", "on",
-    "by", "while", "whose", "if", "of",
+    "that", "which", "who", "with", "where", "when", "to", "for", "using", "and", "so", "in", "on", "by",
+    "while", "whose", "if", "of",
 ];
 /// UnityEngine type names a generated class must not shadow.
 const UNITY_TYPES: &[&str] = &[
-    "Camera", "Light", "Transform", "Rigidbody", "Rigidbody2D", "Collider", "Animator", "AudioSource",
-    "GameObject", "Object", "Input", "Time", "Physics", "Debug", "Mathf", "Vector3", "Application",
-    "Canvas", "Text", "Image", "Button", "Terrain", "Cloth", "Joint", "Renderer", "Material", "Mesh",
-    "Shader", "Texture", "Sprite", "Random", "Screen", "Cursor", "Gizmos", "Component", "Behaviour",
-    "MonoBehaviour", "Scene", "Timer", "Event", "Action", "String", "Math", "Task", "Health",
+    "Camera",
+    "Light",
+    "Transform",
+    "Rigidbody",
+    "Rigidbody2D",
+    "Collider",
+    "Animator",
+    "AudioSource",
+    "GameObject",
+    "Object",
+    "Input",
+    "Time",
+    "Physics",
+    "Debug",
+    "Mathf",
+    "Vector3",
+    "Application",
+    "Canvas",
+    "Text",
+    "Image",
+    "Button",
+    "Terrain",
+    "Cloth",
+    "Joint",
+    "Renderer",
+    "Material",
+    "Mesh",
+    "Shader",
+    "Texture",
+    "Sprite",
+    "Random",
+    "Screen",
+    "Cursor",
+    "Gizmos",
+    "Component",
+    "Behaviour",
+    "MonoBehaviour",
+    "Scene",
+    "Timer",
+    "Event",
+    "Action",
+    "String",
+    "Math",
+    "Task",
+    "Health",
 ];
 
 /// Derives a PascalCase class name from a request: the noun phrase before the first connector.
@@ -173,7 +245,8 @@ pub fn scaffold(prompt: &str) -> Scaffold {
     let p = prompt.to_lowercase();
     let mut parts = Parts { usings: vec!["UnityEngine"], ..Default::default() };
 
-    let pickup = has(&p, &["pickup", "pick-up", "pick up", "collectible", "collect", "coin", "power-up", "powerup"]);
+    let pickup =
+        has(&p, &["pickup", "pick-up", "pick up", "collectible", "collect", "coin", "power-up", "powerup"]);
     let sound = has(&p, &["sound", "audio", "sfx", "noise", "music"]);
     let jump = p.contains("jump");
     let mover = jump || has(&p, &["controller", "movement", "move", "walk", "run", "player"]);
@@ -271,7 +344,10 @@ pub fn scaffold(prompt: &str) -> Scaffold {
     }
     if parts.fields.is_empty() && parts.update.is_empty() && parts.methods.is_empty() {
         parts.fields.push("[SerializeField] private bool logLifecycle = true;".into());
-        parts.start.push("if (logLifecycle)\n        {\n            Debug.Log($\"{name} started\", this);\n        }".into());
+        parts.start.push(
+            "if (logLifecycle)\n        {\n            Debug.Log($\"{name} started\", this);\n        }"
+                .into(),
+        );
         parts.methods.push("private void OnDisable()\n    {\n        if (logLifecycle)\n        {\n            Debug.Log($\"{name} disabled\", this);\n        }\n    }".into());
     }
     Scaffold { source: assemble(&class_name, prompt, parts), class_name }

@@ -19,9 +19,10 @@ pub struct OpenAi {
 impl OpenAi {
     /// Builds from configuration; the key comes from `config.api_key` or `OPENAI_API_KEY`.
     pub fn new(config: OpenAiConfig, _timeouts: &TimeoutConfig) -> Result<Self> {
-        let key = config.api_key.clone().or_else(|| ApiKey::from_env("OPENAI_API_KEY")).ok_or(
-            Error::MissingApiKey { provider: "openai".into(), env_var: "OPENAI_API_KEY".into() },
-        )?;
+        let key =
+            config.api_key.clone().or_else(|| ApiKey::from_env("OPENAI_API_KEY")).ok_or(
+                Error::MissingApiKey { provider: "openai".into(), env_var: "OPENAI_API_KEY".into() },
+            )?;
         Ok(OpenAi { config, key })
     }
 
