@@ -1,0 +1,5 @@
+//! Integration tests of spark-core, built as one binary (faster to link than one per file).
+//! Each area adds its module here.
+
+mod common;
+mod pipeline;
