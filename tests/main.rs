@@ -2,4 +2,5 @@
 //! Each area adds its module here.
 
 mod common;
+mod offline_compile;
 mod pipeline;
