@@ -8,7 +8,7 @@ export PYO3_PYTHON="$PWD/.venv/bin/python"
 
 echo "== cargo fmt --check"; cargo fmt --all -- --check
 echo "== cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
-echo "== cargo test"; cargo test --workspace -q 2>&1 | tee target/cargo-test.log
+echo "== cargo test"; cargo test --workspace
 for part in python node ffi; do
   if [ -f "scripts/test-$part.sh" ]; then
     echo "== $part"; bash "scripts/test-$part.sh"
