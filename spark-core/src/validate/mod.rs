@@ -1,9 +1,35 @@
 //! Validation of generated C#: syntax, Unity rules, security scan.
-// PLACEHOLDER: the rule set is deepened by the validation work (issue 3).
+//!
+//! Every file is parsed once with tree-sitter-c-sharp (one parser per thread, reused); the tree is
+//! walked once and every rule looks at the nodes it cares about on the way. Rules only need
+//! syntax, so validation works on a single snippet without a Unity project. Each finding is a
+//! [`Diagnostic`] with a stable rule id from [`rules::RULES`]; [`ValidationConfig`] decides which
+//! rules run, at which severity, and which severities block (trigger repair, fail the request).
+//!
+//! ```
+//! use spark_core::validate::{validate_source, ValidationConfig};
+//! let d = validate_source("class Player : MonoBehaviour { void Update() { if (tag == \"Enemy\") {} } }",
+//!                         "Player.cs", &ValidationConfig::default());
+//! assert_eq!(d[0].rule, "SPK1005");
+//! assert_eq!(d[0].to_string(), "Player.cs:1:52: warning[SPK1005]: compare tags with CompareTag(\"Enemy\") instead of `==`: it does not allocate (UNT0002)");
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use tree_sitter::Node;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::extract::ScriptFile;
+
+pub mod rules;
+mod security;
+mod source;
+mod syntax;
+mod unity;
+mod walk;
+
+pub use rules::{Category, RULES, Rule};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -32,7 +58,7 @@ impl std::fmt::Display for Severity {
 pub struct Diagnostic {
     /// Severity.
     pub severity: Severity,
-    /// Stable rule id (`SPK0001`).
+    /// Stable rule id (`SPK0001`), see [`rules::RULES`].
     pub rule: String,
     /// What is wrong.
     pub message: String,
@@ -58,14 +84,16 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
-/// Validation policy.
+/// Validation policy (`[validation]` in the configuration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ValidationConfig {
     /// Diagnostics at or above this severity block (trigger repair; fail when `fail_on_blocking`).
     pub block_on: Severity,
-    /// Rule ids that are not reported.
+    /// Rule ids that are not reported (`SPK1005`, or the Unity analyzer id `UNT0002`).
     pub disabled_rules: Vec<String>,
+    /// Severity per rule id, replacing the rule's default (`{ SPK2007 = "error" }`).
+    pub severity: BTreeMap<String, Severity>,
     /// Return `Error::ValidationFailed` when blocking diagnostics remain after repair, instead of
     /// a result carrying them.
     pub fail_on_blocking: bool,
@@ -73,12 +101,28 @@ pub struct ValidationConfig {
 
 impl Default for ValidationConfig {
     fn default() -> Self {
-        ValidationConfig { block_on: Severity::Error, disabled_rules: Vec::new(), fail_on_blocking: false }
+        ValidationConfig {
+            block_on: Severity::Error,
+            disabled_rules: Vec::new(),
+            severity: BTreeMap::new(),
+            fail_on_blocking: false,
+        }
     }
 }
 
 impl ValidationConfig {
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks that every rule id named exists; the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        for id in &self.disabled_rules {
+            if rules::rule(id).is_none() {
+                return Err(Error::config("validation.disabled_rules", format!("unknown rule id `{id}`")));
+            }
+        }
+        for id in self.severity.keys() {
+            if rules::rule(id).is_none() {
+                return Err(Error::config("validation.severity", format!("unknown rule id `{id}`")));
+            }
+        }
         Ok(())
     }
 
@@ -86,59 +130,152 @@ impl ValidationConfig {
     pub fn is_blocking(&self, d: &Diagnostic) -> bool {
         d.severity >= self.block_on
     }
+
+    /// The severity rule `rule` reports at under this policy, or `None` when it is disabled.
+    pub fn effective_severity(&self, rule: &Rule) -> Option<Severity> {
+        let named = |id: &String| id == rule.id || Some(id.as_str()) == rule.unity_analyzer;
+        if self.disabled_rules.iter().any(named) {
+            return None;
+        }
+        let over = self.severity.iter().find(|(k, _)| named(k)).map(|(_, v)| *v);
+        Some(over.unwrap_or(rule.severity))
+    }
 }
 
 /// Validates one C# file. Never panics; returns the diagnostics sorted by position.
 pub fn validate_source(source: &str, file_name: &str, config: &ValidationConfig) -> Vec<Diagnostic> {
-    let mut parser = tree_sitter::Parser::new();
-    let lang: tree_sitter::Language = tree_sitter_c_sharp::LANGUAGE.into();
+    let Some(src) = source::Source::parse(source) else {
+        return vec![internal(file_name)];
+    };
+    let classes = walk::collect_classes(&src);
+    let known = walk::resolve_unity(classes.iter().map(|c| (c.name.as_str(), c.base.as_deref())));
+    run(&src, file_name, config, &known)
+}
+
+/// Validates raw bytes, e.g. a file read from disk. Text that is not UTF-8 is reported as an
+/// `SPK0004` diagnostic at the first bad byte, and the rest is validated as decoded with
+/// replacement characters; it is a finding to repair, not an error of the caller.
+pub fn validate_bytes(bytes: &[u8], file_name: &str, config: &ValidationConfig) -> Vec<Diagnostic> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => validate_source(text, file_name, config),
+        Err(e) => {
+            let text = String::from_utf8_lossy(bytes);
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+            let (line, column) = source::line_col_of(valid, valid.len());
+            let mut out = validate_source(&text, file_name, config);
+            if let Some(sev) = rules::rule("SPK0004").and_then(|r| config.effective_severity(r)) {
+                out.push(Diagnostic {
+                    severity: sev,
+                    rule: "SPK0004".into(),
+                    message: format!(
+                        "invalid UTF-8 byte 0x{:02x}; save the file as UTF-8",
+                        bytes[e.valid_up_to()]
+                    ),
+                    file: file_name.to_string(),
+                    line,
+                    column,
+                    end_line: line,
+                    end_column: column + 1,
+                });
+                sort(&mut out);
+            }
+            out
+        }
+    }
+}
+
+/// Validates a set of files: each on its own, with class inheritance resolved across the set (a
+/// class deriving from another file's MonoBehaviour is a MonoBehaviour too).
+pub fn validate_files(files: &[ScriptFile], config: &ValidationConfig) -> Vec<Diagnostic> {
+    let parsed: Vec<Option<source::Source<'_>>> =
+        files.iter().map(|f| source::Source::parse(&f.content)).collect();
+    let classes: Vec<Vec<walk::ClassDecl>> =
+        parsed.iter().map(|p| p.as_ref().map(walk::collect_classes).unwrap_or_default()).collect();
+    let known = walk::resolve_unity(classes.iter().flatten().map(|c| (c.name.as_str(), c.base.as_deref())));
     let mut out = Vec::new();
-    if parser.set_language(&lang).is_err() {
-        return out;
-    }
-    let Some(tree) = parser.parse(source, None) else { return out };
-    let mut cursor = tree.walk();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        if !node.has_error() {
-            continue;
-        }
-        if node.is_error() || node.is_missing() {
-            let (s, e) = (node.start_position(), node.end_position());
-            let line_col = |p: tree_sitter::Point| {
-                let line = source.lines().nth(p.row).unwrap_or("");
-                let col = line.get(..p.column.min(line.len())).map(|l| l.chars().count()).unwrap_or(p.column);
-                (p.row as u32 + 1, col as u32 + 1)
-            };
-            let (line, column) = line_col(s);
-            let (end_line, end_column) = line_col(e);
-            let message = if node.is_missing() {
-                format!("expected `{}`", node.kind())
-            } else {
-                "syntax error".to_string()
-            };
-            out.push(Diagnostic {
-                severity: Severity::Error,
-                rule: "SPK0001".into(),
-                message,
-                file: file_name.to_string(),
-                line,
-                column,
-                end_line,
-                end_column,
-            });
-            continue;
-        }
-        for child in node.children(&mut cursor) {
-            stack.push(child);
+    for (f, p) in files.iter().zip(&parsed) {
+        match p {
+            Some(src) => out.extend(run(src, &f.path, config, &known)),
+            None => out.push(internal(&f.path)),
         }
     }
-    out.retain(|d| !config.disabled_rules.contains(&d.rule));
-    out.sort_by_key(|d| (d.line, d.column));
     out
 }
 
-/// Validates a set of files (each on its own, then the rules that span files).
-pub fn validate_files(files: &[crate::extract::ScriptFile], config: &ValidationConfig) -> Vec<Diagnostic> {
-    files.iter().flat_map(|f| validate_source(&f.content, &f.path, config)).collect()
+fn internal(file: &str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        rule: "SPK0001".into(),
+        message: "the parser could not process this file".into(),
+        file: file.to_string(),
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 1,
+    }
+}
+
+fn run(
+    src: &source::Source<'_>,
+    file: &str,
+    config: &ValidationConfig,
+    known: &HashMap<String, walk::UnityKind>,
+) -> Vec<Diagnostic> {
+    let mut sink = Sink { src, file, config, out: Vec::new() };
+    syntax::check(src, &mut sink);
+    walk::walk(src, file, known, &mut sink);
+    let mut out = sink.out;
+    sort(&mut out);
+    out
+}
+
+fn sort(out: &mut Vec<Diagnostic>) {
+    out.sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+    out.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.rule == b.rule);
+}
+
+/// Collects diagnostics for one file, applying the policy (disabled rules, severity overrides).
+pub(crate) struct Sink<'a> {
+    src: &'a source::Source<'a>,
+    file: &'a str,
+    config: &'a ValidationConfig,
+    out: Vec<Diagnostic>,
+}
+
+impl Sink<'_> {
+    pub fn emit_node(&mut self, rule: &str, node: Node<'_>, message: String) {
+        let (l, c) = self.src.line_col(node.start_byte(), node.start_position());
+        let (el, ec) = self.src.line_col(node.end_byte(), node.end_position());
+        self.emit_at(rule, (l, c, el, ec), message);
+    }
+
+    pub fn emit_bytes(&mut self, rule: &str, start: usize, end: usize, message: String) {
+        let (l, c) = source::line_col_of(self.src.text, start);
+        let (el, ec) = source::line_col_of(self.src.text, end);
+        self.emit_at(rule, (l, c, el, ec), message);
+    }
+
+    pub fn emit_at(
+        &mut self,
+        rule: &str,
+        (line, column, end_line, end_column): (u32, u32, u32, u32),
+        message: String,
+    ) {
+        let Some(r) = rules::rule(rule) else { return };
+        let Some(severity) = self.config.effective_severity(r) else { return };
+        let message = match r.unity_analyzer {
+            Some(unt) => format!("{message} ({unt})"),
+            None => message,
+        };
+        self.out.push(Diagnostic {
+            severity,
+            rule: r.id.to_string(),
+            message,
+            file: self.file.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+        });
+    }
 }

@@ -1,0 +1,764 @@
+//! One parsed file shared by every rule: the text, the tree, node kinds, positions and the
+//! preprocessor regions.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use tree_sitter::{Language, Node, Parser, Point, Tree};
+
+thread_local! {
+    // A parser owns sizeable buffers; reusing one per thread saves an allocation round per file.
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// The C# language.
+pub(crate) fn language() -> &'static Language {
+    static LANG: OnceLock<Language> = OnceLock::new();
+    LANG.get_or_init(|| tree_sitter_c_sharp::LANGUAGE.into())
+}
+
+/// Parses `text` with this thread's parser. `None` only if tree-sitter refuses (never seen).
+pub(crate) fn parse(text: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            let mut p = Parser::new();
+            p.set_language(language()).ok()?;
+            *slot = Some(p);
+        }
+        let parser = slot.as_mut()?;
+        let tree = parser.parse(text, None);
+        if tree.is_none() {
+            parser.reset();
+        }
+        tree
+    })
+}
+
+/// Node kinds the rules look at. `Other` for the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum K {
+    Other,
+    Class,
+    Struct,
+    Record,
+    Interface,
+    Method,
+    Constructor,
+    LocalFunction,
+    Lambda,
+    AnonymousMethod,
+    For,
+    Foreach,
+    While,
+    Do,
+    Invocation,
+    ObjectCreation,
+    ImplicitObjectCreation,
+    Binary,
+    MemberAccess,
+    QualifiedName,
+    Using,
+    GlobalStatement,
+    Assignment,
+    VariableDeclarator,
+    VariableDeclaration,
+    StringLiteral,
+    VerbatimString,
+    RawString,
+    InterpolatedString,
+    UnsafeStatement,
+    Modifier,
+    Attribute,
+    AttributeList,
+    Identifier,
+    GenericName,
+    PointerType,
+    Fixed,
+    Block,
+    ArrowClause,
+    ParameterList,
+    Parameter,
+    ArgumentList,
+    Argument,
+    TypeofExpression,
+    BaseList,
+    DeclarationList,
+    Namespace,
+    FileScopedNamespace,
+    Return,
+    ExpressionStatement,
+    PredefinedType,
+    ArrayType,
+    NullableType,
+    FieldDeclaration,
+    PropertyDeclaration,
+    Parenthesized,
+    Cast,
+    BooleanLiteral,
+    ConditionalAccess,
+    MemberBinding,
+    TypeParameterList,
+    ExplicitInterface,
+    This,
+    Base,
+}
+
+const NAMES: &[(&str, K)] = &[
+    ("class_declaration", K::Class),
+    ("struct_declaration", K::Struct),
+    ("record_declaration", K::Record),
+    ("interface_declaration", K::Interface),
+    ("method_declaration", K::Method),
+    ("constructor_declaration", K::Constructor),
+    ("local_function_statement", K::LocalFunction),
+    ("lambda_expression", K::Lambda),
+    ("anonymous_method_expression", K::AnonymousMethod),
+    ("for_statement", K::For),
+    ("foreach_statement", K::Foreach),
+    ("while_statement", K::While),
+    ("do_statement", K::Do),
+    ("invocation_expression", K::Invocation),
+    ("object_creation_expression", K::ObjectCreation),
+    ("implicit_object_creation_expression", K::ImplicitObjectCreation),
+    ("binary_expression", K::Binary),
+    ("member_access_expression", K::MemberAccess),
+    ("qualified_name", K::QualifiedName),
+    ("using_directive", K::Using),
+    ("global_statement", K::GlobalStatement),
+    ("assignment_expression", K::Assignment),
+    ("variable_declarator", K::VariableDeclarator),
+    ("variable_declaration", K::VariableDeclaration),
+    ("string_literal", K::StringLiteral),
+    ("verbatim_string_literal", K::VerbatimString),
+    ("raw_string_literal", K::RawString),
+    ("interpolated_string_expression", K::InterpolatedString),
+    ("unsafe_statement", K::UnsafeStatement),
+    ("modifier", K::Modifier),
+    ("attribute", K::Attribute),
+    ("attribute_list", K::AttributeList),
+    ("identifier", K::Identifier),
+    ("generic_name", K::GenericName),
+    ("pointer_type", K::PointerType),
+    ("fixed_statement", K::Fixed),
+    ("block", K::Block),
+    ("arrow_expression_clause", K::ArrowClause),
+    ("parameter_list", K::ParameterList),
+    ("parameter", K::Parameter),
+    ("argument_list", K::ArgumentList),
+    ("argument", K::Argument),
+    ("typeof_expression", K::TypeofExpression),
+    ("base_list", K::BaseList),
+    ("declaration_list", K::DeclarationList),
+    ("namespace_declaration", K::Namespace),
+    ("file_scoped_namespace_declaration", K::FileScopedNamespace),
+    ("return_statement", K::Return),
+    ("expression_statement", K::ExpressionStatement),
+    ("predefined_type", K::PredefinedType),
+    ("array_type", K::ArrayType),
+    ("nullable_type", K::NullableType),
+    ("field_declaration", K::FieldDeclaration),
+    ("property_declaration", K::PropertyDeclaration),
+    ("parenthesized_expression", K::Parenthesized),
+    ("cast_expression", K::Cast),
+    ("boolean_literal", K::BooleanLiteral),
+    ("conditional_access_expression", K::ConditionalAccess),
+    ("member_binding_expression", K::MemberBinding),
+    ("type_parameter_list", K::TypeParameterList),
+    ("explicit_interface_specifier", K::ExplicitInterface),
+    ("this", K::This),
+    ("base", K::Base),
+];
+
+/// Field ids used by the rules (looked up once).
+pub(crate) struct Fields {
+    pub name: u16,
+    pub body: u16,
+    pub function: u16,
+    pub arguments: u16,
+    pub expression: u16,
+    pub type_: u16,
+    pub left: u16,
+    pub right: u16,
+    pub operator: u16,
+    pub returns: u16,
+    pub parameters: u16,
+}
+
+/// Kind table and field ids for the C# grammar.
+pub(crate) struct Grammar {
+    kinds: Vec<K>,
+    pub f: Fields,
+}
+
+impl Grammar {
+    pub fn get() -> &'static Grammar {
+        static G: OnceLock<Grammar> = OnceLock::new();
+        G.get_or_init(|| {
+            let lang = language();
+            let count = lang.node_kind_count();
+            let mut kinds = vec![K::Other; count + 1];
+            for id in 0..count as u16 {
+                if let Some(name) = lang.node_kind_for_id(id)
+                    && let Some((_, k)) = NAMES.iter().find(|(n, _)| *n == name)
+                {
+                    // Anonymous tokens share names with some named nodes (`this`, `base`); both
+                    // mean the same thing to the rules.
+                    kinds[id as usize] = *k;
+                }
+            }
+            let fid = |n: &str| lang.field_id_for_name(n).map(|f| f.get()).unwrap_or(u16::MAX);
+            Grammar {
+                kinds,
+                f: Fields {
+                    name: fid("name"),
+                    body: fid("body"),
+                    function: fid("function"),
+                    arguments: fid("arguments"),
+                    expression: fid("expression"),
+                    type_: fid("type"),
+                    left: fid("left"),
+                    right: fid("right"),
+                    operator: fid("operator"),
+                    returns: fid("returns"),
+                    parameters: fid("parameters"),
+                },
+            }
+        })
+    }
+
+    #[inline]
+    pub fn kind(&self, n: Node<'_>) -> K {
+        self.kinds.get(n.kind_id() as usize).copied().unwrap_or(K::Other)
+    }
+}
+
+/// A conditional-compilation region whose code only exists in the Unity editor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Region {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A parsed file.
+pub(crate) struct Source<'a> {
+    /// The text as given; positions are computed on it.
+    pub text: &'a str,
+    /// The text the parser saw: `text` with the grammar's known gaps blanked (same length).
+    pub scan: Cow<'a, str>,
+    pub tree: Tree,
+    /// Byte ranges that only compile in the editor (`#if UNITY_EDITOR` and equivalents).
+    pub editor_regions: Vec<Region>,
+    pub g: &'static Grammar,
+}
+
+impl<'a> Source<'a> {
+    /// Parses `text`; when the grammar trips over one of its known gaps on valid C#, the gap is
+    /// blanked out (same byte length, so every position stays right) and the text re-parsed.
+    pub fn parse(text: &'a str) -> Option<Source<'a>> {
+        let g = Grammar::get();
+        let tree = parse(text)?;
+        let has_directives = text.contains("#if");
+        let (scan, tree) = if tree.root_node().has_error() {
+            match neutralize(text) {
+                Some(fixed) => {
+                    let t2 = parse(&fixed)?;
+                    (Cow::Owned(fixed), t2)
+                }
+                None => (Cow::Borrowed(text), tree),
+            }
+        } else {
+            (Cow::Borrowed(text), tree)
+        };
+        let editor_regions = if has_directives { editor_regions(text) } else { Vec::new() };
+        Some(Source { text, scan, tree, editor_regions, g })
+    }
+
+    /// The (scanned) text of a node.
+    #[inline]
+    pub fn t(&self, n: Node<'_>) -> &str {
+        self.scan.get(n.byte_range()).unwrap_or("")
+    }
+
+    /// 1-based line and character column of a byte offset whose tree-sitter point is `p`.
+    pub fn line_col(&self, byte: usize, p: Point) -> (u32, u32) {
+        let line_start = byte.saturating_sub(p.column);
+        let col = self.text.get(line_start..byte).map(|s| s.chars().count()).unwrap_or(p.column);
+        (p.row as u32 + 1, col as u32 + 1)
+    }
+
+    /// Whether `byte` lies in editor-only conditional code.
+    pub fn in_editor_region(&self, byte: usize) -> bool {
+        self.editor_regions.iter().any(|r| r.start <= byte && byte < r.end)
+    }
+}
+
+/// 1-based line and character column of a byte offset, computed from the text alone.
+pub(crate) fn line_col_of(text: &str, byte: usize) -> (u32, u32) {
+    let byte = byte.min(text.len());
+    let before = &text.as_bytes()[..byte];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
+    let col = match text.get(line_start..byte) {
+        Some(s) => s.chars().count(),
+        None => String::from_utf8_lossy(&text.as_bytes()[line_start..byte]).chars().count(),
+    };
+    (line, col as u32 + 1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The grammar's known gaps on valid C#.
+
+/// Returns a same-length copy of `text` with the grammar's known false errors blanked, or `None`
+/// when there is nothing to blank.
+fn neutralize(text: &str) -> Option<String> {
+    let mut b = text.as_bytes().to_vec();
+    let mut changed = false;
+    changed |= blank_empty_interpolations(&mut b);
+    changed |= blank_slice_designations(&mut b);
+    changed |= blank_pointer_deref_casts(&mut b);
+    if text.contains("#if") {
+        changed |= blank_split_conditionals(&mut b);
+    }
+    if !changed {
+        return None;
+    }
+    // Only ASCII bytes were replaced by ASCII spaces: still UTF-8.
+    String::from_utf8(b).ok()
+}
+
+/// `$""` (an empty interpolated string) → ` ""`. `$"""` starts a raw string and is left alone.
+fn blank_empty_interpolations(b: &mut [u8]) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i + 2 < b.len() {
+        if b[i] == b'$' && b[i + 1] == b'"' && b[i + 2] == b'"' && b.get(i + 3) != Some(&b'"') {
+            b[i] = b' ';
+            changed = true;
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    changed
+}
+
+/// `.. var rest` inside list patterns → `..` followed by blanks (a plain slice pattern).
+fn blank_slice_designations(b: &mut [u8]) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'.' && b[i + 1] == b'.' && b.get(i + 2) != Some(&b'.') {
+            let mut j = i + 2;
+            while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                j += 1;
+            }
+            if b[j..].starts_with(b"var") && b.get(j + 3).is_some_and(|c| c.is_ascii_whitespace()) {
+                let mut k = j + 3;
+                while k < b.len() && b[k].is_ascii_whitespace() {
+                    k += 1;
+                }
+                let id_start = k;
+                while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_') {
+                    k += 1;
+                }
+                let next = b[k..].iter().find(|c| !c.is_ascii_whitespace()).copied();
+                if k > id_start && matches!(next, Some(b',') | Some(b']')) {
+                    b[i + 2..k].iter_mut().for_each(|c| *c = b' ');
+                    changed = true;
+                    i = k;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    changed
+}
+
+/// `*(T*)p` (dereference of a pointer cast) → ` (T*)p`. A `*` after an operand is a
+/// multiplication and stays.
+fn blank_pointer_deref_casts(b: &mut [u8]) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'*' && b[i + 1] == b'(' {
+            // Is it `*(Ident[.Ident]* *+)`?
+            let mut j = i + 2;
+            let start = j;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'.') {
+                j += 1;
+            }
+            let stars = j;
+            while j < b.len() && b[j] == b'*' {
+                j += 1;
+            }
+            let is_cast = j > stars && stars > start && b.get(j) == Some(&b')');
+            let prev = b[..i].iter().rev().find(|c| !c.is_ascii_whitespace()).copied();
+            let prev_is_operand = match prev {
+                Some(c) => c.is_ascii_alphanumeric() || c == b'_' || c == b')' || c == b']' || c == b'"',
+                None => false,
+            };
+            let after_keyword = {
+                let head = &b[..i];
+                let trimmed = head.trim_ascii_end();
+                trimmed.ends_with(b"return") || trimmed.ends_with(b"await") || trimmed.ends_with(b"in")
+            };
+            if is_cast && (!prev_is_operand || after_keyword) {
+                b[i] = b' ';
+                changed = true;
+            }
+        }
+        i += 1;
+    }
+    changed
+}
+
+struct Directive {
+    kind: DirKind,
+    cond: (usize, usize),
+    line: (usize, usize),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DirKind {
+    If,
+    Elif,
+    Else,
+    Endif,
+}
+
+fn directives(text: &str) -> Vec<Directive> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let trimmed = line.trim_start();
+        if !trimmed.starts_with('#') {
+            continue;
+        }
+        let body = trimmed[1..].trim_start();
+        let (kind, rest) = if let Some(r) = body.strip_prefix("if") {
+            (DirKind::If, r)
+        } else if let Some(r) = body.strip_prefix("elif") {
+            (DirKind::Elif, r)
+        } else if let Some(r) = body.strip_prefix("else") {
+            (DirKind::Else, r)
+        } else if let Some(r) = body.strip_prefix("endif") {
+            (DirKind::Endif, r)
+        } else {
+            continue;
+        };
+        if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest_start = start + (line.len() - rest.len());
+        let cond_text = rest.split("//").next().unwrap_or("");
+        out.push(Directive {
+            kind,
+            cond: (rest_start, rest_start + cond_text.trim_end().len()),
+            line: (start, pos),
+        });
+    }
+    out
+}
+
+/// Blanks conditional groups whose branches do not balance their braces on their own (the
+/// grammar parses every branch, the compiler only one): the directive lines and every branch but
+/// the first become spaces, which is what the compiler sees when the first branch is active.
+fn blank_split_conditionals(b: &mut [u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(b) else { return false };
+    let dirs = directives(text);
+    // Groups: (directive indices) with the brace delta of each branch.
+    let mut stack: Vec<Vec<usize>> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, d) in dirs.iter().enumerate() {
+        match d.kind {
+            DirKind::If => stack.push(vec![i]),
+            DirKind::Elif | DirKind::Else => {
+                if let Some(g) = stack.last_mut() {
+                    g.push(i)
+                }
+            }
+            DirKind::Endif => {
+                if let Some(mut g) = stack.pop() {
+                    g.push(i);
+                    groups.push(g);
+                }
+            }
+        }
+    }
+    let mut blank: Vec<(usize, usize)> = Vec::new();
+    for g in &groups {
+        let split = g.windows(2).any(|w| {
+            let (from, to) = (dirs[w[0]].line.1, dirs[w[1]].line.0);
+            brace_delta(&b[from..to]) != 0
+        });
+        if !split {
+            continue;
+        }
+        for (k, &di) in g.iter().enumerate() {
+            blank.push(dirs[di].line);
+            if k >= 1 && k + 1 < g.len() {
+                blank.push((dirs[di].line.1, dirs[g[k + 1]].line.0));
+            }
+        }
+    }
+    for (s, e) in &blank {
+        for c in &mut b[*s..*e] {
+            if *c != b'\n' && *c != b'\r' && c.is_ascii() {
+                *c = b' ';
+            } else if !c.is_ascii() {
+                // Keep UTF-8 valid: multi-byte sequences become spaces too, byte for byte.
+                *c = b' ';
+            }
+        }
+    }
+    !blank.is_empty()
+}
+
+fn brace_delta(b: &[u8]) -> i64 {
+    let mut d = 0i64;
+    let mut in_str = false;
+    let mut prev = 0u8;
+    for &c in b {
+        match c {
+            b'"' if prev != b'\\' => in_str = !in_str,
+            b'\n' => in_str = false,
+            b'{' if !in_str => d += 1,
+            b'}' if !in_str => d -= 1,
+            _ => {}
+        }
+        prev = c;
+    }
+    d
+}
+
+// ---------------------------------------------------------------------------------------------
+// Editor-only regions.
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Tri {
+    T,
+    F,
+    U,
+}
+
+impl Tri {
+    fn not(self) -> Tri {
+        match self {
+            Tri::T => Tri::F,
+            Tri::F => Tri::T,
+            Tri::U => Tri::U,
+        }
+    }
+    fn and(self, o: Tri) -> Tri {
+        match (self, o) {
+            (Tri::F, _) | (_, Tri::F) => Tri::F,
+            (Tri::T, Tri::T) => Tri::T,
+            _ => Tri::U,
+        }
+    }
+    fn or(self, o: Tri) -> Tri {
+        match (self, o) {
+            (Tri::T, _) | (_, Tri::T) => Tri::T,
+            (Tri::F, Tri::F) => Tri::F,
+            _ => Tri::U,
+        }
+    }
+}
+
+/// Evaluates a `#if` condition in a player build: `UNITY_EDITOR` is false, every other symbol
+/// unknown.
+fn eval_player(cond: &str) -> Tri {
+    let toks = tokenize(cond);
+    let mut p = CondParser { toks: &toks, i: 0, depth: 0 };
+    let v = p.or();
+    if p.i == toks.len() { v } else { Tri::U }
+}
+
+fn tokenize(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c.is_ascii_alphanumeric() || c == b'_' {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push(&s[st..i]);
+        } else if i + 1 < b.len() && matches!(&b[i..i + 2], b"&&" | b"||" | b"==" | b"!=") {
+            out.push(&s[i..i + 2]);
+            i += 2;
+        } else {
+            out.push(&s[i..i + 1]);
+            i += 1;
+        }
+    }
+    out
+}
+
+struct CondParser<'t> {
+    toks: &'t [&'t str],
+    i: usize,
+    depth: u32,
+}
+
+impl CondParser<'_> {
+    fn or(&mut self) -> Tri {
+        let mut v = self.and();
+        while self.toks.get(self.i) == Some(&"||") {
+            self.i += 1;
+            v = v.or(self.and());
+        }
+        v
+    }
+    fn and(&mut self) -> Tri {
+        let mut v = self.eq();
+        while self.toks.get(self.i) == Some(&"&&") {
+            self.i += 1;
+            v = v.and(self.eq());
+        }
+        v
+    }
+    fn eq(&mut self) -> Tri {
+        let v = self.unary();
+        if matches!(self.toks.get(self.i), Some(&"==") | Some(&"!=")) {
+            self.i += 1;
+            let _ = self.unary();
+            return Tri::U;
+        }
+        v
+    }
+    fn unary(&mut self) -> Tri {
+        self.depth += 1;
+        if self.depth > 64 {
+            self.i = self.toks.len();
+            return Tri::U;
+        }
+        let v = match self.toks.get(self.i) {
+            Some(&"!") => {
+                self.i += 1;
+                self.unary().not()
+            }
+            Some(&"(") => {
+                self.i += 1;
+                let v = self.or();
+                if self.toks.get(self.i) == Some(&")") {
+                    self.i += 1;
+                }
+                v
+            }
+            Some(&"true") => {
+                self.i += 1;
+                Tri::T
+            }
+            Some(&"false") => {
+                self.i += 1;
+                Tri::F
+            }
+            Some(&"UNITY_EDITOR") => {
+                self.i += 1;
+                Tri::F
+            }
+            Some(_) => {
+                self.i += 1;
+                Tri::U
+            }
+            None => Tri::U,
+        };
+        self.depth -= 1;
+        v
+    }
+}
+
+/// Byte ranges of code that a player build never compiles.
+fn editor_regions(text: &str) -> Vec<Region> {
+    struct Group {
+        prev: Tri,
+        branch: Tri,
+        start: usize,
+        outer: bool,
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<Group> = Vec::new();
+    let close = |g: &Group, end: usize, out: &mut Vec<Region>| {
+        if !g.outer && g.branch == Tri::F {
+            out.push(Region { start: g.start, end });
+        }
+    };
+    for d in directives(text) {
+        let cond = || eval_player(&text[d.cond.0..d.cond.1]);
+        match d.kind {
+            DirKind::If => {
+                let outer = stack.iter().any(|g| g.branch == Tri::F);
+                let c = cond();
+                stack.push(Group { prev: c, branch: c, start: d.line.1, outer });
+            }
+            DirKind::Elif | DirKind::Else => {
+                if let Some(g) = stack.last_mut() {
+                    close(g, d.line.0, &mut out);
+                    let c = if d.kind == DirKind::Else { Tri::T } else { cond() };
+                    g.branch = g.prev.not().and(c);
+                    g.prev = g.prev.or(c);
+                    g.start = d.line.1;
+                }
+            }
+            DirKind::Endif => {
+                if let Some(g) = stack.pop() {
+                    close(&g, d.line.0, &mut out);
+                }
+            }
+        }
+    }
+    if let Some(g) = stack.last() {
+        close(g, text.len(), &mut out);
+    }
+    // Nested regions inside an editor-only region are covered by it.
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn player_evaluation() {
+        assert_eq!(eval_player(" UNITY_EDITOR"), Tri::F);
+        assert_eq!(eval_player("!UNITY_EDITOR"), Tri::T);
+        assert_eq!(eval_player("UNITY_EDITOR && DEBUG"), Tri::F);
+        assert_eq!(eval_player("UNITY_EDITOR || DEBUG"), Tri::U);
+        assert_eq!(eval_player("(UNITY_EDITOR)"), Tri::F);
+        assert_eq!(eval_player("DEVELOPMENT_BUILD"), Tri::U);
+    }
+
+    #[test]
+    fn regions() {
+        let t = "a\n#if UNITY_EDITOR\nb\n#else\nc\n#endif\n#if !UNITY_EDITOR\nd\n#else\ne\n#endif\n";
+        let r = editor_regions(t);
+        let covered: Vec<&str> = r.iter().map(|r| t[r.start..r.end].trim()).collect();
+        assert_eq!(covered, vec!["b", "e"]);
+    }
+
+    #[test]
+    fn neutralize_keeps_length() {
+        for s in [
+            "var s = $\"\";",
+            "if (a is [1, .. var rest]) {}",
+            "var v = *(int*)p;",
+            "#if A\nvoid M() {\n#else\nvoid N() {\n#endif\n}\n",
+        ] {
+            let n = neutralize(s).unwrap();
+            assert_eq!(n.len(), s.len(), "{s}");
+        }
+        assert!(neutralize("var s = $\"\"\"raw\"\"\";").is_none());
+        assert!(neutralize("x = a *(int*)p;").is_none());
+    }
+}

@@ -1,0 +1,660 @@
+//! Unity rules, decided from syntax. Meanings follow Microsoft.Unity.Analyzers (the UNT id is
+//! named in each message); the ids are SPARK's own (see [`super::rules`]).
+
+use tree_sitter::Node;
+
+use super::Sink;
+use super::source::K;
+use super::walk::{Ctx, UnityKind, simple_name};
+
+/// A Unity message: name, parameter types, whether it may be a coroutine, and whether Unity
+/// also calls it without its parameter (collision messages).
+struct Msg {
+    name: &'static str,
+    params: &'static [&'static str],
+    coroutine: bool,
+    params_optional: bool,
+}
+
+const fn m(name: &'static str, params: &'static [&'static str], coroutine: bool) -> Msg {
+    Msg { name, params, coroutine, params_optional: false }
+}
+
+const fn mc(name: &'static str, params: &'static [&'static str]) -> Msg {
+    Msg { name, params, coroutine: true, params_optional: true }
+}
+
+/// MonoBehaviour messages (from the Unity scripting reference, as listed by
+/// Microsoft.Unity.Analyzers).
+const MONO: &[Msg] = &[
+    m("Awake", &[], false),
+    m("Start", &[], true),
+    m("Update", &[], false),
+    m("FixedUpdate", &[], false),
+    m("LateUpdate", &[], false),
+    m("OnEnable", &[], false),
+    m("OnDisable", &[], false),
+    m("OnDestroy", &[], false),
+    m("OnValidate", &[], false),
+    m("Reset", &[], true),
+    m("OnGUI", &[], false),
+    m("OnDrawGizmos", &[], false),
+    m("OnDrawGizmosSelected", &[], true),
+    m("OnApplicationFocus", &["bool"], true),
+    m("OnApplicationPause", &["bool"], true),
+    m("OnApplicationQuit", &[], true),
+    m("OnBecameVisible", &[], true),
+    m("OnBecameInvisible", &[], true),
+    mc("OnCollisionEnter", &["Collision"]),
+    mc("OnCollisionExit", &["Collision"]),
+    mc("OnCollisionStay", &["Collision"]),
+    mc("OnCollisionEnter2D", &["Collision2D"]),
+    mc("OnCollisionExit2D", &["Collision2D"]),
+    mc("OnCollisionStay2D", &["Collision2D"]),
+    m("OnTriggerEnter", &["Collider"], true),
+    m("OnTriggerExit", &["Collider"], true),
+    m("OnTriggerStay", &["Collider"], true),
+    m("OnTriggerEnter2D", &["Collider2D"], true),
+    m("OnTriggerExit2D", &["Collider2D"], true),
+    m("OnTriggerStay2D", &["Collider2D"], true),
+    m("OnControllerColliderHit", &["ControllerColliderHit"], true),
+    m("OnJointBreak", &["float"], true),
+    m("OnJointBreak2D", &["Joint2D"], true),
+    m("OnParticleCollision", &["GameObject"], true),
+    m("OnParticleTrigger", &[], true),
+    m("OnParticleSystemStopped", &[], true),
+    m("OnParticleUpdateJobScheduled", &[], true),
+    m("OnMouseDown", &[], true),
+    m("OnMouseDrag", &[], true),
+    m("OnMouseEnter", &[], true),
+    m("OnMouseExit", &[], true),
+    m("OnMouseOver", &[], true),
+    m("OnMouseUp", &[], true),
+    m("OnMouseUpAsButton", &[], true),
+    m("OnAnimatorIK", &["int"], true),
+    m("OnAnimatorMove", &[], true),
+    m("OnAudioFilterRead", &["float[]", "int"], true),
+    m("OnPostRender", &[], true),
+    m("OnPreCull", &[], true),
+    m("OnPreRender", &[], true),
+    m("OnRenderImage", &["RenderTexture", "RenderTexture"], true),
+    m("OnRenderObject", &[], false),
+    m("OnWillRenderObject", &[], true),
+    m("OnBeforeTransformParentChanged", &[], true),
+    m("OnTransformParentChanged", &[], true),
+    m("OnTransformChildrenChanged", &[], true),
+    m("OnRectTransformDimensionsChange", &[], true),
+    m("OnRectTransformRemoved", &[], true),
+    m("OnCanvasGroupChanged", &[], true),
+    m("OnLevelWasLoaded", &["int"], true),
+    m("OnServerInitialized", &[], true),
+    m("OnConnectedToServer", &[], true),
+];
+
+const SCRIPTABLE: &[Msg] = &[
+    m("Awake", &[], false),
+    m("OnEnable", &[], false),
+    m("OnDisable", &[], false),
+    m("OnDestroy", &[], false),
+    m("OnValidate", &[], false),
+    m("Reset", &[], false),
+];
+
+const EDITOR: &[Msg] =
+    &[m("OnSceneGUI", &[], false), m("HasFrameBounds", &[], false), m("OnGetFrameBounds", &[], false)];
+
+const EDITOR_WINDOW: &[Msg] = &[
+    m("OnFocus", &[], false),
+    m("OnGUI", &[], false),
+    m("OnHierarchyChange", &[], false),
+    m("OnInspectorUpdate", &[], false),
+    m("OnLostFocus", &[], false),
+    m("OnProjectChange", &[], false),
+    m("OnSelectionChange", &[], false),
+    m("Update", &[], false),
+    m("CreateGUI", &[], false),
+    m("OnBecameVisible", &[], false),
+    m("OnBecameInvisible", &[], false),
+    m("OnWizardUpdate", &[], false),
+    m("OnWizardCreate", &[], false),
+    m("OnWizardOtherButton", &[], false),
+];
+
+fn tables(kind: UnityKind) -> &'static [&'static [Msg]] {
+    match kind {
+        UnityKind::MonoBehaviour => &[MONO],
+        UnityKind::ScriptableObject | UnityKind::StateMachineBehaviour => &[SCRIPTABLE],
+        UnityKind::Editor => &[SCRIPTABLE, EDITOR],
+        UnityKind::EditorWindow => &[SCRIPTABLE, EDITOR_WINDOW],
+    }
+}
+
+fn messages(kind: UnityKind) -> impl Iterator<Item = &'static Msg> {
+    tables(kind).iter().flat_map(|t| t.iter())
+}
+
+/// UnityEditor types whose use outside `#if UNITY_EDITOR` breaks player builds even when the
+/// `using` itself is guarded.
+const EDITOR_TYPES: &[&str] = &[
+    "AssetDatabase",
+    "CustomEditor",
+    "EditorApplication",
+    "EditorGUI",
+    "EditorGUILayout",
+    "EditorGUIUtility",
+    "EditorPrefs",
+    "EditorSceneManager",
+    "EditorUtility",
+    "EditorWindow",
+    "Handles",
+    "MenuItem",
+    "PrefabUtility",
+    "SerializedObject",
+    "SerializedProperty",
+    "Undo",
+];
+
+const GET_COMPONENT: &[&str] = &[
+    "GetComponent",
+    "GetComponents",
+    "GetComponentInChildren",
+    "GetComponentsInChildren",
+    "GetComponentInParent",
+    "GetComponentsInParent",
+    "TryGetComponent",
+];
+
+const FIND: &[&str] = &[
+    "Find",
+    "FindWithTag",
+    "FindGameObjectWithTag",
+    "FindGameObjectsWithTag",
+    "FindObjectOfType",
+    "FindObjectsOfType",
+    "FindAnyObjectByType",
+    "FindFirstObjectByType",
+    "FindObjectsByType",
+];
+
+pub(crate) fn enter(node: Node<'_>, k: K, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    match k {
+        K::Identifier => identifier(node, ctx, sink),
+        K::Class => class(node, ctx, sink),
+        K::Method => method(node, ctx, sink),
+        K::Invocation => invocation(node, ctx, sink),
+        K::ObjectCreation => object_creation(node, ctx, sink),
+        K::VariableDeclaration => implicit_creation(node, ctx, sink),
+        K::Binary => tag_comparison(node, ctx, sink),
+        K::MemberAccess => member_access(node, ctx, sink),
+        K::ExpressionStatement => unused_coroutine(node, ctx, sink),
+        K::GlobalStatement if !ctx.top_level_reported => {
+            ctx.top_level_reported = true;
+            sink.emit_node(
+                "SPK1003",
+                node,
+                "top-level statements are not supported in Unity scripts; put the code in a MonoBehaviour method".into(),
+            );
+        }
+        _ => {}
+    }
+}
+
+fn identifier(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let t = ctx.t(node);
+    if t == "UnityEditor" {
+        let guarded = ctx.editor_only(node.start_byte());
+        if ctx.in_using() {
+            if guarded {
+                ctx.editor_using_guarded = true;
+            } else {
+                ctx.editor_using_unguarded = true;
+            }
+        }
+        if !guarded {
+            sink.emit_node(
+                "SPK1002",
+                node,
+                "`UnityEditor` is not available in player builds; move this code to an `Editor` folder or wrap it in `#if UNITY_EDITOR`".into(),
+            );
+        }
+        return;
+    }
+    if ctx.editor_using_guarded
+        && !ctx.editor_using_unguarded
+        && EDITOR_TYPES.contains(&t)
+        && !ctx.editor_only(node.start_byte())
+    {
+        sink.emit_node(
+            "SPK1002",
+            node,
+            format!("`{t}` comes from UnityEditor, whose `using` is inside `#if UNITY_EDITOR`; wrap this use in `#if UNITY_EDITOR` too"),
+        );
+    }
+}
+
+fn has_modifier(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {
+    let mut c = node.walk();
+    node.children(&mut c).any(|ch| ctx.kind(ch) == K::Modifier && ctx.t(ch) == word)
+}
+
+fn is_polymorphic(node: Node<'_>, ctx: &Ctx<'_>) -> bool {
+    let mut c = node.walk();
+    node.children(&mut c)
+        .any(|ch| ctx.kind(ch) == K::Modifier && matches!(ctx.t(ch), "virtual" | "override" | "abstract"))
+}
+
+fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    // Only top-level classes: nested types are never attached as components.
+    if ctx.type_frame().is_some() {
+        return;
+    }
+    let Some(stem) = ctx.stem.as_deref() else { return };
+    let Some(name_node) = ctx.field(node, ctx.src.g.f.name) else { return };
+    let name = ctx.t(name_node);
+    let Some(b) = super::walk::base_list(node, ctx.src).and_then(|b| b.named_child(0)) else { return };
+    let Some(kind) = ctx.known.get(simple_name(ctx.t(b))).copied() else { return };
+    if has_modifier(node, ctx, "abstract") || has_modifier(node, ctx, "static") {
+        return;
+    }
+    let mut c = node.walk();
+    if node.named_children(&mut c).any(|ch| ctx.kind(ch) == K::TypeParameterList) {
+        return;
+    }
+    let partial_ok = has_modifier(node, ctx, "partial") && stem.starts_with(&format!("{name}."));
+    if name != stem && !partial_ok {
+        let family = if kind.is_mono() { "MonoBehaviour" } else { "ScriptableObject" };
+        sink.emit_node(
+            "SPK1001",
+            name_node,
+            format!(
+                "class `{name}` is a {family} but the file is `{stem}.cs`; Unity needs both names equal (rename the file to `{name}.cs` or the class to `{stem}`)"
+            ),
+        );
+    }
+}
+
+/// The text of a type node without whitespace, with qualifiers dropped from the simple name.
+fn type_key(text: &str) -> String {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (head, suffix) = match compact.find('[') {
+        Some(i) => (compact[..i].to_string(), compact[i..].to_string()),
+        None => (compact.clone(), String::new()),
+    };
+    format!("{}{}", simple_name(&head), suffix)
+}
+
+fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let g = ctx.src.g;
+    let Some(name_node) = ctx.field(node, g.f.name) else { return };
+    let name = ctx.t(name_node);
+    load_attributes(node, name_node, ctx, sink);
+
+    let Some((tf, kind)) = ctx.unity_type() else { return };
+    let mut c = node.walk();
+    if node.children(&mut c).any(|ch| ctx.kind(ch) == K::ExplicitInterface) {
+        return;
+    }
+    let msgs: Vec<&Msg> = messages(kind).filter(|m| m.name == name).collect();
+    if msgs.is_empty() {
+        // UNT0033: a message name with the wrong case is never called.
+        if is_polymorphic(node, ctx) {
+            return;
+        }
+        let lower = name.to_ascii_lowercase();
+        if let Some(msg) = messages(kind).find(|m| m.name.to_ascii_lowercase() == lower)
+            && !tf.methods.iter().any(|x| x == msg.name)
+        {
+            sink.emit_node(
+                "SPK1009",
+                name_node,
+                format!("`{name}` looks like the Unity message `{}` with the wrong case; Unity will never call it", msg.name),
+            );
+        }
+        return;
+    }
+    // UNT0006: signature.
+    let params: Vec<(String, bool)> = match ctx.field(node, g.f.parameters) {
+        Some(list) => {
+            let mut c = list.walk();
+            list.named_children(&mut c)
+                .filter(|p| ctx.kind(*p) == K::Parameter)
+                .map(|p| {
+                    let ty = ctx.field(p, g.f.type_).map(|t| type_key(ctx.t(t))).unwrap_or_default();
+                    let mut c2 = p.walk();
+                    let modded = p.children(&mut c2).any(|x| ctx.kind(x) == K::Modifier);
+                    (ty, modded)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let returns = ctx.field(node, g.f.returns).map(|r| type_key(ctx.t(r))).unwrap_or_default();
+    let is_static = has_modifier(node, ctx, "static");
+    let param_ok = |m: &Msg| {
+        (params.len() == m.params.len()
+            && params.iter().zip(m.params).all(|((t, modded), want)| !modded && t == want))
+            || (m.params_optional && params.is_empty())
+    };
+    let return_ok = |m: &Msg| match returns.as_str() {
+        "void" => true,
+        "IEnumerator" => m.coroutine,
+        "bool" | "int" | "float" | "double" | "string" | "object" | "long" | "byte" | "char" => {
+            // HasFrameBounds and OnGetFrameBounds return values.
+            m.name == "HasFrameBounds" && returns == "bool"
+        }
+        _ => true,
+    };
+    let matched = msgs.iter().any(|m| param_ok(m) && return_ok(m));
+    if !matched && !is_static {
+        let m = msgs[0];
+        let expected =
+            if m.params.is_empty() { "()".to_string() } else { format!("({})", m.params.join(", ")) };
+        let why = if msgs.iter().any(|m| param_ok(m)) {
+            format!("`{}` cannot return `{returns}`", m.name)
+        } else {
+            format!("`{}` takes {expected}", m.name)
+        };
+        sink.emit_node(
+            "SPK1008",
+            name_node,
+            format!("wrong signature for the Unity message: {why}; Unity will not call it"),
+        );
+        return;
+    }
+    // UNT0001: an empty message still costs a native→managed call every time.
+    if matched && !is_polymorphic(node, ctx) {
+        let Some(body) = ctx.field(node, g.f.body) else { return };
+        if ctx.kind(body) == K::Block {
+            let mut c = body.walk();
+            let statements = body.named_children(&mut c).filter(|s| s.kind() != "comment").count();
+            if statements == 0 {
+                sink.emit_node(
+                    "SPK1004",
+                    name_node,
+                    format!("empty Unity message `{name}`: Unity calls it anyway; remove it"),
+                );
+            }
+        }
+    }
+}
+
+/// UNT0020 / UNT0015: `[MenuItem]` and load-time attributes need static (parameterless) methods.
+fn load_attributes(node: Node<'_>, name_node: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let mut c = node.walk();
+    let lists: Vec<Node<'_>> = node.children(&mut c).filter(|ch| ctx.kind(*ch) == K::AttributeList).collect();
+    if lists.is_empty() {
+        return;
+    }
+    let is_static = has_modifier(node, ctx, "static");
+    let params = ctx.field(node, ctx.src.g.f.parameters).map(|p| p.named_child_count()).unwrap_or(0);
+    for list in lists {
+        let mut c = list.walk();
+        for attr in list.named_children(&mut c).filter(|a| ctx.kind(*a) == K::Attribute) {
+            let Some(an) = ctx.field(attr, ctx.src.g.f.name) else { continue };
+            let a = simple_name(ctx.t(an));
+            let a = a.strip_suffix("Attribute").unwrap_or(a);
+            match a {
+                "MenuItem" if !is_static => sink.emit_node(
+                    "SPK1014",
+                    name_node,
+                    format!("[MenuItem] only works on static methods; make `{}` static", ctx.t(name_node)),
+                ),
+                "RuntimeInitializeOnLoadMethod" | "InitializeOnLoadMethod" | "DidReloadScripts"
+                    if !is_static || params > 0 =>
+                {
+                    sink.emit_node(
+                        "SPK1015",
+                        name_node,
+                        format!(
+                            "[{a}] needs a static method without parameters; Unity will not call `{}`",
+                            ctx.t(name_node)
+                        ),
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let Some(callee) = ctx.callee(node) else { return };
+    let name = callee.name;
+    let args = ctx.args(node);
+    let first = args.first().copied();
+
+    if GET_COMPONENT.contains(&name) {
+        // UNT0003
+        if !callee.generic && first.is_some_and(|a| ctx.kind(a) == K::TypeofExpression) {
+            let ty = first.and_then(|a| a.named_child(0)).map(|t| ctx.t(t)).unwrap_or("T");
+            sink.emit_node(
+                "SPK1006",
+                node,
+                format!("use the generic `{name}<{ty}>()` instead of `{name}(typeof({ty}))`: type-safe and no cast"),
+            );
+        }
+        // Per-frame lookups on this object are cacheable.
+        if let Some(update) = ctx.per_frame() {
+            let recv_ok = ctx.is_self(callee.receiver)
+                || callee.receiver.is_some_and(|r| matches!(ctx.t(r), "gameObject" | "transform"));
+            if recv_ok {
+                sink.emit_node(
+                    "SPK1019",
+                    node,
+                    format!("`{name}` runs every frame in `{update}`; cache the component in Awake or Start"),
+                );
+            }
+        }
+        return;
+    }
+    if FIND.contains(&name) {
+        if let Some(update) = ctx.per_frame() {
+            let recv = ctx.recv_name(callee.receiver);
+            let scene_search = match name {
+                "Find" => recv == "GameObject",
+                _ => matches!(recv, "" | "GameObject" | "Object"),
+            };
+            if scene_search {
+                sink.emit_node(
+                    "SPK1019",
+                    node,
+                    format!("`{name}` searches the scene every frame in `{update}`; find once in Awake or Start and keep the reference"),
+                );
+            }
+        }
+        return;
+    }
+    match name {
+        // UNT0025
+        "GetKey" | "GetKeyDown" | "GetKeyUp" if ctx.recv_name(callee.receiver) == "Input" => {
+            if let Some(a) = first
+                && let Some(key) = ctx.literal(a)
+            {
+                sink.emit_node(
+                    "SPK1016",
+                    a,
+                    format!(
+                        "`Input.{name}(\"{key}\")` takes a KeyCode; a misspelt string only fails at runtime"
+                    ),
+                );
+            }
+        }
+        // UNT0030
+        "Destroy" | "DestroyImmediate" if matches!(ctx.recv_name(callee.receiver), "" | "Object") => {
+            if let Some(a) = first {
+                let t = ctx.t(a);
+                if t == "transform" || t.ends_with(".transform") {
+                    sink.emit_node(
+                        "SPK1017",
+                        a,
+                        format!("`{name}` on a Transform fails at runtime; destroy `{t}.gameObject` instead"),
+                    );
+                }
+            }
+        }
+        // UNT0016
+        "Invoke" | "InvokeRepeating" | "StartCoroutine" | "StopCoroutine" => {
+            if ctx.is_self(callee.receiver)
+                && ctx.unity_type().is_some_and(|(_, k)| k.is_mono())
+                && let Some(a) = first
+                && let Some(method) = ctx.literal(a)
+            {
+                let fix = if name.ends_with("Coroutine") {
+                    format!("pass the call `{method}()`")
+                } else {
+                    format!("use `nameof({method})`")
+                };
+                sink.emit_node("SPK1013", a, format!("method name passed as a string to `{name}`; {fix}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// UNT0012: `Coroutine();` alone does nothing.
+fn unused_coroutine(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let Some(expr) = node.named_child(0) else { return };
+    if ctx.kind(expr) != K::Invocation {
+        return;
+    }
+    let Some(callee) = ctx.callee(expr) else { return };
+    if !ctx.is_self(callee.receiver) {
+        return;
+    }
+    let Some((tf, kind)) = ctx.unity_type() else { return };
+    if !kind.is_mono() {
+        return;
+    }
+    let name = callee.name;
+    if tf.coroutines.iter().any(|c| c == name)
+        && tf.methods.iter().filter(|m| *m == name).count()
+            == tf.coroutines.iter().filter(|c| *c == name).count()
+    {
+        sink.emit_node(
+            "SPK1012",
+            expr,
+            format!(
+                "`{name}` is a coroutine: calling it directly does nothing; use `StartCoroutine({name}(…))`"
+            ),
+        );
+    }
+}
+
+fn creation_kind(ctx: &Ctx<'_>, type_text: &str) -> Option<UnityKind> {
+    ctx.known.get(simple_name(type_text)).copied()
+}
+
+fn report_creation(node: Node<'_>, ty: &str, kind: UnityKind, sink: &mut Sink<'_>) {
+    if kind.is_mono() {
+        sink.emit_node(
+            "SPK1010",
+            node,
+            format!("`{ty}` is a MonoBehaviour: create it with `gameObject.AddComponent<{ty}>()`, never with `new`"),
+        );
+    } else {
+        sink.emit_node(
+            "SPK1011",
+            node,
+            format!("`{ty}` is a ScriptableObject: create it with `ScriptableObject.CreateInstance<{ty}>()`, never with `new`"),
+        );
+    }
+}
+
+fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let Some(ty) = ctx.field(node, ctx.src.g.f.type_) else { return };
+    let tt = ctx.t(ty);
+    let simple = simple_name(tt);
+    if let Some(kind) = creation_kind(ctx, tt) {
+        report_creation(node, simple, kind, sink);
+        return;
+    }
+    // UNT0038, restricted to loops where the same instance could be reused.
+    if matches!(
+        simple,
+        "WaitForSeconds" | "WaitForSecondsRealtime" | "WaitForEndOfFrame" | "WaitForFixedUpdate"
+    ) && ctx.in_loop()
+    {
+        let fields = ctx.type_frame().map(|t| t.fields.as_slice()).unwrap_or(&[]);
+        let cacheable = ctx.args(node).iter().all(|a| {
+            let t = ctx.t(*a);
+            let numeric = t.trim_end_matches(['f', 'F', 'd', 'D']).parse::<f64>().is_ok();
+            numeric || fields.iter().any(|f| f == t) || t.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+        });
+        if cacheable {
+            sink.emit_node(
+                "SPK1018",
+                node,
+                format!("`new {simple}` allocates on every loop iteration; create it once before the loop and yield the cached instance"),
+            );
+        }
+    }
+}
+
+/// `Foo f = new();` where `Foo` is a Unity object.
+fn implicit_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let Some(ty) = ctx.field(node, ctx.src.g.f.type_) else { return };
+    let tt = ctx.t(ty);
+    let Some(kind) = creation_kind(ctx, tt) else { return };
+    let mut c = node.walk();
+    for v in node.named_children(&mut c).filter(|v| ctx.kind(*v) == K::VariableDeclarator) {
+        let mut c2 = v.walk();
+        if let Some(init) = v.named_children(&mut c2).find(|x| ctx.kind(*x) == K::ImplicitObjectCreation) {
+            report_creation(init, simple_name(tt), kind, sink);
+        }
+    }
+}
+
+fn is_tag(ctx: &Ctx<'_>, n: Node<'_>) -> bool {
+    let t = ctx.t(n);
+    t == "tag" || (ctx.kind(n) == K::MemberAccess && t.ends_with(".tag"))
+}
+
+/// UNT0002
+fn tag_comparison(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let g = ctx.src.g;
+    let Some(op) = ctx.field(node, g.f.operator) else { return };
+    let negate = match ctx.t(op) {
+        "==" => false,
+        "!=" => true,
+        _ => return,
+    };
+    let (Some(l), Some(r)) = (ctx.field(node, g.f.left), ctx.field(node, g.f.right)) else { return };
+    let (tag, other) = if is_tag(ctx, l) {
+        (l, r)
+    } else if is_tag(ctx, r) {
+        (r, l)
+    } else {
+        return;
+    };
+    // `tag == null` is not a string comparison.
+    if ctx.t(other) == "null" {
+        return;
+    }
+    let tt = ctx.t(tag);
+    let recv = tt.strip_suffix("tag").unwrap_or("");
+    sink.emit_node(
+        "SPK1005",
+        node,
+        format!(
+            "compare tags with {}{recv}CompareTag({}) instead of `{}`: it does not allocate",
+            if negate { "!" } else { "" },
+            ctx.t(other),
+            ctx.t(op)
+        ),
+    );
+}
+
+/// UNT0004
+fn member_access(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let t = ctx.t(node);
+    if (t == "Time.fixedDeltaTime" || t == "UnityEngine.Time.fixedDeltaTime")
+        && ctx.per_frame() == Some("Update")
+    {
+        sink.emit_node(
+            "SPK1007",
+            node,
+            "`Time.fixedDeltaTime` in `Update` is the physics step, not the frame time; use `Time.deltaTime`"
+                .into(),
+        );
+    }
+}

@@ -1,0 +1,484 @@
+//! The single walk over a file's tree: keeps the context rules need (enclosing type, method,
+//! loop) and hands every node to the Unity and security rules.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::Sink;
+use super::source::{K, Source};
+use super::{security, unity};
+
+/// The Unity base a class derives from, as far as syntax tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum UnityKind {
+    MonoBehaviour,
+    ScriptableObject,
+    Editor,
+    EditorWindow,
+    StateMachineBehaviour,
+}
+
+impl UnityKind {
+    /// MonoBehaviour and everything deriving from it.
+    pub fn is_mono(self) -> bool {
+        self == UnityKind::MonoBehaviour
+    }
+}
+
+/// Unity types whose subclasses are MonoBehaviours or ScriptableObjects.
+const BUILTIN_BASES: &[(&str, UnityKind)] = &[
+    ("MonoBehaviour", UnityKind::MonoBehaviour),
+    ("NetworkBehaviour", UnityKind::MonoBehaviour),
+    ("UIBehaviour", UnityKind::MonoBehaviour),
+    ("Graphic", UnityKind::MonoBehaviour),
+    ("MaskableGraphic", UnityKind::MonoBehaviour),
+    ("Selectable", UnityKind::MonoBehaviour),
+    ("BaseMeshEffect", UnityKind::MonoBehaviour),
+    ("BaseRaycaster", UnityKind::MonoBehaviour),
+    ("BaseInputModule", UnityKind::MonoBehaviour),
+    ("PointerInputModule", UnityKind::MonoBehaviour),
+    ("LayoutGroup", UnityKind::MonoBehaviour),
+    ("ScriptableObject", UnityKind::ScriptableObject),
+    ("PlayableAsset", UnityKind::ScriptableObject),
+    ("ScriptableRendererFeature", UnityKind::ScriptableObject),
+    ("ScriptableSingleton", UnityKind::ScriptableObject),
+    ("Editor", UnityKind::Editor),
+    ("EditorWindow", UnityKind::EditorWindow),
+    ("ScriptableWizard", UnityKind::EditorWindow),
+    ("StateMachineBehaviour", UnityKind::StateMachineBehaviour),
+];
+
+/// A class declaration found before the walk (for inheritance resolution).
+#[derive(Debug, Clone)]
+pub(crate) struct ClassDecl {
+    pub name: String,
+    /// The first base type, without qualifier or type arguments.
+    pub base: Option<String>,
+}
+
+/// The last simple name of a type (`UnityEngine.MonoBehaviour` → `MonoBehaviour`,
+/// `Singleton<T>` → `Singleton`).
+pub(crate) fn simple_name(text: &str) -> &str {
+    let head = text.split('<').next().unwrap_or(text);
+    let last = head.rsplit(['.', ':']).next().unwrap_or(head);
+    last.trim()
+}
+
+/// Class declarations of a file (namespaces and nested types included, method bodies skipped).
+pub(crate) fn collect_classes(src: &Source<'_>) -> Vec<ClassDecl> {
+    let g = src.g;
+    let mut out = Vec::new();
+    let mut stack = vec![src.tree.root_node()];
+    while let Some(n) = stack.pop() {
+        let mut c = n.walk();
+        for ch in n.named_children(&mut c) {
+            match g.kind(ch) {
+                K::Class | K::Record => {
+                    let name =
+                        ch.child_by_field_id(g.f.name).map(|x| src.t(x).to_string()).unwrap_or_default();
+                    let base = base_list(ch, src)
+                        .and_then(|b| b.named_child(0))
+                        .map(|b| simple_name(src.t(b)).to_string());
+                    out.push(ClassDecl { name, base });
+                    if let Some(body) = ch.child_by_field_id(g.f.body) {
+                        stack.push(body);
+                    }
+                }
+                K::Namespace | K::DeclarationList | K::Struct => {
+                    if let Some(body) = ch.child_by_field_id(g.f.body) {
+                        stack.push(body);
+                    } else {
+                        stack.push(ch);
+                    }
+                }
+                _ if n.is_error() || ch.is_error() => stack.push(ch),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn base_list<'t>(class: Node<'t>, src: &Source<'_>) -> Option<Node<'t>> {
+    let mut c = class.walk();
+    class.named_children(&mut c).find(|n| src.g.kind(*n) == K::BaseList)
+}
+
+/// Which class names are Unity objects: the built-in bases plus every class deriving from one,
+/// transitively.
+pub(crate) fn resolve_unity<'a>(
+    classes: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> HashMap<String, UnityKind> {
+    let mut map: HashMap<String, UnityKind> =
+        BUILTIN_BASES.iter().map(|(n, k)| (n.to_string(), *k)).collect();
+    let pending: Vec<(&str, &str)> = classes.filter_map(|(n, b)| b.map(|b| (n, b))).collect();
+    loop {
+        let mut changed = false;
+        for (name, base) in &pending {
+            if map.contains_key(*name) {
+                continue;
+            }
+            if let Some(k) = map.get(*base).copied() {
+                map.insert(name.to_string(), k);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    map
+}
+
+/// Facts about the enclosing type.
+pub(crate) struct TypeFrame {
+    pub unity: Option<UnityKind>,
+    /// Methods declared in the type returning IEnumerator.
+    pub coroutines: Vec<String>,
+    /// All method names declared in the type.
+    pub methods: Vec<String>,
+    /// Field names declared in the type.
+    pub fields: Vec<String>,
+}
+
+/// Facts about the enclosing function (method, local function, lambda).
+pub(crate) struct FuncFrame {
+    pub name: String,
+    /// `Update`, `FixedUpdate` or `LateUpdate` of a MonoBehaviour (inherited by local functions).
+    pub per_frame: Option<&'static str>,
+    pub params: Vec<String>,
+    pub lambda: bool,
+}
+
+pub(crate) enum Frame {
+    Type(TypeFrame),
+    Func(FuncFrame),
+    Loop,
+    Using,
+}
+
+/// What the rules see besides the node.
+pub(crate) struct Ctx<'s> {
+    pub src: &'s Source<'s>,
+    pub known: &'s HashMap<String, UnityKind>,
+    /// File stem when the name ends in `.cs`.
+    pub stem: Option<String>,
+    /// Whether the file lives under an `Editor` folder (editor-only assembly).
+    pub editor_folder: bool,
+    /// Whether `using UnityEditor` appears inside `#if UNITY_EDITOR`.
+    pub editor_using_guarded: bool,
+    /// Whether `using UnityEditor` appears unguarded (already reported).
+    pub editor_using_unguarded: bool,
+    pub uses_http_client: bool,
+    pub uses_web_client: bool,
+    /// String constants and initialised string fields of the file: name → literal content.
+    pub strings: HashMap<String, String>,
+    pub frames: Vec<(usize, Frame)>,
+    pub top_level_reported: bool,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn type_frame(&self) -> Option<&TypeFrame> {
+        self.frames.iter().rev().find_map(|(_, f)| if let Frame::Type(t) = f { Some(t) } else { None })
+    }
+
+    /// The enclosing Unity object type, when the code is directly in one (not in a nested
+    /// non-Unity type).
+    pub fn unity_type(&self) -> Option<(&TypeFrame, UnityKind)> {
+        let t = self.type_frame()?;
+        t.unity.map(|k| (t, k))
+    }
+
+    /// The nearest function frame.
+    pub fn func(&self) -> Option<&FuncFrame> {
+        for (_, f) in self.frames.iter().rev() {
+            match f {
+                Frame::Func(fr) => return Some(fr),
+                Frame::Type(_) => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The per-frame Unity message this code runs in (not through a lambda).
+    pub fn per_frame(&self) -> Option<&'static str> {
+        self.func().filter(|f| !f.lambda).and_then(|f| f.per_frame)
+    }
+
+    /// Whether the node is inside a loop of the current function.
+    pub fn in_loop(&self) -> bool {
+        for (_, f) in self.frames.iter().rev() {
+            match f {
+                Frame::Loop => return true,
+                Frame::Func(_) | Frame::Type(_) => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    pub fn in_using(&self) -> bool {
+        matches!(self.frames.last(), Some((_, Frame::Using)))
+    }
+
+    /// Parameter names of the enclosing functions up to the type.
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.frames
+            .iter()
+            .rev()
+            .take_while(|(_, f)| !matches!(f, Frame::Type(_)))
+            .filter_map(|(_, f)| if let Frame::Func(fr) = f { Some(fr) } else { None })
+            .flat_map(|f| f.params.iter().map(String::as_str))
+    }
+
+    pub fn t(&self, n: Node<'_>) -> &'s str {
+        self.src.scan.get(n.byte_range()).unwrap_or("")
+    }
+
+    pub fn kind(&self, n: Node<'_>) -> K {
+        self.src.g.kind(n)
+    }
+
+    pub fn field<'t>(&self, n: Node<'t>, f: u16) -> Option<Node<'t>> {
+        n.child_by_field_id(f)
+    }
+
+    /// Whether a byte offset only compiles in the editor.
+    pub fn editor_only(&self, byte: usize) -> bool {
+        self.editor_folder || self.src.in_editor_region(byte)
+    }
+}
+
+/// A call's target: `Name(…)`, `Name<T>(…)`, `recv.Name(…)`.
+pub(crate) struct Callee<'t> {
+    pub name: &'t str,
+    pub generic: bool,
+    pub receiver: Option<Node<'t>>,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn callee<'t>(&self, inv: Node<'t>) -> Option<Callee<'t>>
+    where
+        's: 't,
+    {
+        let f = self.field(inv, self.src.g.f.function)?;
+        self.target(f)
+    }
+
+    /// Splits a (possibly generic, possibly member-access) name.
+    pub fn target<'t>(&self, f: Node<'t>) -> Option<Callee<'t>>
+    where
+        's: 't,
+    {
+        let (receiver, name_node) = match self.kind(f) {
+            K::MemberAccess => (self.field(f, self.src.g.f.expression), self.field(f, self.src.g.f.name)?),
+            K::Identifier | K::GenericName => (None, f),
+            _ => return None,
+        };
+        let (name_node, generic) = if self.kind(name_node) == K::GenericName {
+            (name_node.named_child(0)?, true)
+        } else {
+            (name_node, false)
+        };
+        Some(Callee { name: self.t(name_node), generic, receiver })
+    }
+
+    /// Argument expressions of an invocation or object creation.
+    pub fn args<'t>(&self, call: Node<'t>) -> Vec<Node<'t>> {
+        let Some(list) = self.field(call, self.src.g.f.arguments) else { return Vec::new() };
+        let mut c = list.walk();
+        list.named_children(&mut c)
+            .filter(|a| self.kind(*a) == K::Argument)
+            .filter_map(|a| a.named_child(a.named_child_count().saturating_sub(1) as u32))
+            .collect()
+    }
+
+    /// Whether `recv` is absent or `this`/`base`.
+    pub fn is_self(&self, recv: Option<Node<'_>>) -> bool {
+        match recv {
+            None => true,
+            Some(r) => matches!(self.t(r), "this" | "base"),
+        }
+    }
+
+    /// The receiver's text with a `UnityEngine.`/`System.…` qualifier removed.
+    pub fn recv_name(&self, recv: Option<Node<'_>>) -> &'s str {
+        match recv {
+            None => "",
+            Some(r) => {
+                let t = self.t(r);
+                t.rsplit('.').next().unwrap_or(t)
+            }
+        }
+    }
+
+    /// The content of a plain string literal node (`"…"`, `@"…"`, raw), or `None`.
+    pub fn literal(&self, n: Node<'_>) -> Option<&'s str> {
+        let t = self.t(n);
+        match self.kind(n) {
+            K::StringLiteral => t.strip_prefix('"').and_then(|s| s.strip_suffix('"')),
+            K::VerbatimString => t.strip_prefix("@\"").and_then(|s| s.strip_suffix('"')),
+            K::RawString => Some(t.trim_matches('"')),
+            _ => None,
+        }
+    }
+}
+
+/// Walks the whole tree once.
+pub(crate) fn walk(src: &Source<'_>, file: &str, known: &HashMap<String, UnityKind>, sink: &mut Sink<'_>) {
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let stem = base
+        .len()
+        .checked_sub(3)
+        .filter(|&i| base.is_char_boundary(i) && base[i..].eq_ignore_ascii_case(".cs"))
+        .map(|i| base[..i].to_string());
+    let editor_folder = file.split(['/', '\\']).rev().skip(1).any(|c| c.eq_ignore_ascii_case("editor"));
+    let mut ctx = Ctx {
+        src,
+        known,
+        stem,
+        editor_folder,
+        editor_using_guarded: false,
+        editor_using_unguarded: false,
+        uses_http_client: src.scan.contains("HttpClient"),
+        uses_web_client: src.scan.contains("WebClient"),
+        strings: HashMap::new(),
+        frames: Vec::new(),
+        top_level_reported: false,
+    };
+    let root = src.tree.root_node();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        enter(node, &mut ctx, sink);
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            let n = cursor.node();
+            if let Some((id, _)) = ctx.frames.last()
+                && *id == n.id()
+            {
+                ctx.frames.pop();
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+fn enter(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    if !node.is_named() {
+        return;
+    }
+    let k = ctx.kind(node);
+    if k == K::Other {
+        return;
+    }
+    unity::enter(node, k, ctx, sink);
+    security::enter(node, k, ctx, sink);
+    // Frames are pushed after the rules so a declaration's own rules see the outer context.
+    let frame = match k {
+        K::Class | K::Struct | K::Record | K::Interface => Some(Frame::Type(type_frame(node, ctx))),
+        K::Method | K::Constructor | K::LocalFunction => {
+            let name = ctx.field(node, ctx.src.g.f.name).map(|n| ctx.t(n).to_string()).unwrap_or_default();
+            let inherited = if k == K::LocalFunction { ctx.per_frame() } else { None };
+            let per_frame = match (k, ctx.unity_type()) {
+                (K::Method, Some((_, kind))) if kind.is_mono() => match name.as_str() {
+                    "Update" => Some("Update"),
+                    "FixedUpdate" => Some("FixedUpdate"),
+                    "LateUpdate" => Some("LateUpdate"),
+                    _ => None,
+                },
+                _ => inherited,
+            };
+            let params = param_names(node, ctx);
+            Some(Frame::Func(FuncFrame { name, per_frame, params, lambda: false }))
+        }
+        K::Lambda | K::AnonymousMethod => Some(Frame::Func(FuncFrame {
+            name: String::new(),
+            per_frame: None,
+            params: param_names(node, ctx),
+            lambda: true,
+        })),
+        K::For | K::Foreach | K::While | K::Do => Some(Frame::Loop),
+        K::Using => Some(Frame::Using),
+        _ => None,
+    };
+    if let Some(f) = frame {
+        ctx.frames.push((node.id(), f));
+    }
+}
+
+fn param_names(node: Node<'_>, ctx: &Ctx<'_>) -> Vec<String> {
+    let Some(list) = ctx.field(node, ctx.src.g.f.parameters) else { return Vec::new() };
+    if ctx.kind(list) == K::Identifier {
+        return vec![ctx.t(list).to_string()];
+    }
+    let mut c = list.walk();
+    list.named_children(&mut c)
+        .filter(|p| ctx.kind(*p) == K::Parameter)
+        .filter_map(|p| ctx.field(p, ctx.src.g.f.name).map(|n| ctx.t(n).to_string()))
+        .collect()
+}
+
+fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
+    let g = ctx.src.g;
+    let unity = if ctx.kind(node) == K::Class {
+        base_list(node, ctx.src)
+            .and_then(|b| b.named_child(0))
+            .and_then(|b| ctx.known.get(simple_name(ctx.t(b))).copied())
+    } else {
+        None
+    };
+    let mut tf = TypeFrame { unity, coroutines: Vec::new(), methods: Vec::new(), fields: Vec::new() };
+    let Some(body) = ctx.field(node, g.f.body) else { return tf };
+    let mut c = body.walk();
+    for m in body.named_children(&mut c) {
+        match ctx.kind(m) {
+            K::Method => {
+                let Some(n) = ctx.field(m, g.f.name) else { continue };
+                let mname = ctx.t(n).to_string();
+                if let Some(r) = ctx.field(m, g.f.returns) {
+                    let rt = ctx.t(r);
+                    if simple_name(rt) == "IEnumerator" {
+                        tf.coroutines.push(mname.clone());
+                    }
+                }
+                tf.methods.push(mname);
+            }
+            K::FieldDeclaration | K::PropertyDeclaration => {
+                let mut c2 = m.walk();
+                let decl = m.named_children(&mut c2).find(|x| ctx.kind(*x) == K::VariableDeclaration);
+                if let Some(decl) = decl {
+                    let mut c3 = decl.walk();
+                    let g2 = ctx.src.g;
+                    let decls: Vec<Node<'_>> = decl
+                        .named_children(&mut c3)
+                        .filter(|x| g2.kind(*x) == K::VariableDeclarator)
+                        .collect();
+                    for v in decls {
+                        let Some(n) = ctx.field(v, g.f.name) else { continue };
+                        let fname = ctx.t(n).to_string();
+                        if let Some(val) = v.named_child(v.named_child_count().saturating_sub(1) as u32)
+                            && let Some(lit) = ctx.literal(val)
+                        {
+                            ctx.strings.insert(fname.clone(), lit.to_string());
+                        }
+                        tf.fields.push(fname);
+                    }
+                } else if let Some(n) = ctx.field(m, g.f.name) {
+                    tf.fields.push(ctx.t(n).to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    tf
+}
