@@ -4,3 +4,4 @@
 mod common;
 mod offline_compile;
 mod pipeline;
+mod validate_rules;

@@ -554,11 +554,8 @@ fn secret_like(v: &str) -> bool {
 }
 
 fn secret_value(name: &str, value: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    if !secret_name(name) {
-        return;
-    }
     if let Some(lit) = ctx.literal(value) {
-        if secret_like(lit) {
+        if secret_name(name) && secret_like(lit) {
             sink.emit_node(
                 "SPK2009",
                 value,
