@@ -5,3 +5,4 @@ mod common;
 mod offline_compile;
 mod pipeline;
 mod validate_rules;
+mod validate_syntax;

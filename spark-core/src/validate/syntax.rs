@@ -40,7 +40,8 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>) {
         sink.emit_bytes("SPK0003", d.at, d.at + len, msg);
         reported += 1;
     }
-    let unclosed: Vec<usize> = delims.iter().filter(|d| d.issue == Issue::Unclosed).map(|d| d.at).collect();
+    // An ERROR node around a reported delimiter is the same problem, located worse.
+    let unclosed: Vec<usize> = delims.iter().map(|d| d.at).collect();
     let unclosed_kinds: Vec<u8> = delims.iter().map(|d| closer(d.ch)).collect();
 
     // Walk only into subtrees that contain errors; iterative, so deep nesting cannot overflow.
@@ -79,7 +80,11 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>) {
             );
             break;
         }
-        if node.is_error() {
+        if node.is_error() && missing_semicolon(node, src) {
+            let end = node.end_position();
+            let (line, col) = src.line_col(node.end_byte(), end);
+            sink.emit_at("SPK0002", (line, col, line, col), "expected `;`".into());
+        } else if node.is_error() {
             let tok = first_leaf(node);
             let text = src.t(tok);
             let shown: String = text.chars().take(40).collect();
@@ -100,6 +105,20 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>) {
         }
         reported += 1;
     }
+}
+
+/// An ERROR that is the last thing in a block, on one line, not ending in `;` or `}`: almost
+/// always a statement whose semicolon is missing.
+fn missing_semicolon(node: Node<'_>, src: &Source<'_>) -> bool {
+    let next_is_close = node.next_sibling().is_some_and(|n| n.kind() == "}");
+    let in_block = node.parent().is_some_and(|p| p.kind() == "block");
+    let text = src.t(node).trim_end();
+    next_is_close
+        && in_block
+        && node.start_position().row == node.end_position().row
+        && !text.ends_with(';')
+        && !text.ends_with('}')
+        && !text.ends_with('{')
 }
 
 fn is_keyword(k: &str) -> bool {
