@@ -6,3 +6,4 @@ mod offline_compile;
 mod pipeline;
 mod validate_rules;
 mod validate_syntax;
+mod validate_valid;

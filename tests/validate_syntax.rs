@@ -71,6 +71,7 @@ fn grammar_gaps_are_not_errors() {
         "class A { string M() => $\"\"; string N(bool b) => b ? $\"\" : $\"x{b}\"; }",
         // List pattern with a slice designation.
         "class A { int M(int[] a) => a is [1, .. var rest] ? rest.Length : 0; int N(int[] a) => a switch { [var f, .. var mid, var l] => f + l + mid.Length, _ => 0 }; }",
+        "class A { int M(int[] a) => a is [.., var last] ? last : 0; bool N(int[] a) => a is [..] or [.. var all]; int[] C(int[] a) => [.. a, 1]; }",
         // Dereference of a pointer cast (the rule SPK2011 is disabled below).
         "class A { static unsafe int M(void* p) { int v = *(int*)p; *(float*)p = 1f; return v * (int)*(byte*)p; } }",
         // #if that splits a method header across branches.

@@ -198,11 +198,11 @@ fn file_op(node: Node<'_>, recv: &str, name: &str, args: &[Node<'_>], ctx: &Ctx<
     if matches!(name, "Exists" | "GetCurrentDirectory") {
         return;
     }
-    if matches!(name, "Delete" | "DeleteFileOrDirectory" | "Move" | "Replace" | "MoveFileOrDirectory") {
+    if matches!(name, "Delete" | "DeleteFileOrDirectory") {
         sink.emit_node(
             "SPK2004",
             node,
-            format!("`{recv}.{name}` destroys or moves files; make sure the path can only point inside the game's own data folder"),
+            format!("`{recv}.{name}` deletes files; make sure the path can only point inside the game's own data folder"),
         );
     }
     let params: Vec<&str> = ctx.params().collect();
@@ -274,7 +274,18 @@ fn classify(expr: Node<'_>, ctx: &Ctx<'_>, depth: u32) -> Url {
         K::InterpolatedString => {
             let t = ctx.t(expr);
             let body = t.trim_start_matches(['$', '@']).trim_start_matches('"');
-            if body.starts_with('{') { Url::Dynamic } else { from_text(body) }
+            match body.strip_prefix('{') {
+                // A leading hole naming a known constant: `$"{BaseUrl}/scores"`.
+                Some(hole) => {
+                    let name = hole.split(['}', ':', ',']).next().unwrap_or("").trim();
+                    let last = name.rsplit('.').next().unwrap_or(name);
+                    match ctx.strings.get(last) {
+                        Some(v) => from_text(v),
+                        None => Url::Dynamic,
+                    }
+                }
+                None => from_text(body),
+            }
         }
         K::Binary => match ctx.field(expr, ctx.src.g.f.left) {
             Some(l) => classify(l, ctx, depth + 1),

@@ -345,16 +345,18 @@ fn blank_empty_interpolations(b: &mut [u8]) -> bool {
     changed
 }
 
-/// `.. var rest` inside list patterns → `..` followed by blanks (a plain slice pattern).
+/// Slice patterns the grammar rejects: `.. var rest` → `..` + blanks, and a slice first in the
+/// list (`[.., last]`, `[..]`) → `_` + blanks (a discard, which parses everywhere).
 fn blank_slice_designations(b: &mut [u8]) -> bool {
     let mut changed = false;
     let mut i = 0;
     while i + 1 < b.len() {
-        if b[i] == b'.' && b[i + 1] == b'.' && b.get(i + 2) != Some(&b'.') {
+        if b[i] == b'.' && b[i + 1] == b'.' && b.get(i + 2) != Some(&b'.') && (i == 0 || b[i - 1] != b'.') {
             let mut j = i + 2;
             while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
                 j += 1;
             }
+            let mut end = i + 2;
             if b[j..].starts_with(b"var") && b.get(j + 3).is_some_and(|c| c.is_ascii_whitespace()) {
                 let mut k = j + 3;
                 while k < b.len() && b[k].is_ascii_whitespace() {
@@ -364,13 +366,23 @@ fn blank_slice_designations(b: &mut [u8]) -> bool {
                 while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_') {
                     k += 1;
                 }
-                let next = b[k..].iter().find(|c| !c.is_ascii_whitespace()).copied();
-                if k > id_start && matches!(next, Some(b',') | Some(b']')) {
-                    b[i + 2..k].iter_mut().for_each(|c| *c = b' ');
-                    changed = true;
-                    i = k;
-                    continue;
+                if k > id_start {
+                    end = k;
                 }
+            }
+            let next = b[end..].iter().find(|c| !c.is_ascii_whitespace()).copied();
+            let prev = b[..i].iter().rev().find(|c| !c.is_ascii_whitespace()).copied();
+            if matches!(next, Some(b',') | Some(b']')) {
+                if prev == Some(b'[') {
+                    b[i] = b'_';
+                    b[i + 1..end].iter_mut().for_each(|c| *c = b' ');
+                    changed = true;
+                } else if end > i + 2 {
+                    b[i + 2..end].iter_mut().for_each(|c| *c = b' ');
+                    changed = true;
+                }
+                i = end;
+                continue;
             }
         }
         i += 1;
@@ -746,6 +758,7 @@ mod tests {
         for s in [
             "var s = $\"\";",
             "if (a is [1, .. var rest]) {}",
+            "if (a is [.., var last]) {}",
             "var v = *(int*)p;",
             "#if A\nvoid M() {\n#else\nvoid N() {\n#endif\n}\n",
         ] {
