@@ -7,3 +7,4 @@ mod pipeline;
 mod validate_rules;
 mod validate_syntax;
 mod validate_valid;
+mod repair;

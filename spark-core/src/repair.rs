@@ -1,9 +1,18 @@
 //! The generate → validate → repair loop.
 //!
 //! After the first reply, SPARK validates the extracted files. While blocking diagnostics remain
-//! and rounds are left, it sends the code and the diagnostics back to the provider, re-extracts
-//! and re-validates. It stops early when clean or when the blocking count stops falling, and
-//! keeps the best round (fewest blocking diagnostics, earliest on ties).
+//! and rounds are left, it sends the code (the previous reply, as the assistant turn) and the
+//! blocking diagnostics (a repair prompt) back to the provider, re-extracts and re-validates.
+//!
+//! Exact semantics:
+//! - round 0 is the first generation; repair rounds are numbered 1..=`max_rounds`;
+//! - a repair round runs only while the kept round has blocking diagnostics (or no code);
+//! - a round is kept when it has code and strictly fewer blocking diagnostics than the kept one;
+//! - the loop stops when the kept round is clean, when a round does not lower the blocking count
+//!   (more rounds would spend tokens for nothing), when `max_rounds` is reached, or when a repair
+//!   call fails (the failure is recorded in that round; `Error::Cancelled` still propagates);
+//! - every round is recorded with the diagnostics it was sent, the diagnostics of its output and
+//!   its own token usage; the outcome's usage is the sum over all rounds.
 
 use std::future::Future;
 
@@ -52,6 +61,10 @@ pub struct RepairRound {
     pub usage: Usage,
     /// Whether this round's reply was served from the cache.
     pub cached: bool,
+    /// Whether this round's files are the ones returned (exactly one round is kept).
+    pub kept: bool,
+    /// Why this repair round failed (the provider call or the reply), if it did.
+    pub error: Option<String>,
 }
 
 /// What the loop produced.
@@ -104,8 +117,11 @@ where
         files: files.len(),
         usage: first.usage,
         cached: first_cached,
+        kept: true,
+        error: None,
     }];
     let mut best = (files, diags, blocking, first);
+    let mut kept = 0usize;
 
     for round in 1..=max_rounds {
         let (files, diags, blocking, completion) = &best;
@@ -117,25 +133,52 @@ where
         let mut request = base.clone();
         request.messages.push(Message::assistant(completion.text.clone()));
         request.messages.push(Message::user(repair_prompt(files, &blocking_diags, completion)));
-        let (next, cached) = send(request).await?;
-        usage += next.usage;
-        let (n_files, n_diags, n_blocking) = evaluate(&next)?;
-        rounds.push(RepairRound {
+        let mut record = RepairRound {
             round,
             diagnostics_before: blocking_diags,
-            diagnostics_after: n_diags.clone(),
-            blocking: n_blocking,
-            files: n_files.len(),
-            usage: next.usage,
-            cached,
-        });
+            diagnostics_after: Vec::new(),
+            blocking: 0,
+            files: 0,
+            usage: Usage::default(),
+            cached: false,
+            kept: false,
+            error: None,
+        };
+        let (next, cached) = match send(request).await {
+            Ok(r) => r,
+            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e) => {
+                record.error = Some(e.to_string());
+                rounds.push(record);
+                break;
+            }
+        };
+        usage += next.usage;
+        record.usage = next.usage;
+        record.cached = cached;
+        let (n_files, n_diags, n_blocking) = match evaluate(&next) {
+            Ok(r) => r,
+            Err(e) => {
+                record.error = Some(e.to_string());
+                rounds.push(record);
+                break;
+            }
+        };
+        record.diagnostics_after = n_diags.clone();
+        record.blocking = n_blocking;
+        record.files = n_files.len();
         let improved = !n_files.is_empty() && (n_blocking < *blocking || files.is_empty());
+        rounds.push(record);
         if improved {
             best = (n_files, n_diags, n_blocking, next);
+            kept = rounds.len() - 1;
         } else {
             // The count stopped falling: more rounds would spend tokens for nothing.
             break;
         }
+    }
+    for (i, r) in rounds.iter_mut().enumerate() {
+        r.kept = i == kept;
     }
     let (files, diagnostics, _, completion) = best;
     if files.is_empty() {
@@ -143,6 +186,9 @@ where
     }
     Ok(Outcome { raw: completion.text.clone(), files, diagnostics, rounds, usage, completion })
 }
+
+/// Most diagnostics listed in one repair prompt; the rest are summarised.
+pub const MAX_PROMPT_DIAGNOSTICS: usize = 40;
 
 /// The message that asks the model to fix its code.
 pub fn repair_prompt(files: &[ScriptFile], blocking: &[Diagnostic], previous: &Completion) -> String {
@@ -155,8 +201,11 @@ pub fn repair_prompt(files: &[ScriptFile], blocking: &[Diagnostic], previous: &C
         s.push_str("Your reply was cut off by the output token limit; keep the code shorter.\n");
     }
     s.push_str("The code you wrote has these problems (file:line:column: severity[rule]: message):\n\n");
-    for d in blocking {
+    for d in blocking.iter().take(MAX_PROMPT_DIAGNOSTICS) {
         s.push_str(&format!("- {d}\n"));
+    }
+    if blocking.len() > MAX_PROMPT_DIAGNOSTICS {
+        s.push_str(&format!("- … and {} more\n", blocking.len() - MAX_PROMPT_DIAGNOSTICS));
     }
     s.push_str("\nFix every problem listed and reply with the complete corrected file(s), each in a ```csharp fenced block preceded by a `### FileName.cs` heading. Keep everything that was correct.\n");
     s
