@@ -1,1 +1,462 @@
-//! Binding crate (see issue 6).
+//! The C ABI of SPARK (library `spark_ffi`, header `include/spark.h`).
+//!
+//! Requests and results cross as UTF-8 JSON (pointer + length) so the ABI stays small and
+//! versionable; handles are opaque tokens checked on every call (see `registry`); every export
+//! catches panics and reports them as `SPARK_ERROR_INTERNAL`, so a bug can never unwind into, or
+//! abort, the host (a Unity editor, a game server).
+//!
+//! The client owns a two-worker tokio runtime; the synchronous calls block the calling thread
+//! on it, and any number of threads may call into one client at once.
+#![allow(clippy::missing_safety_doc)] // the `# Safety` rules are the header's ownership rules
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use std::ffi::{c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use spark_core::{
+    Error, ExportFormat, GenerateRequest, GeneratedScripts, Result, Spark, SparkConfig, StreamEvent,
+};
+use tokio_util::sync::CancellationToken;
+
+mod buf;
+mod codes;
+mod error;
+mod registry;
+
+pub use buf::{spark_buf_free, spark_buf_t};
+pub use codes::*;
+pub use error::{
+    spark_code_name, spark_error_code, spark_error_code_name, spark_error_details, spark_error_free,
+    spark_error_message, spark_error_retry_after_ms, spark_error_t,
+};
+
+use buf::write_buf;
+use error::invalid;
+use registry::Registry;
+
+/// Major version of the library this header belongs to.
+pub const SPARK_VERSION_MAJOR: u32 = 0;
+/// Minor version of the library this header belongs to.
+pub const SPARK_VERSION_MINOR: u32 = 1;
+/// Patch version of the library this header belongs to.
+pub const SPARK_VERSION_PATCH: u32 = 0;
+
+/// A SPARK client: configuration, provider chain, cache, rate limiter and a small runtime.
+///
+/// Create with `spark_client_new`, release with `spark_client_free`. Thread-safe: any number of
+/// threads may use one client at once; share one per process.
+#[allow(non_camel_case_types)]
+pub struct spark_client_t {
+    _opaque: [u8; 0],
+}
+
+/// A cancellation flag for `spark_generate_stream`, settable from any thread.
+///
+/// Create with `spark_cancel_new`, release with `spark_cancel_free`. Once cancelled it stays
+/// cancelled; use a new one per operation.
+#[allow(non_camel_case_types)]
+pub struct spark_cancel_t {
+    _opaque: [u8; 0],
+}
+
+/// Receives one progress event of `spark_generate_stream` as JSON:
+/// `{"type":"started","provider","model"}`, `{"type":"delta","text"}`,
+/// `{"type":"repairing","round"}`, `{"type":"diagnostics","diagnostics":[..]}`,
+/// `{"type":"done","result":{..}}` (always last on success).
+///
+/// `event_json` (NUL-terminated, `len` bytes without the NUL) is valid only during the call.
+/// Runs on the thread that called `spark_generate_stream`. Return 0 to continue, anything else
+/// to cancel (the call then fails with `SPARK_ERROR_CANCELLED`). It must not unwind (no C++
+/// exception, no longjmp) through SPARK.
+#[allow(non_camel_case_types)]
+pub type spark_event_cb =
+    Option<unsafe extern "C" fn(event_json: *const u8, len: usize, user_data: *mut c_void) -> i32>;
+
+/// What a `spark_client_t*` token stands for. Fields drop in order: the client before the
+/// runtime its background tasks live on.
+struct Client {
+    spark: Spark,
+    runtime: OwnedRuntime,
+}
+
+/// A runtime that can be dropped anywhere: inside another runtime's context (a client freed from
+/// a stream callback of another client) a blocking shutdown would panic, so it shuts down in the
+/// background there.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background();
+            } else {
+                drop(rt);
+            }
+        }
+    }
+}
+
+impl OwnedRuntime {
+    fn get(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("runtime present until drop")
+    }
+}
+
+static CLIENTS: Registry<Client> = Registry::new();
+static CANCELS: Registry<CancellationToken> = Registry::new();
+
+/// Runs `f`, turning its error or panic into an owned `spark_error_t*` (NULL on success).
+fn guard(f: impl FnOnce() -> Result<()>) -> *mut spark_error_t {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => ptr::null_mut(),
+        Ok(Err(e)) => error::into_raw(e),
+        Err(panic) => error::into_raw(error::from_panic(panic)),
+    }
+}
+
+fn client(handle: *const spark_client_t) -> Result<Arc<Client>> {
+    if handle.is_null() {
+        return Err(invalid("client is NULL"));
+    }
+    CLIENTS
+        .get(handle.addr())
+        .ok_or_else(|| invalid("client is not a live spark_client_t (already freed, or not a client handle)"))
+}
+
+/// `(ptr, len)` as bytes; `(NULL, 0)` is empty.
+///
+/// # Safety
+/// A non-NULL `ptr` must point to `len` readable bytes that stay valid for `'a`.
+unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(invalid(format!("{what} is NULL but its length is {len}")))
+        };
+    }
+    if len > isize::MAX as usize {
+        return Err(invalid(format!("{what}: length {len} is too large")));
+    }
+    // SAFETY: guaranteed by the caller.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// `(ptr, len)` as UTF-8 text.
+///
+/// # Safety
+/// As for [`bytes`].
+unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a str> {
+    // SAFETY: forwarded.
+    let b = unsafe { bytes(ptr, len, what) }?;
+    std::str::from_utf8(b).map_err(|e| invalid(format!("{what} is not valid UTF-8: {e}")))
+}
+
+/// Checks and clears an out-parameter buffer.
+///
+/// # Safety
+/// A non-NULL `out` must be writable.
+unsafe fn out_buf(out: *mut spark_buf_t, what: &str) -> Result<*mut spark_buf_t> {
+    if out.is_null() {
+        return Err(invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { out.write(spark_buf_t { data: ptr::null_mut(), len: 0 }) };
+    Ok(out)
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| Error::Internal(format!("cannot serialize a result: {e}")))
+}
+
+fn parse_request(json: &str) -> Result<GenerateRequest> {
+    if json.trim().is_empty() {
+        return Err(invalid("request_json is empty; expected a JSON object like {\"prompt\": \"...\"}"));
+    }
+    serde_json::from_str(json).map_err(|e| invalid(format!("request_json: {e}")))
+}
+
+/// Creates a client from a JSON configuration (the `SparkConfig` schema: `providers`,
+/// `openai`, `rate_limit`, `cache`, ...). `(NULL, 0)` or an empty string means defaults plus the
+/// `SPARK_*` environment variables; a JSON document is used as given, without environment
+/// overrides. API keys come from the configuration or `ANTHROPIC_API_KEY` / `OPENAI_API_KEY`.
+///
+/// On success writes the new handle to `*out` (the caller owns it: `spark_client_free`) and
+/// returns NULL; on failure writes NULL and returns the error (`SPARK_ERROR_INVALID_CONFIG` for a
+/// bad or malformed configuration, `SPARK_ERROR_INVALID_ARGUMENT` for bad pointers or UTF-8).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_client_new(
+    config_json: *const u8,
+    len: usize,
+    out: *mut *mut spark_client_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        if out.is_null() {
+            return Err(invalid("out (spark_client_t**) is NULL"));
+        }
+        // SAFETY: non-NULL; the caller promises it is writable.
+        unsafe { out.write(ptr::null_mut()) };
+        // SAFETY: the caller promises `len` readable bytes.
+        let json = unsafe { text(config_json, len, "config_json") }?;
+        let config =
+            if json.trim().is_empty() { SparkConfig::from_env()? } else { SparkConfig::from_json_str(json)? };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("spark-ffi")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+        let spark = {
+            let _ctx = runtime.enter();
+            Spark::from_config(config)?
+        };
+        let token = CLIENTS.insert(Client { spark, runtime: OwnedRuntime(Some(runtime)) });
+        // SAFETY: as above.
+        unsafe { out.write(ptr::without_provenance_mut(token)) };
+        Ok(())
+    })
+}
+
+/// Releases a client. Calls already running on other threads finish first (they keep the
+/// client alive); later calls with this handle fail with `SPARK_ERROR_INVALID_ARGUMENT`.
+/// NULL, and a handle already freed, are ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn spark_client_free(client: *mut spark_client_t) {
+    if !client.is_null() {
+        let _ = catch_unwind(|| drop(CLIENTS.remove(client.addr())));
+    }
+}
+
+/// Describes a client as JSON in `*out`: `{"version", "offline", "providers": [..],
+/// "config": {..}}` (the effective configuration; API keys print as `[redacted]`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_client_info(
+    client: *const spark_client_t,
+    out: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable `out` when non-NULL.
+        let out = unsafe { out_buf(out, "out") }?;
+        let c = self::client(client)?;
+        let providers: Vec<&str> = c.spark.providers().iter().map(|p| p.name()).collect();
+        let info = serde_json::json!({
+            "version": spark_core::VERSION,
+            "offline": c.spark.is_offline(),
+            "providers": providers,
+            "config": c.spark.config(),
+        });
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, to_json(&info)?) };
+        Ok(())
+    })
+}
+
+/// Generates scripts for a request and writes the result JSON to `*out_result_json`.
+///
+/// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,
+/// "temperature"?, "repair_rounds"?, "no_cache"?}` (unknown fields are rejected). The result is
+/// `{"files": [{"path","content"}], "diagnostics": [..], "usage": {"input_tokens",
+/// "output_tokens"}, "cost_usd", "provider", "model", "offline", "raw", "rounds", "stop_reason",
+/// "request_id", "request_hash"}`. Blocks the calling thread until done.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_generate(
+    client: *const spark_client_t,
+    request_json: *const u8,
+    len: usize,
+    out_result_json: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable `out_result_json` when non-NULL.
+        let out = unsafe { out_buf(out_result_json, "out_result_json") }?;
+        let c = self::client(client)?;
+        // SAFETY: the caller promises `len` readable bytes.
+        let req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
+        let result = c.runtime.get().block_on(c.spark.generate(req))?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, to_json(&result)?) };
+        Ok(())
+    })
+}
+
+/// Like `spark_generate`, calling `cb` with each progress event (see `spark_event_cb`) on the
+/// calling thread, and writing the final result JSON (the `result` of the `done` event) to
+/// `*out_result_json`.
+///
+/// `cb` may be NULL (no events). `cancel` may be NULL; otherwise `spark_cancel_cancel` on it,
+/// from any thread, or a non-zero return from `cb`, stops the work promptly and the call fails
+/// with `SPARK_ERROR_CANCELLED`. `user_data` is passed to `cb` untouched.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_generate_stream(
+    client: *const spark_client_t,
+    request_json: *const u8,
+    len: usize,
+    cb: spark_event_cb,
+    user_data: *mut c_void,
+    cancel: *const spark_cancel_t,
+    out_result_json: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable `out_result_json` when non-NULL.
+        let out = unsafe { out_buf(out_result_json, "out_result_json") }?;
+        let c = self::client(client)?;
+        let token = if cancel.is_null() {
+            CancellationToken::new()
+        } else {
+            CANCELS.with(cancel.addr(), |t| t.clone()).ok_or_else(|| {
+                invalid("cancel is not a live spark_cancel_t (already freed, or not a cancel handle)")
+            })?
+        };
+        // SAFETY: the caller promises `len` readable bytes.
+        let req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
+        let result = c.runtime.get().block_on(async {
+            let mut stream = std::pin::pin!(c.spark.generate_stream(req));
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = token.cancelled() => return Err(Error::Cancelled),
+                    next = stream.next() => next,
+                };
+                let event = match next {
+                    Some(event) => event?,
+                    None => return Err(Error::Internal("the stream ended without a result".into())),
+                };
+                if let Some(cb) = cb {
+                    let mut json = to_json(&event)?;
+                    let len = json.len();
+                    json.push(0);
+                    // SAFETY: the callback contract in the header; the bytes outlive the call.
+                    let verdict = unsafe { cb(json.as_ptr(), len, user_data) };
+                    if verdict != 0 || token.is_cancelled() {
+                        return Err(Error::Cancelled);
+                    }
+                }
+                if let StreamEvent::Done { result } = event {
+                    return to_json(&result);
+                }
+            }
+        })?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, result) };
+        Ok(())
+    })
+}
+
+/// A new, not yet cancelled cancellation flag (never NULL). Free with `spark_cancel_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn spark_cancel_new() -> *mut spark_cancel_t {
+    catch_unwind(|| ptr::without_provenance_mut(CANCELS.insert(CancellationToken::new())))
+        .unwrap_or(ptr::null_mut())
+}
+
+/// Cancels the operations watching `cancel`. Safe to call from any thread, any number of times.
+/// Fails with `SPARK_ERROR_INVALID_ARGUMENT` when `cancel` is NULL or not live.
+#[unsafe(no_mangle)]
+pub extern "C" fn spark_cancel_cancel(cancel: *const spark_cancel_t) -> *mut spark_error_t {
+    guard(|| {
+        if cancel.is_null() {
+            return Err(invalid("cancel is NULL"));
+        }
+        CANCELS.with(cancel.addr(), |t| t.cancel()).ok_or_else(|| {
+            invalid("cancel is not a live spark_cancel_t (already freed, or not a cancel handle)")
+        })
+    })
+}
+
+/// Releases a cancellation flag. An operation already watching it keeps running and can no longer
+/// be cancelled through it. NULL, and a handle already freed, are ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn spark_cancel_free(cancel: *mut spark_cancel_t) {
+    if !cancel.is_null() {
+        let _ = catch_unwind(|| drop(CANCELS.remove(cancel.addr())));
+    }
+}
+
+/// Validates one C# file and writes its diagnostics to `*out_diagnostics_json` as a JSON array of
+/// `{"severity": "error"|"warning"|"info", "rule", "message", "file", "line", "column",
+/// "end_line", "end_column"}` (1-based lines and character columns). No provider is called.
+///
+/// `file_name` (for example `PlayerController.cs`) is required: Unity rules compare it with the
+/// class name.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_validate(
+    client: *const spark_client_t,
+    source: *const u8,
+    source_len: usize,
+    file_name: *const u8,
+    file_name_len: usize,
+    out_diagnostics_json: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable out-parameter when non-NULL.
+        let out = unsafe { out_buf(out_diagnostics_json, "out_diagnostics_json") }?;
+        let c = self::client(client)?;
+        // SAFETY: the caller promises the lengths.
+        let (source, name) =
+            unsafe { (text(source, source_len, "source")?, text(file_name, file_name_len, "file_name")?) };
+        if name.is_empty() {
+            return Err(invalid("file_name is empty; pass the script's file name, e.g. Player.cs"));
+        }
+        let diagnostics = c.spark.validate(source, name)?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, to_json(&diagnostics)?) };
+        Ok(())
+    })
+}
+
+/// Builds an archive of a generation result (the JSON `spark_generate` returned) and writes its
+/// bytes to `*out_bytes`.
+///
+/// `format` is an export format name: `"zip"` (Assets/ layout with `.meta` files), and the
+/// formats later versions add (`"upm"`, `"unity_package"`); an unknown name fails with
+/// `SPARK_ERROR_INVALID_ARGUMENT` listing the known ones.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_export(
+    client: *const spark_client_t,
+    result_json: *const u8,
+    result_len: usize,
+    format: *const u8,
+    format_len: usize,
+    out_bytes: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable out-parameter when non-NULL.
+        let out = unsafe { out_buf(out_bytes, "out_bytes") }?;
+        let c = self::client(client)?;
+        // SAFETY: the caller promises the lengths.
+        let (json, format) =
+            unsafe { (text(result_json, result_len, "result_json")?, text(format, format_len, "format")?) };
+        let scripts: GeneratedScripts =
+            serde_json::from_str(json).map_err(|e| invalid(format!("result_json: {e}")))?;
+        let format: ExportFormat = serde_json::from_value(serde_json::Value::String(format.trim().into()))
+            .map_err(|e| invalid(format!("format: {e}")))?;
+        let bytes = c.spark.export(&scripts, format)?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, bytes) };
+        Ok(())
+    })
+}
+
+/// The library version (`"0.1.0"`), a static NUL-terminated string. Compare with the
+/// `SPARK_VERSION_*` macros to detect a header/library mismatch.
+#[unsafe(no_mangle)]
+pub extern "C" fn spark_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_macros_match_the_package() {
+        let parts: Vec<u32> = env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse().unwrap()).collect();
+        assert_eq!(parts, [SPARK_VERSION_MAJOR, SPARK_VERSION_MINOR, SPARK_VERSION_PATCH]);
+        assert_eq!(env!("CARGO_PKG_VERSION"), spark_core::VERSION);
+        // SAFETY: static NUL-terminated string.
+        let v = unsafe { std::ffi::CStr::from_ptr(spark_version()) };
+        assert_eq!(v.to_str().unwrap(), spark_core::VERSION);
+    }
+}
