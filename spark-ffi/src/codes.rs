@@ -3,7 +3,7 @@
 //! A test checks this table against `ErrorCode::ALL`, so a code added to the core cannot be
 //! forgotten here (and then in the header).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::{CString, c_char};
 use std::sync::LazyLock;
 
@@ -91,7 +91,7 @@ const TABLE: &[(u32, ErrorCode)] = &[
 ];
 
 /// NUL-terminated names of every core code, built from `ErrorCode::ALL` so new codes get one.
-static NAMES: LazyLock<HashMap<u32, CString>> = LazyLock::new(|| {
+static NAMES: LazyLock<BTreeMap<u32, CString>> = LazyLock::new(|| {
     ErrorCode::ALL.iter().map(|c| (c.as_u32(), CString::new(c.as_str()).unwrap_or_default())).collect()
 });
 

@@ -5,9 +5,10 @@
 //! call. Nothing is ever read through a pointer that C hands back, so a freed, double-freed,
 //! forged or wrong-kind handle is reported as `SPARK_ERROR_INVALID_ARGUMENT` instead of becoming
 //! a use-after-free, and a stale handle can never alias a newer object the way a reused heap
-//! address would.
+//! address would. (B-tree maps rather than hash maps: their nodes are referenced from their start,
+//! so valgrind sees the process-lifetime tables as reachable rather than "possibly lost".)
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -29,12 +30,12 @@ fn next_token() -> usize {
 
 /// Objects of one kind by token.
 pub(crate) struct Registry<T> {
-    live: LazyLock<RwLock<HashMap<usize, Arc<T>>>>,
+    live: LazyLock<RwLock<BTreeMap<usize, Arc<T>>>>,
 }
 
 impl<T> Registry<T> {
     pub(crate) const fn new() -> Self {
-        Registry { live: LazyLock::new(|| RwLock::new(HashMap::new())) }
+        Registry { live: LazyLock::new(|| RwLock::new(BTreeMap::new())) }
     }
 
     /// Registers `value` and returns its token.

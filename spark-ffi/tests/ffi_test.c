@@ -1,0 +1,499 @@
+/*
+ * C test of the SPARK C ABI, compiled with gcc against include/spark.h and run (under valgrind in CI)
+ * by scripts/test-ffi.sh. Prints "N passed, N failed" and exits non-zero on any failure.
+ *
+ * With SPARK_MOCK_URL=http://127.0.0.1:PORT/v1 (tests/mock_openai.py) it also generates against a
+ * loopback OpenAI-compatible server.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spark.h"
+
+static int passed = 0, failed = 0;
+
+#define CHECK(cond, ...)                                                                                    \
+  do {                                                                                                      \
+    if (cond) {                                                                                             \
+      passed++;                                                                                             \
+    } else {                                                                                                \
+      failed++;                                                                                             \
+      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                       \
+      fprintf(stderr, __VA_ARGS__);                                                                         \
+      fputc('\n', stderr);                                                                                  \
+    }                                                                                                       \
+  } while (0)
+
+#define S(str) (const uint8_t *)(str), strlen(str)
+
+static const char *OFFLINE = "{\"providers\":{\"order\":[\"offline\"]}}";
+
+/* Returns the error's code and frees it (0 for success). */
+static uint32_t code_of(spark_error_t *err) {
+  uint32_t code = spark_error_code(err);
+  spark_error_free(err);
+  return code;
+}
+
+static spark_client_t *new_client(const char *config) {
+  spark_client_t *client = NULL;
+  spark_error_t *err = spark_client_new(S(config), &client);
+  if (err) {
+    fprintf(stderr, "spark_client_new(%s): %s\n", config, spark_error_message(err));
+    spark_error_free(err);
+    return NULL;
+  }
+  return client;
+}
+
+static void test_version(void) {
+  char expect[32];
+  snprintf(expect, sizeof expect, "%d.%d.%d", SPARK_VERSION_MAJOR, SPARK_VERSION_MINOR, SPARK_VERSION_PATCH);
+  CHECK(strcmp(spark_version(), expect) == 0, "spark_version() = %s, header says %s", spark_version(), expect);
+  CHECK(strcmp(spark_version(), SPARK_VERSION_STRING) == 0, "%s", spark_version());
+  CHECK(strcmp(spark_code_name(SPARK_ERROR_RATE_LIMITED), "rate_limited") == 0, "code name");
+  CHECK(strcmp(spark_code_name(SPARK_ERROR_INVALID_ARGUMENT), "invalid_argument") == 0, "code name");
+  CHECK(spark_code_name(0) == NULL && spark_code_name(999) == NULL, "unknown codes have no name");
+  for (uint32_t c = 1; c <= SPARK_ERROR_INTERNAL; c++) CHECK(spark_code_name(c) != NULL, "code %u has a name", c);
+}
+
+static void test_generate_offline(spark_client_t *client) {
+  spark_buf_t info = {0};
+  CHECK(code_of(spark_client_info(client, &info)) == 0, "info");
+  CHECK(info.data && strstr((char *)info.data, "\"offline\":true") && strstr((char *)info.data, "\"offline\"]"),
+        "info: %s", info.data ? (char *)info.data : "(null)");
+  spark_buf_free(&info);
+
+  spark_buf_t out = {0};
+  spark_error_t *err = spark_generate(client, S("{\"prompt\":\"a rotating pickup that plays a sound\"}"), &out);
+  CHECK(err == NULL, "generate: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(out.data != NULL && out.len > 100 && out.data[out.len] == 0, "result buffer %zu bytes", out.len);
+  if (out.data) {
+    CHECK(strstr((char *)out.data, "\"files\":[{\"path\":\"") != NULL, "files in %.200s", out.data);
+    CHECK(strstr((char *)out.data, ".cs\"") != NULL, "a .cs file");
+    CHECK(strstr((char *)out.data, "MonoBehaviour") != NULL, "a MonoBehaviour");
+    CHECK(strstr((char *)out.data, "\"offline\":true") != NULL, "offline flag");
+
+    /* Export the result: a ZIP starts with the local file header magic. */
+    spark_buf_t zip = {0};
+    err = spark_export(client, out.data, out.len, S("zip"), &zip);
+    CHECK(err == NULL, "export: %s", spark_error_message(err));
+    spark_error_free(err);
+    CHECK(zip.len > 22 && memcmp(zip.data, "PK\x03\x04", 4) == 0, "zip magic (%zu bytes)", zip.len);
+    spark_buf_free(&zip);
+    CHECK(zip.data == NULL && zip.len == 0, "spark_buf_free resets the buffer");
+    spark_buf_free(&zip); /* freeing the same struct again is harmless */
+
+    err = spark_export(client, out.data, out.len, S("tarball"), &zip);
+    CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "unknown format: %u", spark_error_code(err));
+    CHECK(err && strstr(spark_error_message(err), "zip") != NULL, "message lists formats: %s",
+          spark_error_message(err));
+    CHECK(zip.data == NULL, "no buffer on failure");
+    spark_error_free(err);
+
+    err = spark_export(client, S("{\"files\": 3}"), S("zip"), &zip);
+    CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "bad result json: %u", spark_error_code(err));
+    spark_error_free(err);
+  }
+  spark_buf_free(&out);
+}
+
+/* ---- streaming ---- */
+
+typedef struct {
+  char types[1024][16];
+  int count;
+  char *done_result; /* copy of the done event's result object */
+  int cancel_after;  /* return non-zero at this event index; -1 never */
+  spark_cancel_t *cancel_from_thread; /* cancel from another thread at the first event */
+} events_t;
+
+static void *cancel_thread(void *arg) {
+  spark_error_t *err = spark_cancel_cancel((spark_cancel_t *)arg);
+  return (void *)(uintptr_t)code_of(err);
+}
+
+static int32_t on_event(const uint8_t *json, size_t len, void *user_data) {
+  events_t *ev = (events_t *)user_data;
+  const char *text = (const char *)json;
+  if (json[len] != 0 || strlen(text) != len) return 99; /* NUL-terminated with the right length */
+  const char *t = strstr(text, "\"type\":\"");
+  if (ev->count < 1024 && t) {
+    t += 8;
+    size_t n = strcspn(t, "\"");
+    if (n > 15) n = 15;
+    memcpy(ev->types[ev->count], t, n);
+    ev->types[ev->count][n] = 0;
+  }
+  const char *prefix = "{\"type\":\"done\",\"result\":";
+  if (strncmp(text, prefix, strlen(prefix)) == 0) {
+    size_t rlen = len - strlen(prefix) - 1; /* drop the closing brace of the event */
+    ev->done_result = malloc(rlen + 1);
+    memcpy(ev->done_result, text + strlen(prefix), rlen);
+    ev->done_result[rlen] = 0;
+  }
+  int index = ev->count++;
+  if (ev->cancel_from_thread && index == 0) {
+    /* Cancel from another thread and wait for it, so the cancellation is seen deterministically. */
+    pthread_t th;
+    void *rc = NULL;
+    pthread_create(&th, NULL, cancel_thread, ev->cancel_from_thread);
+    pthread_join(th, &rc);
+    if ((uintptr_t)rc != 0) return 98;
+  }
+  return index == ev->cancel_after ? 1 : 0;
+}
+
+static void test_stream(spark_client_t *client) {
+  events_t ev = {.cancel_after = -1};
+  spark_buf_t out = {0};
+  const char *req = "{\"prompt\":\"a third-person controller with double jump\",\"caller\":\"stream\"}";
+  spark_error_t *err = spark_generate_stream(client, S(req), on_event, &ev, NULL, &out);
+  CHECK(err == NULL, "stream: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(ev.count >= 4, "%d events", ev.count);
+  CHECK(strcmp(ev.types[0], "started") == 0, "first event %s", ev.types[0]);
+  CHECK(strcmp(ev.types[1], "delta") == 0, "second event %s", ev.types[1]);
+  CHECK(ev.count >= 2 && strcmp(ev.types[ev.count - 2], "diagnostics") == 0, "next to last %s",
+        ev.types[ev.count - 2]);
+  CHECK(ev.count >= 1 && strcmp(ev.types[ev.count - 1], "done") == 0, "last %s", ev.types[ev.count - 1]);
+  int deltas = 0, after_delta_other = 0;
+  for (int i = 1; i < ev.count - 2; i++) {
+    if (strcmp(ev.types[i], "delta") == 0) {
+      deltas++;
+      if (after_delta_other) break;
+    } else if (strcmp(ev.types[i], "repairing") != 0) {
+      after_delta_other = 1;
+    }
+  }
+  CHECK(deltas >= 2, "%d deltas", deltas);
+  CHECK(ev.done_result && out.data && strcmp(ev.done_result, (char *)out.data) == 0,
+        "the out buffer holds the done event's result");
+  free(ev.done_result);
+  spark_buf_free(&out);
+
+  /* Cancel from the callback. */
+  events_t ev2 = {.cancel_after = 1};
+  err = spark_generate_stream(client, S(req), on_event, &ev2, NULL, &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_CANCELLED, "callback cancel: %u %s", spark_error_code(err),
+        spark_error_message(err));
+  CHECK(err && strcmp(spark_error_code_name(err), "cancelled") == 0, "cancelled name");
+  spark_error_free(err);
+  CHECK(ev2.count == 2, "no event after the cancelling one (%d)", ev2.count);
+  CHECK(out.data == NULL && out.len == 0, "no result after cancel");
+  free(ev2.done_result);
+
+  /* Cancel from another thread. */
+  spark_cancel_t *cancel = spark_cancel_new();
+  CHECK(cancel != NULL, "spark_cancel_new");
+  events_t ev3 = {.cancel_after = -1, .cancel_from_thread = cancel};
+  err = spark_generate_stream(client, S(req), on_event, &ev3, cancel, &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_CANCELLED, "thread cancel: %u %s", spark_error_code(err),
+        spark_error_message(err));
+  spark_error_free(err);
+  CHECK(ev3.count == 1, "cancelled right after the first event (%d)", ev3.count);
+  free(ev3.done_result);
+
+  /* An already cancelled flag stops the call before any event; NULL callback is allowed. */
+  err = spark_generate_stream(client, S(req), NULL, NULL, cancel, &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_CANCELLED, "pre-cancelled: %u", spark_error_code(err));
+  spark_error_free(err);
+  spark_cancel_free(cancel);
+  CHECK(code_of(spark_cancel_cancel(cancel)) == SPARK_ERROR_INVALID_ARGUMENT, "cancel after free");
+  spark_cancel_free(cancel); /* double free ignored */
+  err = spark_generate_stream(client, S(req), NULL, NULL, cancel, &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "freed cancel handle: %u", spark_error_code(err));
+  spark_error_free(err);
+
+  /* Streaming without a callback still returns the result. */
+  err = spark_generate_stream(client, S(req), NULL, NULL, NULL, &out);
+  CHECK(err == NULL && out.data && strstr((char *)out.data, "\"files\""), "stream without callback");
+  spark_error_free(err);
+  spark_buf_free(&out);
+}
+
+/* ---- validate ---- */
+
+static void test_validate(spark_client_t *client) {
+  const char *clean =
+      "using UnityEngine;\n"
+      "\n"
+      "public class Spinner : MonoBehaviour\n"
+      "{\n"
+      "    [SerializeField] private float speed = 90f;\n"
+      "\n"
+      "    private void Update()\n"
+      "    {\n"
+      "        transform.Rotate(0f, speed * Time.deltaTime, 0f);\n"
+      "    }\n"
+      "}\n";
+  spark_buf_t out = {0};
+  spark_error_t *err = spark_validate(client, S(clean), S("Spinner.cs"), &out);
+  CHECK(err == NULL, "validate: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(out.data && strcmp((char *)out.data, "[]") == 0, "clean script: %s", out.data ? (char *)out.data : "");
+  spark_buf_free(&out);
+
+  const char *broken =
+      "using UnityEngine;\n"
+      "\n"
+      "public class Broken : MonoBehaviour\n"
+      "{\n"
+      "    void Update()\n"
+      "    {\n"
+      "        int x = ;\n"
+      "    }\n"
+      "}\n";
+  err = spark_validate(client, S(broken), S("Broken.cs"), &out);
+  CHECK(err == NULL, "validate broken: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(out.data && strstr((char *)out.data, "\"severity\":\"error\""), "an error: %s",
+        out.data ? (char *)out.data : "");
+  CHECK(out.data && strstr((char *)out.data, "\"line\":7"), "on line 7: %s", out.data ? (char *)out.data : "");
+  CHECK(out.data && strstr((char *)out.data, "\"file\":\"Broken.cs\""), "file name");
+  CHECK(out.data && strstr((char *)out.data, "\"rule\":\"SPK"), "a rule id");
+  spark_buf_free(&out);
+
+  /* Non-ASCII source is fine; invalid UTF-8 is not. */
+  err = spark_validate(client, S("// \xc3\xa9t\xc3\xa9\npublic class A {}\n"), S("A.cs"), &out);
+  CHECK(err == NULL, "utf-8 source: %s", spark_error_message(err));
+  spark_error_free(err);
+  spark_buf_free(&out);
+  err = spark_validate(client, S("class A { \xff\xfe }"), S("A.cs"), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "invalid UTF-8 source: %u", spark_error_code(err));
+  CHECK(err && strstr(spark_error_message(err), "UTF-8"), "message says UTF-8: %s", spark_error_message(err));
+  spark_error_free(err);
+  err = spark_validate(client, S(clean), NULL, 0, &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "missing file name: %u", spark_error_code(err));
+  spark_error_free(err);
+}
+
+/* ---- bad input and error mapping ---- */
+
+static void test_bad_input(spark_client_t *client) {
+  spark_buf_t out = {0};
+  spark_error_t *err;
+
+  err = spark_generate(NULL, S("{\"prompt\":\"x\"}"), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "NULL client: %u", spark_error_code(err));
+  CHECK(err && strstr(spark_error_message(err), "NULL"), "message names NULL: %s", spark_error_message(err));
+  CHECK(spark_error_retry_after_ms(err) == -1, "no retry hint");
+  spark_error_free(err);
+
+  CHECK(code_of(spark_generate(client, S("{\"prompt\":\"x\"}"), NULL)) == SPARK_ERROR_INVALID_ARGUMENT,
+        "NULL out");
+  CHECK(code_of(spark_generate(client, NULL, 12, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL request");
+  CHECK(code_of(spark_generate(client, NULL, 0, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "empty request");
+  CHECK(code_of(spark_validate(client, NULL, 3, S("A.cs"), &out)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL source");
+  CHECK(code_of(spark_client_info(client, NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL info out");
+  CHECK(code_of(spark_client_new(S(OFFLINE), NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL client out");
+
+  err = spark_generate(client, S("{\"prompt\":\"caf\xc3\x28\"}"), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "invalid UTF-8 request: %u", spark_error_code(err));
+  spark_error_free(err);
+
+  err = spark_generate(client, S("{\"prompt\": \"x\""), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "malformed JSON: %u", spark_error_code(err));
+  CHECK(err && strstr(spark_error_message(err), "request_json"), "message: %s", spark_error_message(err));
+  spark_error_free(err);
+
+  err = spark_generate(client, S("{\"prompt\":\"x\",\"temprature\":1}"), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "unknown field: %u", spark_error_code(err));
+  CHECK(err && strstr(spark_error_message(err), "temprature"), "message names it: %s", spark_error_message(err));
+  spark_error_free(err);
+
+  err = spark_generate(client, S("{\"prompt\":\"   \"}"), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_REQUEST, "empty prompt: %u %s", spark_error_code(err),
+        spark_error_message(err));
+  spark_error_free(err);
+  CHECK(out.data == NULL && out.len == 0, "out stays empty on errors");
+
+  /* Configuration errors. */
+  spark_client_t *c = (spark_client_t *)1;
+  err = spark_client_new(S("{\"providers\": "), &c);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG, "malformed config: %u", spark_error_code(err));
+  CHECK(c == NULL, "out client NULL on failure");
+  spark_error_free(err);
+  err = spark_client_new(S("{\"providers\":{\"order\":[\"skynet\"]}}"), &c);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG, "unknown provider: %u", spark_error_code(err));
+  CHECK(err && strstr(spark_error_message(err), "providers.order"), "names the field: %s", spark_error_message(err));
+  spark_error_free(err);
+  err = spark_client_new(S("{\"cache\":{\"enabled\":\"yes\"}}"), &c);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG, "wrong type: %u", spark_error_code(err));
+  CHECK(err && strstr(spark_error_message(err), "cache.enabled"), "names the field: %s", spark_error_message(err));
+  spark_error_free(err);
+  err = spark_client_new(S("{\"x\":\"\xff\"}"), &c);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "config not UTF-8: %u", spark_error_code(err));
+  spark_error_free(err);
+}
+
+static void test_rate_limited(void) {
+  spark_client_t *c =
+      new_client("{\"providers\":{\"order\":[\"offline\"]},\"rate_limit\":{\"requests_per_minute\":1,\"burst\":1}}");
+  CHECK(c != NULL, "rate-limited client");
+  if (!c) return;
+  spark_buf_t out = {0};
+  const char *req = "{\"prompt\":\"a door that opens\",\"caller\":\"alice\"}";
+  CHECK(code_of(spark_generate(c, S(req), &out)) == 0, "first call passes");
+  spark_buf_free(&out);
+  spark_error_t *err = spark_generate(c, S(req), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_RATE_LIMITED, "second call: %u %s", spark_error_code(err),
+        spark_error_message(err));
+  CHECK(err && strcmp(spark_error_code_name(err), "rate_limited") == 0, "code name");
+  CHECK(spark_error_retry_after_ms(err) > 0, "retry after %lld ms", (long long)spark_error_retry_after_ms(err));
+  spark_buf_t details = {0};
+  CHECK(spark_error_details(err, &details), "details");
+  CHECK(details.data && strstr((char *)details.data, "\"code_name\":\"rate_limited\"") &&
+            strstr((char *)details.data, "\"retryable\":true"),
+        "details: %s", details.data ? (char *)details.data : "");
+  spark_buf_free(&details);
+  spark_error_free(err);
+  /* Another caller has its own bucket. */
+  CHECK(code_of(spark_generate(c, S("{\"prompt\":\"a door that opens\",\"caller\":\"bob\"}"), &out)) == 0, "bob");
+  spark_buf_free(&out);
+  spark_client_free(c);
+}
+
+static void test_freed_handles(void) {
+  spark_client_t *c = new_client(OFFLINE);
+  CHECK(c != NULL, "client");
+  spark_buf_t out = {0};
+  spark_client_free(c);
+  spark_error_t *err = spark_validate(c, S("class A {}"), S("A.cs"), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "call after free: %u", spark_error_code(err));
+  CHECK(err && strstr(spark_error_message(err), "freed"), "message: %s", spark_error_message(err));
+  spark_client_free(c); /* double free is ignored */
+  CHECK(code_of(spark_generate(c, S("{\"prompt\":\"x\"}"), &out)) == SPARK_ERROR_INVALID_ARGUMENT, "after 2 frees");
+
+  /* A handle of another kind is not a client. */
+  CHECK(code_of(spark_client_info((spark_client_t *)err, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "error as client");
+  spark_cancel_t *cancel = spark_cancel_new();
+  CHECK(code_of(spark_client_info((spark_client_t *)cancel, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "cancel as client");
+  spark_cancel_free(cancel);
+  CHECK(code_of(spark_client_info((spark_client_t *)0x1234, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "forged");
+
+  /* Errors: freed ones read as invalid, double free ignored. */
+  spark_error_free(err);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "freed error code");
+  CHECK(spark_error_message(err) == NULL, "freed error message");
+  spark_error_free(err);
+  CHECK(spark_error_code(NULL) == 0 && spark_error_message(NULL) == NULL && spark_error_code_name(NULL) == NULL,
+        "NULL error");
+  CHECK(!spark_error_details(NULL, &out) && out.data == NULL, "no details for NULL");
+  spark_error_free(NULL);
+  spark_client_free(NULL);
+  spark_cancel_free(NULL);
+  spark_buf_free(NULL);
+}
+
+/* ---- concurrency: one client, several threads ---- */
+
+typedef struct {
+  spark_client_t *client;
+  int ok;
+  char request[128];
+} worker_t;
+
+static void *worker(void *arg) {
+  worker_t *w = (worker_t *)arg;
+  for (int i = 0; i < 5; i++) {
+    spark_buf_t out = {0};
+    spark_error_t *err = spark_validate(w->client, S("public class A { void F() { int x = ; } }"), S("A.cs"), &out);
+    if (!err && out.data && strstr((char *)out.data, "\"error\"")) w->ok++;
+    spark_error_free(err);
+    spark_buf_free(&out);
+    err = spark_generate(w->client, S(w->request), &out);
+    if (!err && out.data && strstr((char *)out.data, "\"files\"")) w->ok++;
+    spark_error_free(err);
+    spark_buf_free(&out);
+  }
+  return NULL;
+}
+
+static void test_threads(spark_client_t *client) {
+  enum { N = 4 };
+  pthread_t th[N];
+  worker_t w[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (worker_t){client, 0, {0}};
+    snprintf(w[i].request, sizeof w[i].request, "{\"prompt\":\"a spinning coin\",\"caller\":\"thread-%d\"}", i);
+    pthread_create(&th[i], NULL, worker, &w[i]);
+  }
+  for (int i = 0; i < N; i++) {
+    pthread_join(th[i], NULL);
+    CHECK(w[i].ok == 10, "thread %d: %d/10 calls succeeded", i, w[i].ok);
+  }
+}
+
+/* ---- loopback OpenAI-compatible mock ---- */
+
+static void test_mock(const char *base_url) {
+  char config[512];
+  snprintf(config, sizeof config,
+           "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":\"%s\",\"model\":\"mock\"},"
+           "\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}",
+           base_url);
+  spark_client_t *c = new_client(config);
+  CHECK(c != NULL, "mock client");
+  if (!c) return;
+  spark_buf_t out = {0};
+  spark_error_t *err = spark_generate(c, S("{\"prompt\":\"a spinning pickup\"}"), &out);
+  CHECK(err == NULL, "mock generate: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(out.data && strstr((char *)out.data, "\"path\":\"Spinner.cs\""), "Spinner.cs from the mock: %.300s",
+        out.data ? (char *)out.data : "");
+  CHECK(out.data && strstr((char *)out.data, "\"input_tokens\":42") && strstr((char *)out.data, "\"output_tokens\":17"),
+        "usage from the mock");
+  CHECK(out.data && strstr((char *)out.data, "\"provider\":\"openai\""), "provider openai");
+  spark_buf_free(&out);
+
+  events_t ev = {.cancel_after = -1};
+  err = spark_generate_stream(c, S("{\"prompt\":\"a spinning pickup\"}"), on_event, &ev, NULL, &out);
+  CHECK(err == NULL, "mock stream: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(ev.count > 5 && strcmp(ev.types[0], "started") == 0 && strcmp(ev.types[ev.count - 1], "done") == 0,
+        "mock stream events (%d)", ev.count);
+  CHECK(out.data && strstr((char *)out.data, "Spinner.cs") && strstr((char *)out.data, "\"input_tokens\":42"),
+        "mock stream result");
+  free(ev.done_result);
+  spark_buf_free(&out);
+
+  err = spark_generate(c, S("{\"prompt\":\"a spinning pickup\",\"model\":\"mock-429\"}"), &out);
+  CHECK(spark_error_code(err) == SPARK_ERROR_RATE_LIMITED, "429: %u %s", spark_error_code(err),
+        spark_error_message(err));
+  CHECK(spark_error_retry_after_ms(err) == 1000, "retry-after 1 s: %lld", (long long)spark_error_retry_after_ms(err));
+  spark_buf_t details = {0};
+  spark_error_details(err, &details);
+  CHECK(details.data && strstr((char *)details.data, "\"status\":429"), "details: %s",
+        details.data ? (char *)details.data : "");
+  spark_buf_free(&details);
+  spark_error_free(err);
+  spark_client_free(c);
+}
+
+int main(void) {
+  test_version();
+  spark_client_t *client = new_client(OFFLINE);
+  CHECK(client != NULL, "offline client");
+  if (client) {
+    test_generate_offline(client);
+    test_stream(client);
+    test_validate(client);
+    test_bad_input(client);
+    test_threads(client);
+    spark_client_free(client);
+  }
+  test_rate_limited();
+  test_freed_handles();
+  const char *mock = getenv("SPARK_MOCK_URL");
+  if (mock && *mock) {
+    test_mock(mock);
+  } else {
+    printf("(SPARK_MOCK_URL not set: loopback provider tests skipped)\n");
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
