@@ -1,0 +1,289 @@
+// Console test of the C# wrapper, run under Mono by scripts/test-ffi.sh (no test framework needed).
+// Prints "N passed, N failed" and exits non-zero on failure. With SPARK_MOCK_URL set
+// (tests/mock_openai.py) it also generates against a loopback OpenAI-compatible server.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Spark;
+
+internal static class SparkTests
+{
+    private static int _passed, _failed;
+
+    private const string OfflineConfig = "{\"providers\":{\"order\":[\"offline\"]}}";
+
+    private static void Check(bool ok, string what)
+    {
+        if (ok) _passed++;
+        else
+        {
+            _failed++;
+            Console.Error.WriteLine("FAIL: " + what);
+        }
+    }
+
+    private static T Throws<T>(Action action, string what) where T : Exception
+    {
+        try
+        {
+            action();
+        }
+        catch (T e)
+        {
+            _passed++;
+            return e;
+        }
+        catch (Exception e)
+        {
+            _failed++;
+            Console.Error.WriteLine("FAIL: " + what + ": expected " + typeof(T).Name + ", got " + e);
+            return null;
+        }
+        _failed++;
+        Console.Error.WriteLine("FAIL: " + what + ": expected " + typeof(T).Name + ", nothing thrown");
+        return null;
+    }
+
+    private static Exception Unwrap(Exception e)
+    {
+        var agg = e as AggregateException;
+        return agg != null && agg.InnerExceptions.Count == 1 ? agg.InnerExceptions[0] : e;
+    }
+
+    /// <summary>Records events synchronously on the generating thread, in order.</summary>
+    private sealed class Recorder : IProgress<SparkEvent>
+    {
+        public readonly List<SparkEvent> Events = new List<SparkEvent>();
+        public Action<SparkEvent> OnReport;
+
+        public void Report(SparkEvent value)
+        {
+            Events.Add(value);
+            if (OnReport != null) OnReport(value);
+        }
+    }
+
+    private static string Snake(string pascal)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < pascal.Length; i++)
+        {
+            if (char.IsUpper(pascal[i]) && i > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(pascal[i]));
+        }
+        return sb.ToString();
+    }
+
+    private static void TestVersionAndCodes()
+    {
+        string v = SparkClient.NativeVersion;
+        Check(v != null && v.Split('.').Length == 3, "native version " + v);
+        foreach (SparkErrorCode code in Enum.GetValues(typeof(SparkErrorCode)))
+        {
+            Check(SparkClient.CodeName((int)code) == Snake(code.ToString()),
+                "enum " + code + " mirrors native name " + SparkClient.CodeName((int)code));
+        }
+        int count = Enum.GetValues(typeof(SparkErrorCode)).Length;
+        Check(SparkClient.CodeName(count + 1) == null, "the enum covers every native code (" + count + ")");
+    }
+
+    private static void TestGenerate(SparkClient client)
+    {
+        Check(client.InfoJson().Contains("\"offline\":true"), "info says offline");
+        GenerateResult r = client.Generate("a rotating pickup that plays a sound");
+        Check(r.Files.Count >= 1, "files: " + r.Files.Count);
+        Check(r.Files.All(f => f.Path.EndsWith(".cs", StringComparison.Ordinal)), "paths end in .cs");
+        Check(r.Files.Any(f => f.Content.Contains("MonoBehaviour")), "a MonoBehaviour");
+        Check(r.Offline && r.Provider == "offline", "offline provider: " + r.Provider);
+        Check(r.Rounds >= 1, "rounds " + r.Rounds);
+        Check(r.Diagnostics.All(d => !d.IsError), "offline scaffold has no errors");
+
+        byte[] zip = client.Export(r);
+        Check(zip.Length > 22 && zip[0] == (byte)'P' && zip[1] == (byte)'K' && zip[2] == 3 && zip[3] == 4, "zip magic");
+        var e = Throws<SparkException>(() => client.Export(r, "tarball"), "unknown export format");
+        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidArgument && e.CodeName == "invalid_argument",
+            "unknown format maps to invalid_argument");
+        Throws<SparkException>(() => client.ExportJson("{\"files\": 3}"), "bad result JSON");
+
+        // Non-ASCII text crosses the boundary intact.
+        GenerateResult u = client.Generate(new GenerateRequest("a glowing crystal \u2728 that says h\u00e9llo") { Caller = "unicode" });
+        Check(u.Files.Count >= 1, "unicode prompt");
+
+        var empty = Throws<SparkException>(() => client.Generate("   "), "empty prompt");
+        Check(empty != null && empty.ErrorCode == SparkErrorCode.InvalidRequest, "empty prompt is invalid_request");
+        var badTemp = Throws<SparkException>(
+            () => client.Generate(new GenerateRequest("a door") { Temperature = 9 }), "temperature out of range");
+        Check(badTemp != null && badTemp.Message.Contains("temperature"), "message names temperature");
+    }
+
+    private static void TestStream(SparkClient client)
+    {
+        var rec = new Recorder();
+        GenerateResult r = client.GenerateAsync(
+            new GenerateRequest("a third-person controller with double jump") { Caller = "stream" }, rec).Result;
+        var kinds = rec.Events.Select(e => e.Kind).ToList();
+        Check(kinds.Count >= 4, "events: " + kinds.Count);
+        Check(kinds.First() == SparkEventKind.Started, "first is started: " + kinds.First());
+        Check(kinds.Last() == SparkEventKind.Done, "last is done: " + kinds.Last());
+        Check(kinds[kinds.Count - 2] == SparkEventKind.Diagnostics, "diagnostics before done");
+        int firstNonDelta = kinds.FindIndex(1, k => k != SparkEventKind.Delta);
+        Check(firstNonDelta > 2 && kinds.Skip(firstNonDelta).All(k => k != SparkEventKind.Delta),
+            "deltas come together right after started");
+        Check(rec.Events[0].Provider == "offline", "started names the provider");
+        string text = string.Concat(rec.Events.Where(e => e.Kind == SparkEventKind.Delta).Select(e => e.Text));
+        Check(r.Rounds != 1 || text == r.Raw, "deltas add up to the reply");
+        Check(rec.Events.Last().Result != null && rec.Events.Last().Result.Json == r.Json, "done carries the result");
+
+        // Cancel through the token from the progress handler, on the first delta.
+        var cts = new CancellationTokenSource();
+        var rec2 = new Recorder();
+        rec2.OnReport = e =>
+        {
+            if (e.Kind == SparkEventKind.Delta) cts.Cancel();
+        };
+        Task<GenerateResult> t = client.GenerateAsync(new GenerateRequest("a treasure chest") { Caller = "stream" }, rec2, cts.Token);
+        Exception ex = null;
+        try { t.Wait(); }
+        catch (Exception e) { ex = Unwrap(e); }
+        Check(ex is OperationCanceledException, "token cancel gives OperationCanceledException: " + ex);
+        Check(t.IsCanceled, "the task ends as cancelled: " + t.Status);
+        Check(rec2.Events.Count == 2, "no event after the cancelling one: " + rec2.Events.Count);
+
+        // An already cancelled token.
+        var cts3 = new CancellationTokenSource();
+        cts3.Cancel();
+        ex = null;
+        try { client.GenerateAsync("a lamp", null, cts3.Token).Wait(); }
+        catch (Exception e) { ex = Unwrap(e); }
+        Check(ex is OperationCanceledException, "pre-cancelled token: " + ex);
+
+        // An exception in the progress handler cancels the work and surfaces as itself.
+        var rec4 = new Recorder();
+        rec4.OnReport = e => { throw new InvalidOperationException("boom from the handler"); };
+        ex = null;
+        try { client.GenerateAsync(new GenerateRequest("a lamp") { Caller = "stream" }, rec4).Wait(); }
+        catch (Exception e) { ex = Unwrap(e); }
+        Check(ex is InvalidOperationException && ex.Message == "boom from the handler", "handler exception rethrown: " + ex);
+        Check(rec4.Events.Count == 1, "stopped at the first event");
+
+        // The callback path survives garbage collections in the middle of a stream.
+        var rec5 = new Recorder();
+        rec5.OnReport = e => GC.Collect();
+        GenerateResult r5 = client.GenerateAsync(new GenerateRequest("a bouncing ball") { Caller = "gc" }, rec5).Result;
+        Check(r5.Files.Count >= 1 && rec5.Events.Last().Kind == SparkEventKind.Done, "stream with GC.Collect");
+    }
+
+    private static void TestValidate(SparkClient client)
+    {
+        const string clean = "using UnityEngine;\n\npublic class Spinner : MonoBehaviour\n{\n    [SerializeField] private float speed = 90f;\n\n    private void Update()\n    {\n        transform.Rotate(0f, speed * Time.deltaTime, 0f);\n    }\n}\n";
+        Check(client.Validate(clean, "Spinner.cs").Count == 0, "clean script has no diagnostics");
+        const string broken = "using UnityEngine;\n\npublic class Broken : MonoBehaviour\n{\n    void Update()\n    {\n        int x = ;\n    }\n}\n";
+        IList<Diagnostic> ds = client.Validate(broken, "Broken.cs");
+        Diagnostic err = ds.FirstOrDefault(d => d.IsError);
+        Check(err != null, "broken script has an error");
+        if (err != null)
+        {
+            Check(err.Line == 7 && err.Column > 0, "error on line 7: " + err);
+            Check(err.Rule != null && err.Rule.StartsWith("SPK", StringComparison.Ordinal), "rule id: " + err.Rule);
+            Check(err.File == "Broken.cs" && err.ToString().StartsWith("Broken.cs:7:", StringComparison.Ordinal), "display: " + err);
+        }
+        IList<Diagnostic> async = client.ValidateAsync(broken, "Broken.cs").Result;
+        Check(async.Count == ds.Count, "async validate");
+        var e = Throws<SparkException>(() => client.Validate(clean, ""), "empty file name");
+        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidArgument, "empty file name is invalid_argument");
+
+        // One client, many threads.
+        var tasks = Enumerable.Range(0, 8).Select(i => Task.Run(() => client.Validate(broken, "Broken.cs").Count)).ToArray();
+        Task.WaitAll(tasks);
+        Check(tasks.All(t => t.Result == ds.Count), "concurrent validate");
+    }
+
+    private static void TestErrors()
+    {
+        var e = Throws<SparkException>(() => new SparkClient("{\"providers\": "), "malformed config");
+        Check(e != null && e.CodeName == "invalid_config" && e.Code == 4, "malformed config is invalid_config");
+        e = Throws<SparkException>(() => new SparkClient("{\"providers\":{\"order\":[\"skynet\"]}}"), "unknown provider");
+        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidConfig && e.Message.Contains("providers.order"),
+            "unknown provider names the field");
+
+        using (var limited = new SparkClient(
+            "{\"providers\":{\"order\":[\"offline\"]},\"rate_limit\":{\"requests_per_minute\":1,\"burst\":1}}"))
+        {
+            var req = new GenerateRequest("a door that opens") { Caller = "alice" };
+            limited.Generate(req);
+            e = Throws<SparkException>(() => limited.Generate(req), "second call is rate limited");
+            Check(e != null && e.CodeName == "rate_limited" && e.Code == 6 && e.ErrorCode == SparkErrorCode.RateLimited,
+                "rate_limited code: " + (e == null ? "" : e.CodeName));
+            Check(e != null && e.IsRetryable && e.RetryAfter.HasValue && e.RetryAfter.Value > TimeSpan.Zero,
+                "retry after " + (e == null ? "" : e.RetryAfter.ToString()));
+            Exception ae = null;
+            try { limited.GenerateAsync(req).Wait(); }
+            catch (Exception x) { ae = Unwrap(x); }
+            Check(ae is SparkException && ((SparkException)ae).ErrorCode == SparkErrorCode.RateLimited, "async rate limit: " + ae);
+            limited.Generate(new GenerateRequest("a door that opens") { Caller = "bob" });
+            Check(true, "another caller passes");
+        }
+
+        var disposed = SparkClient.Offline();
+        disposed.Dispose();
+        disposed.Dispose();
+        Throws<ObjectDisposedException>(() => disposed.Validate("class A {}", "A.cs"), "use after Dispose");
+    }
+
+    private static void TestMock(string baseUrl)
+    {
+        string config = "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":" + Json.Quote(baseUrl) +
+                        ",\"model\":\"mock\"},\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}";
+        using (var client = new SparkClient(config))
+        {
+            GenerateResult r = client.Generate("a spinning pickup");
+            Check(r.Files.Count == 1 && r.Files[0].Path == "Spinner.cs", "mock file: " + string.Join(",", r.Files.Select(f => f.Path)));
+            Check(r.Usage.InputTokens == 42 && r.Usage.OutputTokens == 17, "mock usage");
+            Check(r.Provider == "openai" && !r.Offline, "mock provider " + r.Provider);
+
+            var rec = new Recorder();
+            GenerateResult s = client.GenerateAsync("a spinning pickup", rec).Result;
+            Check(rec.Events.First().Kind == SparkEventKind.Started && rec.Events.Last().Kind == SparkEventKind.Done &&
+                  rec.Events.Count(x => x.Kind == SparkEventKind.Delta) > 3, "mock stream events");
+            Check(s.Files.Count == 1 && s.Usage.InputTokens == 42, "mock stream result");
+
+            var e = Throws<SparkException>(
+                () => client.Generate(new GenerateRequest("a spinning pickup") { Model = "mock-429" }), "429");
+            Check(e != null && e.CodeName == "rate_limited" && e.ProviderStatus == 429, "429 maps to rate_limited");
+            Check(e != null && e.RetryAfter == TimeSpan.FromSeconds(1), "retry-after 1 s: " + (e == null ? "" : e.RetryAfter.ToString()));
+        }
+    }
+
+    private static int Main()
+    {
+        var tests = new List<KeyValuePair<string, Action>>();
+        SparkClient client = null;
+        tests.Add(new KeyValuePair<string, Action>("version", TestVersionAndCodes));
+        tests.Add(new KeyValuePair<string, Action>("client", () => client = new SparkClient(OfflineConfig)));
+        tests.Add(new KeyValuePair<string, Action>("generate", () => TestGenerate(client)));
+        tests.Add(new KeyValuePair<string, Action>("stream", () => TestStream(client)));
+        tests.Add(new KeyValuePair<string, Action>("validate", () => TestValidate(client)));
+        tests.Add(new KeyValuePair<string, Action>("errors", TestErrors));
+        string mock = Environment.GetEnvironmentVariable("SPARK_MOCK_URL");
+        if (!string.IsNullOrEmpty(mock)) tests.Add(new KeyValuePair<string, Action>("mock", () => TestMock(mock)));
+        else Console.WriteLine("(SPARK_MOCK_URL not set: loopback provider tests skipped)");
+        foreach (var t in tests)
+        {
+            try
+            {
+                t.Value();
+            }
+            catch (Exception e)
+            {
+                _failed++;
+                Console.Error.WriteLine("FAIL: " + t.Key + " threw " + e);
+            }
+        }
+        if (client != null) client.Dispose();
+        Console.WriteLine(_passed + " passed, " + _failed + " failed");
+        return _failed == 0 ? 0 : 1;
+    }
+}
