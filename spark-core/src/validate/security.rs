@@ -97,7 +97,7 @@ fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(callee) = ctx.callee(node) else { return };
     let name = callee.name;
     let recv = ctx.recv_name(callee.receiver);
-    let args = ctx.args(node);
+    let args = || ctx.args(node);
     match (recv, name) {
         ("Process", "Start") => sink.emit_node(
             "SPK2001",
@@ -117,13 +117,13 @@ fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             node,
             format!("`{name}` compiles and loads code at runtime; reference the code statically"),
         ),
-        ("File" | "Directory" | "FileUtil", _) => file_op(node, recv, name, &args, ctx, sink),
+        ("File" | "Directory" | "FileUtil", _) => file_op(node, recv, name, &args(), ctx, sink),
         (
             "UnityWebRequest" | "UnityWebRequestTexture" | "UnityWebRequestAssetBundle" | "UnityWebRequestMultimedia",
             "Get" | "Post" | "Put" | "Delete" | "Head" | "PostWwwForm" | "GetTexture" | "GetAssetBundle" | "GetAudioClip",
         )
         | ("WebRequest" | "HttpWebRequest", "Create" | "CreateHttp") => {
-            if let Some(a) = args.first() {
+            if let Some(a) = args().first() {
                 url_check(*a, ctx, sink);
             }
         }
@@ -132,7 +132,7 @@ fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             "GetAsync" | "PostAsync" | "PutAsync" | "DeleteAsync" | "PatchAsync" | "GetStringAsync"
             | "GetByteArrayAsync" | "GetStreamAsync",
         ) if ctx.uses_http_client => {
-            if let Some(a) = args.first() {
+            if let Some(a) = args().first() {
                 url_check(*a, ctx, sink);
             }
         }
@@ -142,13 +142,13 @@ fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             | "DownloadFileTaskAsync" | "UploadString" | "UploadData" | "UploadFile" | "UploadValues" | "OpenRead"
             | "OpenWrite",
         ) if ctx.uses_web_client => {
-            if let Some(a) = args.first() {
+            if let Some(a) = args().first() {
                 url_check(*a, ctx, sink);
             }
         }
         ("PlayerPrefs", "SetString" | "SetInt" | "SetFloat") => {
-            let key_secret = args.first().and_then(|a| ctx.literal(*a)).is_some_and(secret_word);
-            let value_secret = args.get(1).is_some_and(|a| secret_word(ctx.t(*a)));
+            let key_secret = args().first().and_then(|a| ctx.literal(*a)).is_some_and(secret_word);
+            let value_secret = args().get(1).is_some_and(|a| secret_word(ctx.t(*a)));
             if key_secret || value_secret {
                 sink.emit_node(
                     "SPK2010",
@@ -173,8 +173,8 @@ fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             format!("`{recv}` is broken for security; use SHA256 (or HMACSHA256 for authentication)"),
         ),
         ("Regex", "IsMatch" | "Match" | "Matches" | "Replace" | "Split") => {
-            let literal_input = args.first().is_some_and(|a| ctx.literal(*a).is_some());
-            if !has_timeout(&args, ctx) && !literal_input {
+            let literal_input = args().first().is_some_and(|a| ctx.literal(*a).is_some());
+            if !has_timeout(&args(), ctx) && !literal_input {
                 sink.emit_node(
                     "SPK2018",
                     node,
@@ -341,7 +341,7 @@ fn shorten(s: &str) -> String {
 fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(ty) = ctx.field(node, ctx.src.g.f.type_) else { return };
     let t = simple_name(ctx.t(ty));
-    let args = ctx.args(node);
+    let args = || ctx.args(node);
     match t {
         "Process" | "ProcessStartInfo" => sink.emit_node(
             "SPK2001",
@@ -354,18 +354,18 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             format!("`{t}` compiles and loads code at runtime; reference the code statically"),
         ),
         "UnityWebRequest" | "WWW" => {
-            if let Some(a) = args.first() {
+            if let Some(a) = args().first() {
                 url_check(*a, ctx, sink);
             }
         }
         "HttpRequestMessage" => {
-            if let Some(a) = args.get(1) {
+            if let Some(a) = args().get(1) {
                 url_check(*a, ctx, sink);
             }
         }
         "FileStream" | "StreamWriter" | "StreamReader" | "FileInfo" | "DirectoryInfo" => {
             let params: Vec<&str> = ctx.params().collect();
-            if let Some(a) = args.first()
+            if let Some(a) = args().first()
                 && from_input(*a, &params, ctx)
             {
                 sink.emit_node(
@@ -392,8 +392,8 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             "an XmlUrlResolver lets documents pull external entities (XXE); leave XmlResolver null".into(),
         ),
         "Regex" => {
-            let literal_pattern = args.first().is_some_and(|a| ctx.literal(*a).is_some());
-            if !has_timeout(&args, ctx) {
+            let literal_pattern = args().first().is_some_and(|a| ctx.literal(*a).is_some());
+            if !has_timeout(&args(), ctx) {
                 let what = if literal_pattern { "" } else { " with a pattern built at runtime" };
                 sink.emit_node(
                     "SPK2018",
@@ -566,7 +566,7 @@ fn secret_like(v: &str) -> bool {
 
 fn secret_value(name: &str, value: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     if let Some(lit) = ctx.literal(value) {
-        if secret_name(name) && secret_like(lit) {
+        if lit.len() >= 8 && secret_name(name) && secret_like(lit) {
             sink.emit_node(
                 "SPK2009",
                 value,
@@ -577,6 +577,9 @@ fn secret_value(name: &str, value: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>)
     }
     // Secret values from a non-cryptographic generator.
     let t = ctx.t(value);
+    if !t.contains("Random") && !t.contains(".Next(") {
+        return;
+    }
     let l = name.to_ascii_lowercase();
     let generated = ["salt", "nonce", "iv", "otp"].iter().any(|w| l.ends_with(w));
     if (generated || secret_name(name))

@@ -420,8 +420,15 @@ fn load_attributes(node: Node<'_>, name_node: Node<'_>, ctx: &Ctx<'_>, sink: &mu
 fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(callee) = ctx.callee(node) else { return };
     let name = callee.name;
-    let args = ctx.args(node);
-    let first = args.first().copied();
+    let first = if GET_COMPONENT.contains(&name)
+        || matches!(
+            name,
+            "GetKey" | "GetKeyDown" | "GetKeyUp" | "Destroy" | "DestroyImmediate" | "Invoke" | "InvokeRepeating" | "StartCoroutine" | "StopCoroutine"
+        ) {
+        ctx.arg(node, 0)
+    } else {
+        None
+    };
 
     if GET_COMPONENT.contains(&name) {
         // UNT0003

@@ -295,6 +295,14 @@ impl<'s> Ctx<'s> {
             .collect()
     }
 
+    /// The `i`-th argument expression, without allocating.
+    pub fn arg<'t>(&self, call: Node<'t>, i: usize) -> Option<Node<'t>> {
+        let list = self.field(call, self.src.g.f.arguments)?;
+        let mut c = list.walk();
+        let a = list.named_children(&mut c).filter(|a| self.kind(*a) == K::Argument).nth(i)?;
+        a.named_child(a.named_child_count().saturating_sub(1) as u32)
+    }
+
     /// Whether `recv` is absent or `this`/`base`.
     pub fn is_self(&self, recv: Option<Node<'_>>) -> bool {
         match recv {
