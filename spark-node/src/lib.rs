@@ -1,1 +1,277 @@
-//! Binding crate (see issue 6).
+//! Node.js binding of SPARK (napi-rs 3): `new Spark(config)`, `generate` (a Promise resolved on
+//! napi's tokio runtime), streaming through a callback or an async iterator, `validate` and
+//! `export` as `AsyncTask`s off the main thread, and errors carrying SPARK's stable `code`.
+//!
+//! Conversion code only: every behaviour lives in spark-core.
+
+#![deny(clippy::all)]
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, StreamExt};
+use napi::bindgen_prelude::{AsyncTask, Buffer, PromiseRaw, ToNapiValue, Unknown};
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::{Env, Status, Task};
+use napi_derive::napi;
+use spark_core::{ExportFormat, SparkConfig};
+
+mod args;
+mod error;
+mod stream;
+mod types;
+
+use error::{Failure, guard, panic_error, to_js};
+use types::{Diagnostic, ExportInput, GENERATE_OPTION_KEYS, GenerateOptions, GeneratedScripts, StreamEvent};
+
+pub use stream::GenerationStream;
+
+/// SPARK's version.
+#[napi]
+pub fn version() -> String {
+    spark_core::VERSION.to_owned()
+}
+
+/// Every error code: `{ rate_limited: 6, … }` (the `code` and `codeNum` of a `SparkError`).
+#[napi]
+pub fn error_codes() -> HashMap<String, u32> {
+    error::error_codes().into_iter().collect()
+}
+
+/// The JavaScript callback of `generateStream`: called with each event, in order.
+type OnEvent = ThreadsafeFunction<StreamEvent, (), StreamEvent, Status, false>;
+
+/// The SPARK client. Create one per process and share it.
+#[napi]
+pub struct Spark {
+    inner: spark_core::Spark,
+}
+
+/// Runs `fut` on napi's tokio runtime and settles a Promise with its outcome; the error object
+/// is built on the JavaScript thread (see `error.rs`). Panics reject with code `internal`.
+fn promise<'env, T, F>(env: &'env Env, fut: F) -> napi::Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+{
+    env.spawn_future_with_callback(
+        async move { Ok(AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|p| Err(panic_error(p).into()))) },
+        |env, outcome| outcome.map_err(|failure| failure.into_js(env)),
+    )
+}
+
+/// Checks `prompt` and `options` and builds the core request.
+fn request(prompt: &Unknown<'_>, options: &Unknown<'_>) -> Result<spark_core::GenerateRequest, Failure> {
+    let prompt = args::string(prompt, "prompt")?;
+    let options = args::object::<GenerateOptions>(options, "options", true, Some(GENERATE_OPTION_KEYS))?
+        .unwrap_or_default();
+    options.into_request(prompt).map_err(Failure::Type)
+}
+
+#[napi]
+impl Spark {
+    /// A client from a configuration object (the `spark.toml` sections as a plain object, e.g.
+    /// `{ providers: { order: ["offline"] } }`), a path to a TOML file, or nothing (defaults).
+    /// Throws a `SparkError` with code `invalid_config` naming the bad field.
+    #[napi(constructor, ts_args_type = "config?: Record<string, unknown> | string | null")]
+    pub fn new(env: Env, config: Unknown) -> napi::Result<Self> {
+        let config = if args::is_absent(&config).map_err(|e| error::type_error(&env, e.0))? {
+            Ok(SparkConfig::default())
+        } else if let Ok(path) = args::string(&config, "config") {
+            guard(|| SparkConfig::load(&path))
+        } else {
+            let value = args::object::<serde_json::Value>(&config, "config", false, None)
+                .map_err(|_| error::type_error(&env, "config must be an object, a TOML file path or undefined"))?
+                .unwrap_or_default();
+            guard(|| SparkConfig::from_value_with_env(value, std::iter::empty()))
+        };
+        let inner = config.and_then(|c| guard(|| spark_core::Spark::from_config(c))).map_err(|e| to_js(&env, &e))?;
+        Ok(Spark { inner })
+    }
+
+    /// A client from `SPARK_*` environment variables (and provider keys such as
+    /// `ANTHROPIC_API_KEY`).
+    #[napi(factory)]
+    pub fn from_env(env: Env) -> napi::Result<Spark> {
+        guard(|| SparkConfig::from_env().and_then(spark_core::Spark::from_config))
+            .map(|inner| Spark { inner })
+            .map_err(|e| to_js(&env, &e))
+    }
+
+    /// Provider names in fallback order (`anthropic`, `openai`, `offline`).
+    #[napi(getter)]
+    pub fn providers(&self) -> Vec<String> {
+        self.inner.providers().iter().map(|p| p.name().to_owned()).collect()
+    }
+
+    /// Whether every provider is the offline scaffold (no model is ever called).
+    #[napi(getter)]
+    pub fn is_offline(&self) -> bool {
+        self.inner.is_offline()
+    }
+
+    /// Generates, validates and (when needed) repairs scripts for `prompt`.
+    #[napi(
+        ts_args_type = "prompt: string, options?: GenerateOptions | null",
+        ts_return_type = "Promise<GeneratedScripts>"
+    )]
+    pub fn generate<'env>(
+        &self,
+        env: &'env Env,
+        prompt: Unknown,
+        options: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, GeneratedScripts>> {
+        let request = request(&prompt, &options);
+        let spark = self.inner.clone();
+        promise(env, async move {
+            let result = spark.generate(request?).await?;
+            Ok(GeneratedScripts::from(&result))
+        })
+    }
+
+    /// Like `generate`, calling `onEvent` with each progress event (`started`, `delta`…,
+    /// `repairing`, `diagnostics`, `done`) in order. If `onEvent` throws, the generation is
+    /// cancelled and the Promise rejects with that exception.
+    #[napi(
+        ts_args_type = "prompt: string, options: GenerateOptions | null | undefined, onEvent: (event: StreamEvent) => void",
+        ts_return_type = "Promise<GeneratedScripts>"
+    )]
+    pub fn generate_stream<'env>(
+        &self,
+        env: &'env Env,
+        prompt: Unknown,
+        options: Unknown,
+        on_event: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, GeneratedScripts>> {
+        let request = request(&prompt, &options);
+        let on_event = args::function::<OnEvent>(&on_event, "onEvent");
+        let spark = self.inner.clone();
+        promise(env, async move {
+            let request = request?;
+            let on_event = on_event?;
+            let mut events = Box::pin(spark.generate_stream(request));
+            let mut done = None;
+            while let Some(event) = events.next().await {
+                let event = event?;
+                if let spark_core::StreamEvent::Done { result } = &event {
+                    done = Some(GeneratedScripts::from(result.as_ref()));
+                }
+                on_event.call_async_catch(StreamEvent::from(&event)).await.map_err(Failure::Js)?;
+            }
+            done.ok_or_else(|| {
+                spark_core::Error::Internal("the event stream ended without a `done` event".into()).into()
+            })
+        })
+    }
+
+    /// The same events as an async iterator: `for await (const event of spark.stream(prompt))`.
+    /// Leaving the loop early cancels the generation; a failure is thrown from the loop.
+    #[napi(ts_args_type = "prompt: string, options?: GenerateOptions | null")]
+    pub fn stream(&self, env: Env, prompt: Unknown, options: Unknown) -> napi::Result<GenerationStream> {
+        let request = request(&prompt, &options).map_err(|f| f.into_js(&env))?;
+        Ok(GenerationStream::new(self.inner.clone(), request))
+    }
+
+    /// Validates one C# file off the main thread. Resolves with its diagnostics.
+    #[napi(ts_args_type = "source: string, fileName: string", ts_return_type = "Promise<Diagnostic[]>")]
+    pub fn validate(&self, source: Unknown, file_name: Unknown) -> AsyncTask<ValidateTask> {
+        let input = args::string(&source, "source")
+            .and_then(|s| Ok((s, args::string(&file_name, "fileName")?)))
+            .map_err(Failure::from);
+        AsyncTask::new(ValidateTask { spark: self.inner.clone(), input: Some(input) })
+    }
+
+    /// Validates one C# file on the calling thread.
+    #[napi(ts_args_type = "source: string, fileName: string")]
+    pub fn validate_sync(&self, env: Env, source: Unknown, file_name: Unknown) -> napi::Result<Vec<Diagnostic>> {
+        let source = args::string(&source, "source").map_err(|e| error::type_error(&env, e.0))?;
+        let file_name = args::string(&file_name, "fileName").map_err(|e| error::type_error(&env, e.0))?;
+        guard(|| self.inner.validate(&source, &file_name))
+            .map(|list| list.iter().map(Diagnostic::from).collect())
+            .map_err(|e| to_js(&env, &e))
+    }
+
+    /// Builds an archive of `result.files` off the main thread. `format` is `"zip"` (and every
+    /// other format spark-core knows, e.g. `"upm"`, `"unity_package"`).
+    #[napi(
+        js_name = "export",
+        ts_args_type = "result: ExportInput | GeneratedScripts, format: string",
+        ts_return_type = "Promise<Buffer>"
+    )]
+    pub fn export_archive(&self, result: Unknown, format: Unknown) -> AsyncTask<ExportTask> {
+        let input = (|| -> Result<_, Failure> {
+            let files = args::object::<ExportInput>(&result, "result", false, None)?.map(|i| i.files).unwrap_or_default();
+            let format = args::string(&format, "format")?;
+            let format: ExportFormat = serde_json::from_value(serde_json::Value::String(format.clone()))
+                .map_err(|e| spark_core::Error::InvalidArgument(format!("export format `{format}`: {e}")))?;
+            Ok((files, format))
+        })();
+        AsyncTask::new(ExportTask { spark: self.inner.clone(), input: Some(input) })
+    }
+}
+
+/// `Spark.validate` on libuv's thread pool.
+pub struct ValidateTask {
+    spark: spark_core::Spark,
+    input: Option<Result<(String, String), Failure>>,
+}
+
+impl Task for ValidateTask {
+    type Output = Result<Vec<Diagnostic>, Failure>;
+    type JsValue = Vec<Diagnostic>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let Some(input) = self.input.take() else {
+            return Ok(Err(spark_core::Error::Internal("validate task ran twice".into()).into()));
+        };
+        Ok(input.and_then(|(source, file_name)| {
+            guard(|| self.spark.validate(&source, &file_name))
+                .map(|list| list.iter().map(Diagnostic::from).collect())
+                .map_err(Failure::from)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        output.map_err(|f| f.into_js(&env))
+    }
+}
+
+/// `Spark.export` on libuv's thread pool.
+pub struct ExportTask {
+    spark: spark_core::Spark,
+    input: Option<Result<(Vec<types::ScriptFile>, ExportFormat), Failure>>,
+}
+
+impl Task for ExportTask {
+    type Output = Result<Vec<u8>, Failure>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let Some(input) = self.input.take() else {
+            return Ok(Err(spark_core::Error::Internal("export task ran twice".into()).into()));
+        };
+        Ok(input.and_then(|(files, format)| {
+            // Only the files go into an archive; the other fields of a result do not.
+            let scripts = spark_core::GeneratedScripts {
+                files: files.into_iter().map(Into::into).collect(),
+                diagnostics: Vec::new(),
+                usage: Default::default(),
+                cost_usd: None,
+                provider: String::new(),
+                model: String::new(),
+                offline: false,
+                raw: String::new(),
+                rounds: Vec::new(),
+                stop_reason: None,
+                request_id: None,
+                request_hash: String::new(),
+            };
+            guard(|| self.spark.export(&scripts, format)).map_err(Failure::from)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        output.map(Buffer::from).map_err(|f| f.into_js(&env))
+    }
+}

@@ -1,0 +1,94 @@
+//! Argument checks at the JavaScript boundary.
+//!
+//! napi reports a mistyped argument as a plain `Error` with code `InvalidArg`; JavaScript code
+//! expects a `TypeError`. Methods therefore take [`Unknown`] values and check them here; an
+//! [`ArgError`] becomes a `TypeError` (see [`crate::error::type_error`]).
+
+use napi::ValueType;
+use napi::bindgen_prelude::{FromNapiValue, JsValue, Object, Unknown};
+
+/// A message for a `TypeError`.
+pub struct ArgError(pub String);
+
+type ArgResult<T> = Result<T, ArgError>;
+
+fn type_of(value: &Unknown<'_>) -> ArgResult<ValueType> {
+    value.get_type().map_err(|e| ArgError(format!("cannot read an argument: {}", e.reason)))
+}
+
+fn describe(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "a boolean",
+        ValueType::Number => "a number",
+        ValueType::String => "a string",
+        ValueType::Symbol => "a symbol",
+        ValueType::Object => "an object",
+        ValueType::Function => "a function",
+        ValueType::External => "an external",
+        ValueType::BigInt => "a bigint",
+        _ => "an unknown value",
+    }
+}
+
+/// Whether the argument was left out (`undefined` or `null`).
+pub fn is_absent(value: &Unknown<'_>) -> ArgResult<bool> {
+    Ok(matches!(type_of(value)?, ValueType::Undefined | ValueType::Null))
+}
+
+/// A required string.
+pub fn string(value: &Unknown<'_>, name: &str) -> ArgResult<String> {
+    match type_of(value)? {
+        ValueType::String => {
+            // SAFETY: the type was checked just above.
+            unsafe { value.cast::<String>() }.map_err(|e| ArgError(format!("{name}: {}", e.reason)))
+        }
+        other => Err(ArgError(format!("{name} must be a string, got {}", describe(other)))),
+    }
+}
+
+/// A required function, converted by napi (e.g. into a `ThreadsafeFunction`).
+pub fn function<T: FromNapiValue>(value: &Unknown<'_>, name: &str) -> ArgResult<T> {
+    match type_of(value)? {
+        // SAFETY: `value` is a live value of the current call's environment.
+        ValueType::Function => unsafe { T::from_napi_value(value.value().env, value.raw()) }
+            .map_err(|e| ArgError(format!("{name}: {}", e.reason))),
+        other => Err(ArgError(format!("{name} must be a function, got {}", describe(other)))),
+    }
+}
+
+/// A plain object converted with napi's `#[napi(object)]` conversion, optional when `optional`.
+/// Keys outside `known` are refused (a typo must not be silently ignored).
+pub fn object<T: FromNapiValue>(
+    value: &Unknown<'_>,
+    name: &str,
+    optional: bool,
+    known: Option<&[&str]>,
+) -> ArgResult<Option<T>> {
+    match type_of(value)? {
+        ValueType::Undefined | ValueType::Null if optional => Ok(None),
+        ValueType::Object => {
+            if let Some(known) = known {
+                // SAFETY: the type was checked just above.
+                let object = unsafe { value.cast::<Object>() }
+                    .map_err(|e| ArgError(format!("{name}: {}", e.reason)))?;
+                let keys = Object::keys(&object).map_err(|e| ArgError(format!("{name}: {}", e.reason)))?;
+                if let Some(bad) = keys.iter().find(|k| !known.contains(&k.as_str())) {
+                    return Err(ArgError(format!(
+                        "{name} has an unknown field `{bad}`; expected one of: {}",
+                        known.join(", ")
+                    )));
+                }
+            }
+            // SAFETY: `value` is a live value of the current call's environment.
+            unsafe { T::from_napi_value(value.value().env, value.raw()) }
+                .map(Some)
+                .map_err(|e| ArgError(format!("{name}: {}", e.reason)))
+        }
+        other => {
+            let expected = if optional { "an object, null or undefined" } else { "an object" };
+            Err(ArgError(format!("{name} must be {expected}, got {}", describe(other))))
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Plain JavaScript objects (camelCase fields) mirroring spark-core's serde types, and the
+//! conversions between them. Conversion only: no logic lives here.
+
+use napi_derive::napi;
+use spark_core::provider::StopReason;
+
+/// One generated C# file.
+#[napi(object)]
+#[derive(Clone)]
+pub struct ScriptFile {
+    /// Path relative to the scripts folder, e.g. `Player.cs` or `Editor/PlayerEditor.cs`.
+    pub path: String,
+    /// File content.
+    pub content: String,
+}
+
+/// One finding of the validator.
+#[napi(object)]
+#[derive(Clone)]
+pub struct Diagnostic {
+    /// `"info"`, `"warning"` or `"error"`.
+    #[napi(ts_type = "'info' | 'warning' | 'error'")]
+    pub severity: String,
+    /// Stable rule id (`SPK0001`, `CS-SYNTAX`…).
+    pub rule: String,
+    /// What is wrong.
+    pub message: String,
+    /// File name as given to the validator.
+    pub file: String,
+    /// 1-based line of the start.
+    pub line: u32,
+    /// 1-based character column of the start.
+    pub column: u32,
+    /// 1-based line of the end.
+    pub end_line: u32,
+    /// 1-based character column of the end (exclusive).
+    pub end_column: u32,
+}
+
+/// Tokens used.
+#[napi(object)]
+#[derive(Clone)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub input_tokens: i64,
+    /// Generated tokens.
+    pub output_tokens: i64,
+}
+
+/// One round of the generate → validate → repair loop (round 0 is the first generation).
+#[napi(object)]
+#[derive(Clone)]
+pub struct RepairRound {
+    /// 0 for the first generation, then 1, 2…
+    pub round: u32,
+    /// Blocking diagnostics sent into this round (empty for round 0).
+    pub diagnostics_before: Vec<Diagnostic>,
+    /// All diagnostics of this round's output.
+    pub diagnostics_after: Vec<Diagnostic>,
+    /// How many of `diagnosticsAfter` block.
+    pub blocking: u32,
+    /// Files extracted in this round.
+    pub files: u32,
+    /// Tokens this round used.
+    pub usage: Usage,
+    /// Whether this round's reply came from the cache.
+    pub cached: bool,
+}
+
+/// The result of one generation.
+#[napi(object)]
+#[derive(Clone)]
+pub struct GeneratedScripts {
+    /// The C# files, named after their main type.
+    pub files: Vec<ScriptFile>,
+    /// Diagnostics of the kept round, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Tokens used by all rounds together.
+    pub usage: Usage,
+    /// Cost in USD of all rounds, when the model's price is known.
+    pub cost_usd: Option<f64>,
+    /// The provider that answered.
+    pub provider: String,
+    /// The model that answered (`offline-scaffold` for the offline provider).
+    pub model: String,
+    /// True when the offline scaffold produced the files: no model was called.
+    pub offline: bool,
+    /// The raw reply of the kept round.
+    pub raw: String,
+    /// Every round of the generate → validate → repair loop.
+    pub rounds: Vec<RepairRound>,
+    /// Why the model stopped in the kept round (`end_turn`, `max_tokens`…).
+    pub stop_reason: Option<String>,
+    /// The provider's request id of the kept round.
+    pub request_id: Option<String>,
+    /// SHA-256 (hex) of the prompt and options that shape the answer.
+    pub request_hash: String,
+}
+
+/// What `export` needs: the files (a whole `GeneratedScripts` fits).
+#[napi(object)]
+pub struct ExportInput {
+    /// The files to put in the archive.
+    pub files: Vec<ScriptFile>,
+}
+
+/// Options of one generation; every field is optional.
+#[napi(object)]
+#[derive(Default)]
+pub struct GenerateOptions {
+    /// Who asks: the key for rate limits, budgets and usage accounting.
+    pub caller: Option<String>,
+    /// Model override for the primary provider.
+    pub model: Option<String>,
+    /// Output token limit override (a positive integer).
+    pub max_tokens: Option<f64>,
+    /// Temperature override (0–2).
+    pub temperature: Option<f64>,
+    /// Repair rounds override (an integer, 0–10).
+    pub repair_rounds: Option<f64>,
+    /// Bypass the response cache for this request.
+    pub no_cache: Option<bool>,
+}
+
+/// The option names `GenerateOptions` knows, to reject typos like the core does.
+pub const GENERATE_OPTION_KEYS: &[&str] =
+    &["caller", "model", "maxTokens", "temperature", "repairRounds", "noCache"];
+
+/// Progress of a streamed generation. `type` tells which fields are set.
+#[napi(object)]
+#[derive(Clone)]
+pub struct StreamEvent {
+    /// `started` (provider, model), `delta` (text), `repairing` (round), `diagnostics`
+    /// (diagnostics) or `done` (result; always the last event of a successful stream).
+    #[napi(js_name = "type", ts_type = "'started' | 'delta' | 'repairing' | 'diagnostics' | 'done'")]
+    pub kind: String,
+    /// `started`: the provider.
+    pub provider: Option<String>,
+    /// `started`: the model.
+    pub model: Option<String>,
+    /// `delta`: a piece of the reply's text.
+    pub text: Option<String>,
+    /// `repairing`: the repair round (1-based).
+    pub round: Option<u32>,
+    /// `diagnostics`: the diagnostics of the final files.
+    pub diagnostics: Option<Vec<Diagnostic>>,
+    /// `done`: the finished result.
+    pub result: Option<GeneratedScripts>,
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn small(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl From<&spark_core::ScriptFile> for ScriptFile {
+    fn from(f: &spark_core::ScriptFile) -> Self {
+        ScriptFile { path: f.path.clone(), content: f.content.clone() }
+    }
+}
+
+impl From<ScriptFile> for spark_core::ScriptFile {
+    fn from(f: ScriptFile) -> Self {
+        spark_core::ScriptFile { path: f.path, content: f.content }
+    }
+}
+
+impl From<&spark_core::Diagnostic> for Diagnostic {
+    fn from(d: &spark_core::Diagnostic) -> Self {
+        Diagnostic {
+            severity: d.severity.to_string(),
+            rule: d.rule.clone(),
+            message: d.message.clone(),
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+            end_line: d.end_line,
+            end_column: d.end_column,
+        }
+    }
+}
+
+impl From<&spark_core::provider::Usage> for Usage {
+    fn from(u: &spark_core::provider::Usage) -> Self {
+        Usage { input_tokens: count(u.input_tokens), output_tokens: count(u.output_tokens) }
+    }
+}
+
+fn diagnostics(list: &[spark_core::Diagnostic]) -> Vec<Diagnostic> {
+    list.iter().map(Diagnostic::from).collect()
+}
+
+impl From<&spark_core::repair::RepairRound> for RepairRound {
+    fn from(r: &spark_core::repair::RepairRound) -> Self {
+        RepairRound {
+            round: r.round,
+            diagnostics_before: diagnostics(&r.diagnostics_before),
+            diagnostics_after: diagnostics(&r.diagnostics_after),
+            blocking: small(r.blocking),
+            files: small(r.files),
+            usage: Usage::from(&r.usage),
+            cached: r.cached,
+        }
+    }
+}
+
+fn stop_reason(reason: &StopReason) -> String {
+    match reason {
+        StopReason::Other(s) => s.clone(),
+        // The serde name is the stable snake_case spelling every binding uses.
+        known => serde_json::to_value(known)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("{known:?}")),
+    }
+}
+
+impl From<&spark_core::GeneratedScripts> for GeneratedScripts {
+    fn from(g: &spark_core::GeneratedScripts) -> Self {
+        GeneratedScripts {
+            files: g.files.iter().map(ScriptFile::from).collect(),
+            diagnostics: diagnostics(&g.diagnostics),
+            usage: Usage::from(&g.usage),
+            cost_usd: g.cost_usd,
+            provider: g.provider.clone(),
+            model: g.model.clone(),
+            offline: g.offline,
+            raw: g.raw.clone(),
+            rounds: g.rounds.iter().map(RepairRound::from).collect(),
+            stop_reason: g.stop_reason.as_ref().map(stop_reason),
+            request_id: g.request_id.clone(),
+            request_hash: g.request_hash.clone(),
+        }
+    }
+}
+
+/// A JavaScript number that must be a whole `u32`; the error names the option.
+fn whole(value: Option<f64>, name: &str) -> Result<Option<u32>, String> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) => Ok(Some(v as u32)),
+        Some(v) => Err(format!("options.{name} must be a non-negative integer, got {v}")),
+    }
+}
+
+impl GenerateOptions {
+    /// The core request for `prompt` with these options; `Err` describes a mistyped option.
+    /// Value ranges (temperature 0–2, at least one token…) are checked by spark-core.
+    pub fn into_request(self, prompt: String) -> Result<spark_core::GenerateRequest, String> {
+        Ok(spark_core::GenerateRequest {
+            prompt,
+            caller: self.caller,
+            model: self.model,
+            max_tokens: whole(self.max_tokens, "maxTokens")?,
+            temperature: self.temperature.map(|t| t as f32),
+            repair_rounds: whole(self.repair_rounds, "repairRounds")?,
+            no_cache: self.no_cache.unwrap_or(false),
+        })
+    }
+}
+
+impl From<&spark_core::StreamEvent> for StreamEvent {
+    fn from(e: &spark_core::StreamEvent) -> Self {
+        let mut out = StreamEvent {
+            kind: String::new(),
+            provider: None,
+            model: None,
+            text: None,
+            round: None,
+            diagnostics: None,
+            result: None,
+        };
+        use spark_core::StreamEvent as E;
+        match e {
+            E::Started { provider, model } => {
+                out.kind = "started".into();
+                out.provider = Some(provider.clone());
+                out.model = Some(model.clone());
+            }
+            E::Delta { text } => {
+                out.kind = "delta".into();
+                out.text = Some(text.clone());
+            }
+            E::Repairing { round } => {
+                out.kind = "repairing".into();
+                out.round = Some(*round);
+            }
+            E::Diagnostics { diagnostics: d } => {
+                out.kind = "diagnostics".into();
+                out.diagnostics = Some(diagnostics(d));
+            }
+            E::Done { result } => {
+                out.kind = "done".into();
+                out.result = Some(GeneratedScripts::from(result.as_ref()));
+            }
+        }
+        out
+    }
+}
