@@ -2,6 +2,7 @@
 //! Each area adds its module here.
 
 mod common;
+mod docs;
 mod offline_compile;
 mod pipeline;
 mod validate_rules;
