@@ -433,7 +433,7 @@ static void test_threads(spark_client_t *client) {
 static void test_mock(const char *base_url) {
   char config[512];
   snprintf(config, sizeof config,
-           "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":\"%s\",\"model\":\"mock\"},"
+           "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":\"%s\",\"model\":\"mock\",\"api_key\":\"sk-mock\"},"
            "\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}",
            base_url);
   spark_client_t *c = new_client(config);

@@ -236,7 +236,7 @@ internal static class SparkTests
     private static void TestMock(string baseUrl)
     {
         string config = "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":" + Json.Quote(baseUrl) +
-                        ",\"model\":\"mock\"},\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}";
+                        ",\"model\":\"mock\",\"api_key\":\"sk-mock\"},\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}";
         using (var client = new SparkClient(config))
         {
             GenerateResult r = client.Generate("a spinning pickup");

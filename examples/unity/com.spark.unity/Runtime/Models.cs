@@ -1,0 +1,291 @@
+// Requests, results and events, decoded from the JSON the native library speaks.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Spark
+{
+    /// <summary>What to generate, and for whom (spark_core::GenerateRequest).</summary>
+    public sealed class GenerateRequest
+    {
+        /// <summary>A request for <paramref name="prompt"/>.</summary>
+        public GenerateRequest(string prompt)
+        {
+            Prompt = prompt;
+        }
+
+        /// <summary>The request in plain words.</summary>
+        public string Prompt { get; set; }
+
+        /// <summary>Who asks: the key for rate limits, budgets and usage accounting.</summary>
+        public string Caller { get; set; }
+
+        /// <summary>Model override for the primary provider.</summary>
+        public string Model { get; set; }
+
+        /// <summary>Output token limit override.</summary>
+        public int? MaxTokens { get; set; }
+
+        /// <summary>Temperature override (0..2).</summary>
+        public double? Temperature { get; set; }
+
+        /// <summary>Repair rounds override.</summary>
+        public int? RepairRounds { get; set; }
+
+        /// <summary>Bypass the response cache.</summary>
+        public bool NoCache { get; set; }
+
+        /// <summary>The request as the JSON spark_generate expects.</summary>
+        public string ToJson()
+        {
+            if (Prompt == null) throw new ArgumentNullException("Prompt");
+            var sb = new StringBuilder("{\"prompt\":");
+            Json.WriteString(sb, Prompt);
+            if (Caller != null) { sb.Append(",\"caller\":"); Json.WriteString(sb, Caller); }
+            if (Model != null) { sb.Append(",\"model\":"); Json.WriteString(sb, Model); }
+            if (MaxTokens.HasValue) sb.Append(",\"max_tokens\":").Append(MaxTokens.Value.ToString(CultureInfo.InvariantCulture));
+            if (Temperature.HasValue) sb.Append(",\"temperature\":").Append(Temperature.Value.ToString("R", CultureInfo.InvariantCulture));
+            if (RepairRounds.HasValue) sb.Append(",\"repair_rounds\":").Append(RepairRounds.Value.ToString(CultureInfo.InvariantCulture));
+            if (NoCache) sb.Append(",\"no_cache\":true");
+            return sb.Append('}').ToString();
+        }
+    }
+
+    /// <summary>One generated C# file.</summary>
+    public sealed class ScriptFile
+    {
+        /// <summary>Path relative to the scripts folder (<c>Player.cs</c>, <c>Editor/PlayerEditor.cs</c>).</summary>
+        public string Path { get; set; }
+
+        /// <summary>The C# source.</summary>
+        public string Content { get; set; }
+    }
+
+    /// <summary>One finding of the validator, located like a compiler does (1-based).</summary>
+    public sealed class Diagnostic
+    {
+        /// <summary><c>error</c>, <c>warning</c> or <c>info</c>.</summary>
+        public string Severity { get; set; }
+
+        /// <summary>Stable rule id (<c>SPK0001</c>).</summary>
+        public string Rule { get; set; }
+
+        /// <summary>What is wrong.</summary>
+        public string Message { get; set; }
+
+        /// <summary>File name as given to the validator.</summary>
+        public string File { get; set; }
+
+        /// <summary>1-based line of the start.</summary>
+        public int Line { get; set; }
+
+        /// <summary>1-based character column of the start.</summary>
+        public int Column { get; set; }
+
+        /// <summary>1-based line of the end.</summary>
+        public int EndLine { get; set; }
+
+        /// <summary>1-based character column of the end (exclusive).</summary>
+        public int EndColumn { get; set; }
+
+        /// <summary>Whether this is an error.</summary>
+        public bool IsError
+        {
+            get { return Severity == "error"; }
+        }
+
+        /// <summary>Like a compiler: <c>File.cs:12:5: error[SPK0001]: message</c>.</summary>
+        public override string ToString()
+        {
+            return string.Format(CultureInfo.InvariantCulture, "{0}:{1}:{2}: {3}[{4}]: {5}", File, Line, Column, Severity, Rule, Message);
+        }
+
+        internal static Diagnostic FromJson(Dictionary<string, object> o)
+        {
+            return new Diagnostic
+            {
+                Severity = Json.Str(o, "severity"),
+                Rule = Json.Str(o, "rule"),
+                Message = Json.Str(o, "message"),
+                File = Json.Str(o, "file"),
+                Line = (int)Json.Long(o, "line"),
+                Column = (int)Json.Long(o, "column"),
+                EndLine = (int)Json.Long(o, "end_line"),
+                EndColumn = (int)Json.Long(o, "end_column"),
+            };
+        }
+
+        internal static List<Diagnostic> ListFromJson(List<object> items)
+        {
+            var list = new List<Diagnostic>(items.Count);
+            foreach (object o in items) list.Add(FromJson(Json.Obj(o)));
+            return list;
+        }
+    }
+
+    /// <summary>Tokens used.</summary>
+    public sealed class Usage
+    {
+        /// <summary>Prompt tokens.</summary>
+        public long InputTokens { get; set; }
+
+        /// <summary>Generated tokens.</summary>
+        public long OutputTokens { get; set; }
+    }
+
+    /// <summary>The result of one generation (spark_core::GeneratedScripts).</summary>
+    public sealed class GenerateResult
+    {
+        /// <summary>The C# files.</summary>
+        public IList<ScriptFile> Files { get; private set; }
+
+        /// <summary>Diagnostics of the kept round.</summary>
+        public IList<Diagnostic> Diagnostics { get; private set; }
+
+        /// <summary>Tokens used by all rounds together.</summary>
+        public Usage Usage { get; private set; }
+
+        /// <summary>Cost in USD, when the model's price is known.</summary>
+        public double? CostUsd { get; private set; }
+
+        /// <summary>The provider that answered.</summary>
+        public string Provider { get; private set; }
+
+        /// <summary>The model that answered.</summary>
+        public string Model { get; private set; }
+
+        /// <summary>True when the offline scaffold produced the files.</summary>
+        public bool Offline { get; private set; }
+
+        /// <summary>The raw reply of the kept round.</summary>
+        public string Raw { get; private set; }
+
+        /// <summary>Number of generate/repair rounds (1 when no repair was needed).</summary>
+        public int Rounds { get; private set; }
+
+        /// <summary>The provider's request id.</summary>
+        public string RequestId { get; private set; }
+
+        /// <summary>The complete result as JSON (what <see cref="SparkClient.Export"/> sends back).</summary>
+        public string Json { get; private set; }
+
+        /// <summary>Decodes a result JSON document.</summary>
+        public static GenerateResult FromJson(string json)
+        {
+            var o = Spark.Json.Obj(Spark.Json.Parse(json));
+            if (o == null) throw new FormatException("a generation result must be a JSON object");
+            var files = new List<ScriptFile>();
+            foreach (object f in Spark.Json.Arr(o, "files"))
+            {
+                var fo = Spark.Json.Obj(f);
+                files.Add(new ScriptFile { Path = Spark.Json.Str(fo, "path"), Content = Spark.Json.Str(fo, "content") });
+            }
+            var usage = Spark.Json.Obj(Spark.Json.Get(o, "usage"));
+            return new GenerateResult
+            {
+                Files = files,
+                Diagnostics = Diagnostic.ListFromJson(Spark.Json.Arr(o, "diagnostics")),
+                Usage = new Usage { InputTokens = Spark.Json.Long(usage, "input_tokens"), OutputTokens = Spark.Json.Long(usage, "output_tokens") },
+                CostUsd = Spark.Json.Num(o, "cost_usd"),
+                Provider = Spark.Json.Str(o, "provider"),
+                Model = Spark.Json.Str(o, "model"),
+                Offline = Spark.Json.Bool(o, "offline"),
+                Raw = Spark.Json.Str(o, "raw"),
+                Rounds = Spark.Json.Arr(o, "rounds").Count,
+                RequestId = Spark.Json.Str(o, "request_id"),
+                Json = json,
+            };
+        }
+    }
+
+    /// <summary>Kinds of progress events.</summary>
+    public enum SparkEventKind
+    {
+        /// <summary>An event type this wrapper does not know yet (see <see cref="SparkEvent.Type"/>).</summary>
+        Unknown,
+        /// <summary>The provider started answering.</summary>
+        Started,
+        /// <summary>A piece of the reply's text.</summary>
+        Delta,
+        /// <summary>A repair round is starting.</summary>
+        Repairing,
+        /// <summary>The diagnostics of the final files.</summary>
+        Diagnostics,
+        /// <summary>The finished result; always last.</summary>
+        Done,
+    }
+
+    /// <summary>Progress of a streamed generation.</summary>
+    public sealed class SparkEvent
+    {
+        /// <summary>The kind.</summary>
+        public SparkEventKind Kind { get; private set; }
+
+        /// <summary>The wire name (<c>"delta"</c>...).</summary>
+        public string Type { get; private set; }
+
+        /// <summary>Delta text.</summary>
+        public string Text { get; private set; }
+
+        /// <summary>Started: the provider.</summary>
+        public string Provider { get; private set; }
+
+        /// <summary>Started: the model.</summary>
+        public string Model { get; private set; }
+
+        /// <summary>Repairing: the 1-based round.</summary>
+        public int Round { get; private set; }
+
+        /// <summary>Diagnostics: the diagnostics.</summary>
+        public IList<Diagnostic> Diagnostics { get; private set; }
+
+        /// <summary>Done: the result.</summary>
+        public GenerateResult Result { get; private set; }
+
+        /// <summary>Decodes one event.</summary>
+        public static SparkEvent FromJson(string json)
+        {
+            var o = Json.Obj(Json.Parse(json));
+            string type = Json.Str(o, "type");
+            var e = new SparkEvent { Type = type, Kind = SparkEventKind.Unknown };
+            switch (type)
+            {
+                case "started":
+                    e.Kind = SparkEventKind.Started;
+                    e.Provider = Json.Str(o, "provider");
+                    e.Model = Json.Str(o, "model");
+                    break;
+                case "delta":
+                    e.Kind = SparkEventKind.Delta;
+                    e.Text = Json.Str(o, "text");
+                    break;
+                case "repairing":
+                    e.Kind = SparkEventKind.Repairing;
+                    e.Round = (int)Json.Long(o, "round");
+                    break;
+                case "diagnostics":
+                    e.Kind = SparkEventKind.Diagnostics;
+                    e.Diagnostics = Diagnostic.ListFromJson(Json.Arr(o, "diagnostics"));
+                    break;
+                case "done":
+                    e.Kind = SparkEventKind.Done;
+                    // The result object is re-serialised by the native side into the call's output;
+                    // here it is decoded from the event for listeners that want it early.
+                    string result = ExtractResult(json);
+                    e.Result = result == null ? null : GenerateResult.FromJson(result);
+                    break;
+            }
+            return e;
+        }
+
+        // {"type":"done","result":{...}} -> {...}: the native side always writes this exact prefix.
+        private static string ExtractResult(string json)
+        {
+            const string prefix = "{\"type\":\"done\",\"result\":";
+            if (json.StartsWith(prefix, StringComparison.Ordinal) && json.EndsWith("}", StringComparison.Ordinal))
+                return json.Substring(prefix.Length, json.Length - prefix.Length - 1);
+            return null;
+        }
+    }
+}

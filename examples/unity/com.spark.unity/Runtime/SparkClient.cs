@@ -1,0 +1,249 @@
+// The SPARK client for .NET / Mono / Unity, over the C ABI of spark_ffi.
+#if UNITY_5_3_OR_NEWER
+using MonoPInvokeCallbackAttribute = AOT.MonoPInvokeCallbackAttribute;
+#endif
+using System;
+using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Spark.Interop;
+
+namespace Spark
+{
+    /// <summary>
+    /// Generates, validates and exports Unity C# scripts. Thread-safe: share one per process and
+    /// Dispose it when done. Blocking calls run on the caller's thread; the *Async methods run them
+    /// on a background thread, so they never block Unity's main thread.
+    /// </summary>
+    public sealed class SparkClient : IDisposable
+    {
+        private readonly SparkClientHandle _handle;
+
+        // Kept in a static field so the delegate handed to native code is never collected.
+        private static readonly SparkEventCallback OnEventDelegate = OnEvent;
+
+        /// <summary>
+        /// Creates a client from a JSON configuration (the spark.toml schema as JSON, e.g.
+        /// <c>{"providers":{"order":["offline"]}}</c>). <c>null</c> or empty: defaults plus the
+        /// <c>SPARK_*</c> environment variables. Throws <see cref="SparkException"/> with
+        /// <see cref="SparkErrorCode.InvalidConfig"/> for a bad configuration.
+        /// </summary>
+        public SparkClient(string configJson = null)
+        {
+            byte[] config = Native.Utf8(configJson);
+            SparkClientHandle handle;
+            IntPtr err = Native.spark_client_new(config, Native.Len(config), out handle);
+            if (err != IntPtr.Zero)
+            {
+                handle.Dispose();
+                Native.Check(err);
+            }
+            _handle = handle;
+        }
+
+        /// <summary>A client that only uses the embedded offline scaffold (no network, no key).</summary>
+        public static SparkClient Offline()
+        {
+            return new SparkClient("{\"providers\":{\"order\":[\"offline\"]}}");
+        }
+
+        /// <summary>The native library's version (<c>"0.1.0"</c>).</summary>
+        public static string NativeVersion
+        {
+            get { return Native.BorrowedString(Native.spark_version()); }
+        }
+
+        /// <summary>The stable name of a numeric error code, from the native library.</summary>
+        public static string CodeName(int code)
+        {
+            return Native.BorrowedString(Native.spark_code_name((uint)code));
+        }
+
+        /// <summary>The client's version, providers and effective configuration (keys redacted), as JSON.</summary>
+        public string InfoJson()
+        {
+            SparkBuf buf;
+            Native.Check(Native.spark_client_info(_handle, out buf));
+            return Native.TakeString(ref buf);
+        }
+
+        /// <summary>Generates scripts for <paramref name="prompt"/>, blocking the calling thread.</summary>
+        public GenerateResult Generate(string prompt)
+        {
+            return Generate(new GenerateRequest(prompt));
+        }
+
+        /// <summary>Generates scripts for <paramref name="request"/>, blocking the calling thread.</summary>
+        public GenerateResult Generate(GenerateRequest request)
+        {
+            if (request == null) throw new ArgumentNullException("request");
+            byte[] req = Native.Utf8(request.ToJson());
+            SparkBuf buf;
+            Native.Check(Native.spark_generate(_handle, req, Native.Len(req), out buf));
+            return GenerateResult.FromJson(Native.TakeString(ref buf));
+        }
+
+        /// <summary>Generates on a background thread, reporting progress events.</summary>
+        public Task<GenerateResult> GenerateAsync(
+            string prompt, IProgress<SparkEvent> progress = null, CancellationToken ct = default(CancellationToken))
+        {
+            return GenerateAsync(new GenerateRequest(prompt), progress, ct);
+        }
+
+        /// <summary>
+        /// Generates on a background thread, reporting each <see cref="SparkEvent"/> to
+        /// <paramref name="progress"/> (a <c>Progress&lt;T&gt;</c> created on Unity's main thread
+        /// reports there). Cancelling <paramref name="ct"/> stops the native work promptly and the
+        /// task ends as cancelled (<see cref="OperationCanceledException"/>); failures throw
+        /// <see cref="SparkException"/>; an exception thrown by the progress handler cancels the work
+        /// and is rethrown.
+        /// </summary>
+        public Task<GenerateResult> GenerateAsync(
+            GenerateRequest request, IProgress<SparkEvent> progress = null, CancellationToken ct = default(CancellationToken))
+        {
+            if (request == null) throw new ArgumentNullException("request");
+            byte[] req = Native.Utf8(request.ToJson());
+            return Task.Factory.StartNew(
+                () => GenerateStreaming(req, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        /// <summary>Validates one C# file; <paramref name="fileName"/> matters (class name rules).</summary>
+        public IList<Diagnostic> Validate(string source, string fileName)
+        {
+            if (source == null) throw new ArgumentNullException("source");
+            if (fileName == null) throw new ArgumentNullException("fileName");
+            byte[] src = Native.Utf8(source), name = Native.Utf8(fileName);
+            SparkBuf buf;
+            Native.Check(Native.spark_validate(_handle, src, Native.Len(src), name, Native.Len(name), out buf));
+            return Diagnostic.ListFromJson((List<object>)Json.Parse(Native.TakeString(ref buf)));
+        }
+
+        /// <summary><see cref="Validate"/> on a background thread.</summary>
+        public Task<IList<Diagnostic>> ValidateAsync(string source, string fileName)
+        {
+            return Task.Run(() => Validate(source, fileName));
+        }
+
+        /// <summary>Builds an archive of <paramref name="result"/>: <c>"zip"</c> (and the formats the
+        /// native library adds, such as <c>"upm"</c> or <c>"unity_package"</c>).</summary>
+        public byte[] Export(GenerateResult result, string format = "zip")
+        {
+            if (result == null) throw new ArgumentNullException("result");
+            return ExportJson(result.Json, format);
+        }
+
+        /// <summary>Like <see cref="Export"/>, from a result's JSON.</summary>
+        public byte[] ExportJson(string resultJson, string format = "zip")
+        {
+            if (resultJson == null) throw new ArgumentNullException("resultJson");
+            if (format == null) throw new ArgumentNullException("format");
+            byte[] json = Native.Utf8(resultJson), fmt = Native.Utf8(format);
+            SparkBuf buf;
+            Native.Check(Native.spark_export(_handle, json, Native.Len(json), fmt, Native.Len(fmt), out buf));
+            return Native.TakeBytes(ref buf);
+        }
+
+        /// <summary><see cref="Export"/> on a background thread.</summary>
+        public Task<byte[]> ExportAsync(GenerateResult result, string format = "zip")
+        {
+            return Task.Run(() => Export(result, format));
+        }
+
+        /// <summary>Releases the native client. Calls already running finish first.</summary>
+        public void Dispose()
+        {
+            _handle.Dispose();
+        }
+
+        private sealed class StreamState
+        {
+            public IProgress<SparkEvent> Progress;
+            public ExceptionDispatchInfo Error;
+        }
+
+        private GenerateResult GenerateStreaming(byte[] req, IProgress<SparkEvent> progress, CancellationToken ct)
+        {
+            var state = new StreamState { Progress = progress };
+            GCHandle gc = GCHandle.Alloc(state);
+            try
+            {
+                using (SparkCancelHandle cancel = SparkCancelHandle.Create())
+                // Disposed before the handle: Dispose waits for a running registration callback.
+                using (ct.Register(() => Native.spark_error_free(Native.spark_cancel_cancel(cancel))))
+                {
+                    SparkBuf buf;
+                    IntPtr err = Native.spark_generate_stream(
+                        _handle, req, Native.Len(req), progress == null ? null : OnEventDelegate,
+                        GCHandle.ToIntPtr(gc), cancel, out buf);
+                    if (err != IntPtr.Zero)
+                    {
+                        if (state.Error != null)
+                        {
+                            Native.spark_error_free(err);
+                            state.Error.Throw();
+                        }
+                        try
+                        {
+                            Native.Check(err);
+                        }
+                        catch (SparkException e)
+                        {
+                            if (e.ErrorCode == SparkErrorCode.Cancelled && ct.IsCancellationRequested)
+                                throw new OperationCanceledException("generation cancelled", e, ct);
+                            throw;
+                        }
+                    }
+                    return GenerateResult.FromJson(Native.TakeString(ref buf));
+                }
+            }
+            finally
+            {
+                gc.Free();
+            }
+        }
+
+        // Called by native code on the generating thread. Managed exceptions must never unwind into
+        // native code: they are caught, stored, and the work is cancelled (non-zero return).
+        [MonoPInvokeCallback(typeof(SparkEventCallback))]
+        private static int OnEvent(IntPtr eventJson, UIntPtr len, IntPtr userData)
+        {
+            StreamState state = null;
+            try
+            {
+                state = (StreamState)GCHandle.FromIntPtr(userData).Target;
+                var bytes = new byte[checked((int)len.ToUInt64())];
+                Marshal.Copy(eventJson, bytes, 0, bytes.Length);
+                SparkEvent e = SparkEvent.FromJson(System.Text.Encoding.UTF8.GetString(bytes));
+                if (state.Progress != null) state.Progress.Report(e);
+                return 0;
+            }
+            catch (Exception ex)
+            {
+                if (state != null) state.Error = ExceptionDispatchInfo.Capture(ex);
+                return 1;
+            }
+        }
+    }
+}
+
+#if !UNITY_5_3_OR_NEWER
+namespace Spark.Interop
+{
+    /// <summary>
+    /// Stand-in for Unity's <c>AOT.MonoPInvokeCallbackAttribute</c> outside Unity: IL2CPP and
+    /// Mono's full AOT look the attribute up by name to emit a native entry point for callbacks.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    internal sealed class MonoPInvokeCallbackAttribute : Attribute
+    {
+        public MonoPInvokeCallbackAttribute(Type type)
+        {
+            Type = type;
+        }
+
+        public Type Type { get; private set; }
+    }
+}
+#endif
