@@ -1,1 +1,362 @@
-//! Binding crate (see issue 6).
+//! Python binding of SPARK: the native module `spark._spark`, re-exported by the `spark` package.
+//!
+//! Conversion code only: every behaviour lives in `spark_core`. Blocking calls release the GIL
+//! while the core works; async calls run on one shared tokio runtime (pyo3-async-runtimes).
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use futures::StreamExt;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use spark_core::{GenerateRequest, SparkConfig, StreamEvent};
+
+mod error;
+mod stream;
+mod types;
+
+use error::{to_py_err, to_py_err_detached};
+use types::{Diagnostic, Event, GeneratedScripts};
+
+/// The runtime shared by every client and by `agenerate`/`stream`.
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    pyo3_async_runtimes::tokio::get_runtime()
+}
+
+/// How often a blocked call wakes up to let Ctrl-C through.
+pub(crate) const SIGNAL_POLL: Duration = Duration::from_millis(100);
+
+/// Waits for the next message of a background task with the GIL released, checking for signals
+/// (KeyboardInterrupt) in between. `None` means the task ended without sending.
+fn recv<T: Send>(
+    py: Python<'_>,
+    rx: Receiver<T>,
+    task: &tokio::task::AbortHandle,
+) -> PyResult<(Receiver<T>, Option<T>)> {
+    let mut rx = rx;
+    loop {
+        let (back, got) = py.detach(move || {
+            let got = rx.recv_timeout(SIGNAL_POLL);
+            (rx, got)
+        });
+        rx = back;
+        match got {
+            Ok(v) => return Ok((rx, Some(v))),
+            Err(RecvTimeoutError::Disconnected) => return Ok((rx, None)),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(e) = py.check_signals() {
+                    task.abort();
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// Calls a Python progress callback; its exception stops the generation.
+fn call_back(py: Python<'_>, callback: &Py<PyAny>, event: Event) -> PyResult<()> {
+    callback.bind(py).call1((event,))?;
+    Ok(())
+}
+
+fn check_callable(callback: &Option<Py<PyAny>>, py: Python<'_>) -> PyResult<()> {
+    match callback {
+        Some(cb) if !cb.bind(py).is_callable() => {
+            Err(pyo3::exceptions::PyTypeError::new_err("on_event must be callable"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn config_from_dict(py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<SparkConfig> {
+    // The standard json module gives TypeError for values JSON cannot hold, like any Python API.
+    let text: String = py.import("json")?.call_method1("dumps", (config,))?.extract()?;
+    SparkConfig::from_json_str(&text).map_err(|e| to_py_err(py, &e))
+}
+
+/// The SPARK client. Build one per process and share it; every method is thread-safe.
+#[pyclass(frozen, module = "spark", name = "Spark")]
+struct Spark {
+    inner: spark_core::Spark,
+}
+
+impl Spark {
+    fn build(py: Python<'_>, config: spark_core::Result<SparkConfig>) -> PyResult<Self> {
+        let built = config.and_then(|c| {
+            let _rt = runtime().enter();
+            spark_core::Spark::from_config(c)
+        });
+        built.map(|inner| Spark { inner }).map_err(|e| to_py_err(py, &e))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn request(
+    prompt: String,
+    caller: Option<String>,
+    model: Option<String>,
+    max_tokens: Option<u32>,
+    temperature: Option<f32>,
+    repair_rounds: Option<u32>,
+    no_cache: bool,
+) -> GenerateRequest {
+    GenerateRequest { prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache }
+}
+
+#[pymethods]
+impl Spark {
+    /// A client from `config` (a dict shaped like spark.toml), or from the environment
+    /// (`SPARK_*`, `ANTHROPIC_API_KEY`, `OPENAI_API_KEY`; the offline scaffold when no key is set).
+    #[new]
+    #[pyo3(signature = (config = None))]
+    fn new(py: Python<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        match config {
+            Some(c) => Spark::build(py, Ok(config_from_dict(py, c)?)),
+            None => Spark::build(py, SparkConfig::from_env()),
+        }
+    }
+
+    /// A client from a dict shaped like spark.toml (no environment overrides).
+    #[staticmethod]
+    fn from_config(py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<Self> {
+        Spark::build(py, Ok(config_from_dict(py, config)?))
+    }
+
+    /// A client from a TOML file, with `SPARK_*` environment overrides.
+    #[staticmethod]
+    fn from_toml(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        Spark::build(py, SparkConfig::load(path))
+    }
+
+    /// A client from TOML text (no environment overrides).
+    #[staticmethod]
+    fn from_toml_str(py: Python<'_>, text: &str) -> PyResult<Self> {
+        Spark::build(py, SparkConfig::from_toml_str(text))
+    }
+
+    /// A client from defaults plus `SPARK_*` environment variables (same as `Spark()`).
+    #[staticmethod]
+    fn from_env(py: Python<'_>) -> PyResult<Self> {
+        Spark::build(py, SparkConfig::from_env())
+    }
+
+    /// Provider names in fallback order.
+    #[getter]
+    fn providers(&self) -> Vec<String> {
+        self.inner.providers().iter().map(|p| p.name().to_string()).collect()
+    }
+
+    /// Whether every provider is the offline scaffold (no model is ever called).
+    #[getter]
+    fn offline(&self) -> bool {
+        self.inner.is_offline()
+    }
+
+    /// The configuration in use, as dicts (API keys are redacted).
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let text = serde_json::to_string(self.inner.config())
+            .map_err(|e| to_py_err(py, &spark_core::Error::Internal(e.to_string())))?;
+        types::json_to_py(py, &text)
+    }
+
+    /// The system prompt sent with every request.
+    #[getter]
+    fn system_prompt(&self) -> &str {
+        self.inner.system_prompt()
+    }
+
+    /// Generates, validates and repairs scripts for `prompt`, blocking with the GIL released.
+    ///
+    /// `on_event` (optional) is called with each progress event (`Started`, `Delta`,
+    /// `Repairing`, `Diagnostics`, `Done`) on the calling thread; an exception it raises stops
+    /// the generation and propagates.
+    #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
+                        repair_rounds = None, no_cache = false, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn generate(
+        &self,
+        py: Python<'_>,
+        prompt: String,
+        caller: Option<String>,
+        model: Option<String>,
+        max_tokens: Option<u32>,
+        temperature: Option<f32>,
+        repair_rounds: Option<u32>,
+        no_cache: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<GeneratedScripts> {
+        check_callable(&on_event, py)?;
+        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let spark = self.inner.clone();
+        let Some(callback) = on_event else {
+            let (tx, rx) = mpsc::channel();
+            let task = runtime().spawn(async move {
+                let _ = tx.send(spark.generate(req).await);
+            });
+            let (_, got) = recv(py, rx, &task.abort_handle())?;
+            return match got {
+                Some(Ok(result)) => Ok(GeneratedScripts::new(result, self.inner.clone())),
+                Some(Err(e)) => Err(to_py_err(py, &e)),
+                None => Err(error::lost_task(py)),
+            };
+        };
+        let (tx, mut rx) = mpsc::channel();
+        let task = runtime().spawn(async move {
+            let mut events = spark.generate_stream(req);
+            while let Some(item) = events.next().await {
+                if tx.send(item).is_err() {
+                    return;
+                }
+            }
+        });
+        let abort = task.abort_handle();
+        loop {
+            let (back, got) = recv(py, rx, &abort)?;
+            rx = back;
+            match got {
+                Some(Ok(StreamEvent::Done { result })) => {
+                    let done = Event(StreamEvent::Done { result: result.clone() }, self.inner.clone());
+                    if let Err(e) = call_back(py, &callback, done) {
+                        abort.abort();
+                        return Err(e);
+                    }
+                    return Ok(GeneratedScripts::new(*result, self.inner.clone()));
+                }
+                Some(Ok(event)) => {
+                    if let Err(e) = call_back(py, &callback, Event(event, self.inner.clone())) {
+                        abort.abort();
+                        return Err(e);
+                    }
+                }
+                Some(Err(e)) => return Err(to_py_err(py, &e)),
+                None => return Err(error::lost_task(py)),
+            }
+        }
+    }
+
+    /// Like `generate`, as an awaitable for asyncio. `on_event` is called with the GIL from a
+    /// SPARK worker thread; use `stream()` to handle progress inside the event loop.
+    #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
+                        repair_rounds = None, no_cache = false, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn agenerate<'py>(
+        &self,
+        py: Python<'py>,
+        prompt: String,
+        caller: Option<String>,
+        model: Option<String>,
+        max_tokens: Option<u32>,
+        temperature: Option<f32>,
+        repair_rounds: Option<u32>,
+        no_cache: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        check_callable(&on_event, py)?;
+        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let spark = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let Some(callback) = on_event else {
+                return match spark.generate(req).await {
+                    Ok(result) => Ok(GeneratedScripts::new(result, spark)),
+                    Err(e) => Err(to_py_err_detached(&e)),
+                };
+            };
+            let mut events = spark.generate_stream(req);
+            while let Some(item) = events.next().await {
+                match item {
+                    Ok(StreamEvent::Done { result }) => {
+                        let done = Event(StreamEvent::Done { result: result.clone() }, spark.clone());
+                        Python::attach(|py| call_back(py, &callback, done))?;
+                        return Ok(GeneratedScripts::new(*result, spark));
+                    }
+                    Ok(event) => Python::attach(|py| call_back(py, &callback, Event(event, spark.clone())))?,
+                    Err(e) => return Err(to_py_err_detached(&e)),
+                }
+            }
+            Err(Python::attach(error::lost_task))
+        })
+    }
+
+    /// Streams progress events as an async iterator (`async for event in spark.stream(...)`),
+    /// or a plain iterator. The last event is `Done`; dropping or closing the stream cancels.
+    #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
+                        repair_rounds = None, no_cache = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &self,
+        prompt: String,
+        caller: Option<String>,
+        model: Option<String>,
+        max_tokens: Option<u32>,
+        temperature: Option<f32>,
+        repair_rounds: Option<u32>,
+        no_cache: bool,
+    ) -> stream::EventStream {
+        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let _rt = runtime().enter();
+        stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone())
+    }
+
+    /// Validates one C# file with this client's policy; returns its diagnostics.
+    #[pyo3(signature = (source, file_name = "Script.cs"))]
+    fn validate(&self, py: Python<'_>, source: &str, file_name: &str) -> PyResult<Vec<Diagnostic>> {
+        let spark = &self.inner;
+        match py.detach(|| spark.validate(source, file_name)) {
+            Ok(d) => Ok(d.into_iter().map(Diagnostic::from).collect()),
+            Err(e) => Err(to_py_err(py, &e)),
+        }
+    }
+
+    /// Builds an archive of `result` (`zip`, `upm` or `unitypackage`) with this client's export
+    /// settings. Returns the bytes, or writes them to `path` and returns None.
+    #[pyo3(signature = (result, format = "zip", *, path = None))]
+    fn export(
+        &self,
+        py: Python<'_>,
+        result: &Bound<'_, GeneratedScripts>,
+        format: &str,
+        path: Option<PathBuf>,
+    ) -> PyResult<Option<Py<PyBytes>>> {
+        types::export_to(py, &self.inner, result.get().core(), format, path)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Spark(providers={:?}, offline={})",
+            self.providers(),
+            if self.offline() { "True" } else { "False" }
+        )
+    }
+}
+
+/// Validates one C# file with the default policy.
+#[pyfunction]
+#[pyo3(signature = (source, file_name = "Script.cs"))]
+fn validate(py: Python<'_>, source: &str, file_name: &str) -> PyResult<Vec<Diagnostic>> {
+    let config = SparkConfig::default();
+    match py.detach(|| spark_core::validate_with(source, file_name, &config)) {
+        Ok(d) => Ok(d.into_iter().map(Diagnostic::from).collect()),
+        Err(e) => Err(to_py_err(py, &e)),
+    }
+}
+
+#[pymodule]
+fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", spark_core::VERSION)?;
+    m.add_class::<Spark>()?;
+    m.add_class::<GeneratedScripts>()?;
+    m.add_class::<types::ScriptFile>()?;
+    m.add_class::<Diagnostic>()?;
+    m.add_class::<types::Usage>()?;
+    m.add_class::<types::Started>()?;
+    m.add_class::<types::Delta>()?;
+    m.add_class::<types::Repairing>()?;
+    m.add_class::<types::Diagnostics>()?;
+    m.add_class::<types::Done>()?;
+    m.add_class::<stream::EventStream>()?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    error::register(m)?;
+    Ok(())
+}

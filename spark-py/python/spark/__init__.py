@@ -1,0 +1,100 @@
+"""SPARK: turns a request into validated, Unity-ready C# scripts.
+
+>>> import spark
+>>> client = spark.Spark()                      # environment, or the offline scaffold
+>>> result = client.generate("a rotating pickup that plays a sound")
+>>> [f.path for f in result.files]              # doctest: +SKIP
+>>> open("Pickup.zip", "wb").write(result.export("zip"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from ._spark import (
+    ERROR_CODES,
+    AuthenticationError,
+    Cancelled,
+    CircuitOpen,
+    ConfigError,
+    ConnectionFailed,
+    Delta,
+    Diagnostic,
+    Diagnostics,
+    Done,
+    EventStream,
+    ExportError,
+    GeneratedScripts,
+    InputRejected,
+    InputTooLarge,
+    InternalError,
+    InvalidArgument,
+    InvalidRequest,
+    MalformedResponse,
+    MissingApiKey,
+    NoCode,
+    Overloaded,
+    ProviderError,
+    QueueFull,
+    QuotaExceeded,
+    RateLimited,
+    Repairing,
+    ScriptFile,
+    Spark,
+    SparkError,
+    SparkIOError,
+    Started,
+    StreamTruncated,
+    Timeout,
+    UnsafeArchive,
+    Usage,
+    ValidationFailed,
+    __version__,
+    validate,
+)
+
+#: Any progress event of a generation.
+StreamEvent = Union[Started, Delta, Repairing, Diagnostics, Done]
+
+__all__ = [
+    "ERROR_CODES",
+    "AuthenticationError",
+    "Cancelled",
+    "CircuitOpen",
+    "ConfigError",
+    "ConnectionFailed",
+    "Delta",
+    "Diagnostic",
+    "Diagnostics",
+    "Done",
+    "EventStream",
+    "ExportError",
+    "GeneratedScripts",
+    "InputRejected",
+    "InputTooLarge",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidRequest",
+    "MalformedResponse",
+    "MissingApiKey",
+    "NoCode",
+    "Overloaded",
+    "ProviderError",
+    "QueueFull",
+    "QuotaExceeded",
+    "RateLimited",
+    "Repairing",
+    "ScriptFile",
+    "Spark",
+    "SparkError",
+    "SparkIOError",
+    "Started",
+    "StreamEvent",
+    "StreamTruncated",
+    "Timeout",
+    "UnsafeArchive",
+    "Usage",
+    "ValidationFailed",
+    "__version__",
+    "validate",
+]
