@@ -112,6 +112,8 @@ pub struct OpenAiConfig {
     pub temperature: Option<f32>,
     /// `OpenAI-Organization` header.
     pub organization: Option<String>,
+    /// `OpenAI-Project` header.
+    pub project: Option<String>,
 }
 
 impl Default for OpenAiConfig {
@@ -124,6 +126,7 @@ impl Default for OpenAiConfig {
             legacy_max_tokens: false,
             temperature: Some(0.2),
             organization: None,
+            project: None,
         }
     }
 }

@@ -1,49 +1,363 @@
-//! Anthropic Messages API provider.
-// PLACEHOLDER: implemented by the providers work (see issue 2).
+//! Anthropic Messages API provider (`POST {base_url}/v1/messages`).
+//!
+//! Usage follows Anthropic's billing: `input_tokens` reported here is the whole prompt, that is
+//! the API's `input_tokens` plus `cache_creation_input_tokens` plus `cache_read_input_tokens`.
+//! In a stream, `message_delta` usage is cumulative: each field present replaces the value from
+//! `message_start`, it is never added.
+
+use std::collections::VecDeque;
 
 use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
-use super::{Completion, CompletionRequest, Provider, ProviderStream};
+use super::http::{self, Ctx, EventHandler};
+use super::sse::SseEvent;
+use super::{Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, StopReason, Usage};
 use crate::config::AnthropicConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, ProviderErrorKind, Result};
 use crate::resilience::TimeoutConfig;
 use crate::secret::ApiKey;
 
-/// Claude through the Anthropic Messages API (`POST /v1/messages`).
+const NAME: &str = "anthropic";
+const REQUEST_ID_HEADERS: &[&str] = &["request-id", "x-request-id"];
+
+/// Claude through the Anthropic Messages API (`POST {base_url}/v1/messages`).
 #[derive(Debug, Clone)]
 pub struct Anthropic {
     config: AnthropicConfig,
     key: ApiKey,
+    client: reqwest::Client,
+    connect_ms: u64,
 }
 
 impl Anthropic {
-    /// Builds from configuration; the key comes from `config.api_key` or `ANTHROPIC_API_KEY`.
-    pub fn new(config: AnthropicConfig, _timeouts: &TimeoutConfig) -> Result<Self> {
-        let key = config.api_key.clone().or_else(|| ApiKey::from_env("ANTHROPIC_API_KEY")).ok_or(
-            Error::MissingApiKey { provider: "anthropic".into(), env_var: "ANTHROPIC_API_KEY".into() },
-        )?;
-        Ok(Anthropic { config, key })
+    /// Builds from configuration; the key comes from `config.api_key` or `ANTHROPIC_API_KEY`
+    /// (`Error::MissingApiKey` when neither is set). Only `timeouts.connect_ms` is used here.
+    pub fn new(config: AnthropicConfig, timeouts: &TimeoutConfig) -> Result<Self> {
+        let key = config
+            .api_key
+            .clone()
+            .or_else(|| ApiKey::from_env("ANTHROPIC_API_KEY"))
+            .ok_or(Error::MissingApiKey { provider: NAME.into(), env_var: "ANTHROPIC_API_KEY".into() })?;
+        let client = http::build_client(timeouts)?;
+        Ok(Anthropic { config, key, client, connect_ms: timeouts.connect_ms })
     }
 
     /// Default configuration with the key from `ANTHROPIC_API_KEY`.
     pub fn from_env() -> Result<Self> {
         Self::new(AnthropicConfig::default(), &TimeoutConfig::default())
     }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &AnthropicConfig {
+        &self.config
+    }
+
+    /// The JSON body sent for `request` (`stream` adds `"stream": true`).
+    pub fn request_body(&self, request: &CompletionRequest, stream: bool) -> Result<Value> {
+        if request.messages.is_empty() {
+            return Err(Error::InvalidRequest("the request has no messages".into()));
+        }
+        let mut body = Map::new();
+        body.insert("model".into(), json!(request.model.as_deref().unwrap_or(&self.config.model)));
+        body.insert("max_tokens".into(), json!(request.max_tokens.unwrap_or(self.config.max_tokens)));
+        if let Some(system) = request.system.as_deref().filter(|s| !s.is_empty()) {
+            body.insert("system".into(), json!(system));
+        }
+        body.insert("messages".into(), serde_json::to_value(&request.messages).map_err(internal)?);
+        if let Some(t) = request.temperature.or(self.config.temperature) {
+            body.insert("temperature".into(), json_f32(t));
+        }
+        if !request.stop.is_empty() {
+            body.insert("stop_sequences".into(), json!(request.stop));
+        }
+        for (k, v) in &request.extra {
+            // The transport decides streaming; everything else may be overridden.
+            if k != "stream" {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+        if stream {
+            body.insert("stream".into(), Value::Bool(true));
+        }
+        Ok(Value::Object(body))
+    }
+
+    async fn post(&self, request: &CompletionRequest, stream: bool) -> Result<(Ctx, reqwest::Response)> {
+        let body = self.request_body(request, stream)?;
+        let mut ctx = Ctx { provider: NAME, request_id: None, key: Some(self.key.clone()) };
+        let mut req = self
+            .client
+            .post(http::endpoint(&self.config.base_url, "v1/messages"))
+            .header("x-api-key", self.key.expose())
+            .header("anthropic-version", &self.config.version)
+            .json(&body);
+        if stream {
+            req = req.header(reqwest::header::ACCEPT, "text/event-stream");
+        }
+        let resp = http::send(&mut ctx, req, REQUEST_ID_HEADERS, self.connect_ms).await?;
+        Ok((ctx, resp))
+    }
+}
+
+fn internal(e: serde_json::Error) -> Error {
+    Error::Internal(format!("cannot serialize the request: {e}"))
+}
+
+/// An `f32` as the decimal a human wrote (0.2, not 0.20000000298023224).
+pub(crate) fn json_f32(v: f32) -> Value {
+    v.to_string()
+        .parse::<f64>()
+        .ok()
+        .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+        .unwrap_or(Value::Null)
+}
+
+/// Anthropic's `stop_reason` as a [`StopReason`].
+pub fn map_stop_reason(reason: &str) -> StopReason {
+    match reason {
+        "end_turn" => StopReason::EndTurn,
+        // Both mean the reply was cut by a token limit: the code may be incomplete.
+        "max_tokens" | "model_context_window_exceeded" => StopReason::MaxTokens,
+        "stop_sequence" => StopReason::StopSequence,
+        "tool_use" => StopReason::ToolUse,
+        "refusal" => StopReason::ContentFilter,
+        other => StopReason::Other(other.to_string()),
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+struct WireUsage {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Overwrites each field the update carries (usage in a stream is cumulative).
+    fn overwrite(&mut self, update: &WireUsage) {
+        let set = |dst: &mut Option<u64>, src: Option<u64>| {
+            if src.is_some() {
+                *dst = src;
+            }
+        };
+        set(&mut self.input_tokens, update.input_tokens);
+        set(&mut self.output_tokens, update.output_tokens);
+        set(&mut self.cache_creation_input_tokens, update.cache_creation_input_tokens);
+        set(&mut self.cache_read_input_tokens, update.cache_read_input_tokens);
+    }
+
+    fn usage(&self) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens.unwrap_or(0)
+                + self.cache_creation_input_tokens.unwrap_or(0)
+                + self.cache_read_input_tokens.unwrap_or(0),
+            output_tokens: self.output_tokens.unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ContentBlock {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageResponse {
+    #[serde(default)]
+    model: Option<String>,
+    content: Vec<ContentBlock>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: WireUsage,
+}
+
+/// Text of all `text` blocks, in order.
+fn text_of(blocks: &[ContentBlock]) -> String {
+    blocks.iter().filter(|b| b.kind == "text").filter_map(|b| b.text.as_deref()).collect()
+}
+
+#[derive(Default)]
+struct AnthropicStream {
+    text: String,
+    usage: WireUsage,
+    stop_reason: Option<String>,
+    started: bool,
+}
+
+const KNOWN_EVENTS: &[&str] = &[
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "error",
+];
+
+impl AnthropicStream {
+    fn start(&mut self, ctx: &Ctx, model: String, out: &mut VecDeque<ProviderEvent>) {
+        if !self.started {
+            self.started = true;
+            out.push_back(ProviderEvent::Start { model, request_id: ctx.request_id.clone() });
+        }
+    }
+
+    fn push_text(&mut self, text: &str, out: &mut VecDeque<ProviderEvent>) {
+        if !text.is_empty() {
+            self.text.push_str(text);
+            out.push_back(ProviderEvent::TextDelta { text: text.to_string() });
+        }
+    }
+}
+
+impl EventHandler for AnthropicStream {
+    fn on_event(&mut self, ctx: &Ctx, event: SseEvent, out: &mut VecDeque<ProviderEvent>) -> Result<bool> {
+        let data: Value = match serde_json::from_str(&event.data) {
+            Ok(v) => v,
+            Err(e) if KNOWN_EVENTS.contains(&event.event.as_str()) => {
+                return Err(ctx
+                    .error(
+                        ProviderErrorKind::Malformed,
+                        format!("`{}` event data is not JSON: {e}", event.event),
+                    )
+                    .into());
+            }
+            // Unknown events may carry anything; they are not ours to judge.
+            Err(_) => return Ok(false),
+        };
+        // `event:` and `data.type` agree on the wire; `data.type` is authoritative.
+        let kind = data.get("type").and_then(Value::as_str).unwrap_or(&event.event).to_string();
+        let malformed = |what: &str| -> Error {
+            ctx.error(ProviderErrorKind::Malformed, format!("`{kind}` event without {what}")).into()
+        };
+        match kind.as_str() {
+            "message_start" => {
+                let message = data.get("message").ok_or_else(|| malformed("`message`"))?;
+                let model = message.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
+                self.start(ctx, model, out);
+                if let Some(u) = message.get("usage") {
+                    let u: WireUsage =
+                        serde_json::from_value(u.clone()).map_err(|_| malformed("valid `usage`"))?;
+                    self.usage.overwrite(&u);
+                }
+                // Content in message_start is empty on the wire today; take it if it ever is not.
+                if let Some(blocks) = message.get("content").and_then(|c| c.as_array()) {
+                    for b in blocks {
+                        if b.get("type").and_then(Value::as_str) == Some("text")
+                            && let Some(t) = b.get("text").and_then(Value::as_str)
+                        {
+                            self.push_text(t, out);
+                        }
+                    }
+                }
+            }
+            "content_block_start" => {
+                let block = data.get("content_block").ok_or_else(|| malformed("`content_block`"))?;
+                if block.get("type").and_then(Value::as_str) == Some("text")
+                    && let Some(t) = block.get("text").and_then(Value::as_str)
+                {
+                    self.push_text(t, out);
+                }
+            }
+            "content_block_delta" => {
+                let delta = data.get("delta").ok_or_else(|| malformed("`delta`"))?;
+                // thinking_delta, input_json_delta, signature_delta… are not reply text.
+                if delta.get("type").and_then(Value::as_str) == Some("text_delta") {
+                    let t =
+                        delta.get("text").and_then(Value::as_str).ok_or_else(|| malformed("`delta.text`"))?;
+                    self.push_text(t, out);
+                }
+            }
+            "message_delta" => {
+                if let Some(r) = data.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    self.stop_reason = Some(r.to_string());
+                }
+                if let Some(u) = data.get("usage") {
+                    let u: WireUsage =
+                        serde_json::from_value(u.clone()).map_err(|_| malformed("valid `usage`"))?;
+                    self.usage.overwrite(&u);
+                }
+            }
+            "message_stop" => {
+                self.start(ctx, String::new(), out);
+                out.push_back(ProviderEvent::Usage { usage: self.usage.usage() });
+                let reason = self.stop_reason.as_deref().map(map_stop_reason).unwrap_or(StopReason::EndTurn);
+                out.push_back(ProviderEvent::Stop { reason });
+                return Ok(true);
+            }
+            "error" => {
+                let info = http::parse_error_body(&data).unwrap_or(http::ErrorBody {
+                    error_type: None,
+                    code: None,
+                    message: Some(event.data.clone()),
+                });
+                return Err(http::error_from_body(ctx, info, Some(&self.text)).into());
+            }
+            // ping, content_block_stop, and event types added after this was written.
+            _ => {}
+        }
+        Ok(false)
+    }
+
+    fn partial_text(&self) -> &str {
+        &self.text
+    }
+
+    fn terminal_name(&self) -> &'static str {
+        "message_stop"
+    }
 }
 
 #[async_trait]
 impl Provider for Anthropic {
     fn name(&self) -> &str {
-        "anthropic"
+        NAME
     }
+
     fn default_model(&self) -> &str {
         &self.config.model
     }
-    async fn complete(&self, _request: &CompletionRequest) -> Result<Completion> {
-        let _ = &self.key;
-        Err(Error::Internal("anthropic provider not implemented yet".into()))
+
+    fn identity(&self) -> String {
+        format!(
+            "{NAME}/{}/{}/max_tokens={}/temperature={:?}/version={}",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.model,
+            self.config.max_tokens,
+            self.config.temperature,
+            self.config.version
+        )
     }
-    async fn stream(&self, _request: &CompletionRequest) -> Result<ProviderStream> {
-        Err(Error::Internal("anthropic provider not implemented yet".into()))
+
+    async fn complete(&self, request: &CompletionRequest) -> Result<Completion> {
+        let (ctx, resp) = self.post(request, false).await?;
+        let msg: MessageResponse = http::read_json(&ctx, resp, self.connect_ms).await?;
+        Ok(Completion {
+            text: text_of(&msg.content),
+            usage: msg.usage.usage(),
+            stop_reason: msg.stop_reason.as_deref().map(map_stop_reason),
+            provider: NAME.into(),
+            model: msg
+                .model
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
+            request_id: ctx.request_id,
+        })
+    }
+
+    async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
+        let (ctx, resp) = self.post(request, true).await?;
+        if !http::is_event_stream(&resp) {
+            let _: Value = http::read_json(&ctx, resp, self.connect_ms).await?;
+            return Err(ctx.error(ProviderErrorKind::Malformed, "expected an event stream, got JSON").into());
+        }
+        Ok(http::drive(ctx, resp, AnthropicStream::default(), self.connect_ms))
     }
 }

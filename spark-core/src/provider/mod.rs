@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 
 pub mod anthropic;
+pub mod http;
 pub mod offline;
 pub mod openai;
 pub mod sse;

@@ -1,50 +1,349 @@
-//! OpenAI Chat Completions provider.
-// PLACEHOLDER: implemented by the providers work (see issue 2).
+//! OpenAI Chat Completions provider (`POST {base_url}/chat/completions`), also for
+//! OpenAI-compatible servers (Ollama `http://localhost:11434/v1`, vLLM, LM Studio).
+//!
+//! The API key is required only when `base_url` points at `api.openai.com`; local servers
+//! usually need none, and no `Authorization` header is sent without a key.
+
+use std::collections::VecDeque;
 
 use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
-use super::{Completion, CompletionRequest, Provider, ProviderStream};
+use super::anthropic::json_f32;
+use super::http::{self, Ctx, EventHandler};
+use super::sse::SseEvent;
+use super::{
+    Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, Role, StopReason, Usage,
+};
 use crate::config::OpenAiConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, ProviderErrorKind, Result};
 use crate::resilience::TimeoutConfig;
 use crate::secret::ApiKey;
+
+const NAME: &str = "openai";
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "request-id"];
 
 /// OpenAI Chat Completions (`POST {base_url}/chat/completions`), or any compatible server.
 #[derive(Debug, Clone)]
 pub struct OpenAi {
     config: OpenAiConfig,
-    key: ApiKey,
+    key: Option<ApiKey>,
+    client: reqwest::Client,
+    connect_ms: u64,
+}
+
+/// Whether `base_url` is OpenAI's own API, which always needs a key.
+fn is_official(base_url: &str) -> bool {
+    url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case("api.openai.com")))
+        .unwrap_or(false)
 }
 
 impl OpenAi {
     /// Builds from configuration; the key comes from `config.api_key` or `OPENAI_API_KEY`.
-    pub fn new(config: OpenAiConfig, _timeouts: &TimeoutConfig) -> Result<Self> {
-        let key =
-            config.api_key.clone().or_else(|| ApiKey::from_env("OPENAI_API_KEY")).ok_or(
-                Error::MissingApiKey { provider: "openai".into(), env_var: "OPENAI_API_KEY".into() },
-            )?;
-        Ok(OpenAi { config, key })
+    ///
+    /// `Error::MissingApiKey` when neither is set and `base_url` is `api.openai.com`; any other
+    /// server is called without `Authorization` when there is no key. Only
+    /// `timeouts.connect_ms` is used here.
+    pub fn new(config: OpenAiConfig, timeouts: &TimeoutConfig) -> Result<Self> {
+        let key = config.api_key.clone().or_else(|| ApiKey::from_env("OPENAI_API_KEY"));
+        if key.is_none() && is_official(&config.base_url) {
+            return Err(Error::MissingApiKey { provider: NAME.into(), env_var: "OPENAI_API_KEY".into() });
+        }
+        let client = http::build_client(timeouts)?;
+        Ok(OpenAi { config, key, client, connect_ms: timeouts.connect_ms })
     }
 
-    /// Default configuration with the key from `OPENAI_API_KEY`.
+    /// Default configuration with the key from `OPENAI_API_KEY`; `OPENAI_BASE_URL`, when set,
+    /// replaces the base URL (as in OpenAI's own SDKs).
     pub fn from_env() -> Result<Self> {
-        Self::new(OpenAiConfig::default(), &TimeoutConfig::default())
+        let mut config = OpenAiConfig::default();
+        if let Ok(base) = std::env::var("OPENAI_BASE_URL")
+            && !base.trim().is_empty()
+        {
+            config.base_url = base.trim().to_string();
+        }
+        Self::new(config, &TimeoutConfig::default())
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &OpenAiConfig {
+        &self.config
+    }
+
+    /// The JSON body sent for `request` (`stream` adds `"stream": true` and
+    /// `"stream_options": {"include_usage": true}`).
+    pub fn request_body(&self, request: &CompletionRequest, stream: bool) -> Result<Value> {
+        if request.messages.is_empty() {
+            return Err(Error::InvalidRequest("the request has no messages".into()));
+        }
+        let mut messages = Vec::with_capacity(request.messages.len() + 1);
+        if let Some(system) = request.system.as_deref().filter(|s| !s.is_empty()) {
+            messages.push(json!({"role": "system", "content": system}));
+        }
+        for m in &request.messages {
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            messages.push(json!({"role": role, "content": m.content}));
+        }
+        let mut body = Map::new();
+        body.insert("model".into(), json!(request.model.as_deref().unwrap_or(&self.config.model)));
+        body.insert("messages".into(), Value::Array(messages));
+        let limit_field = if self.config.legacy_max_tokens { "max_tokens" } else { "max_completion_tokens" };
+        body.insert(limit_field.into(), json!(request.max_tokens.unwrap_or(self.config.max_tokens)));
+        if let Some(t) = request.temperature.or(self.config.temperature) {
+            body.insert("temperature".into(), json_f32(t));
+        }
+        if !request.stop.is_empty() {
+            body.insert("stop".into(), json!(request.stop));
+        }
+        for (k, v) in &request.extra {
+            if k != "stream" {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+        if stream {
+            body.insert("stream".into(), Value::Bool(true));
+            // Usage must be reported; other stream options from `extra` are kept.
+            let opts = body.entry("stream_options").or_insert_with(|| json!({}));
+            if !opts.is_object() {
+                *opts = json!({});
+            }
+            if let Some(o) = opts.as_object_mut() {
+                o.insert("include_usage".into(), Value::Bool(true));
+            }
+        } else {
+            body.remove("stream_options");
+        }
+        Ok(Value::Object(body))
+    }
+
+    async fn post(&self, request: &CompletionRequest, stream: bool) -> Result<(Ctx, reqwest::Response)> {
+        let body = self.request_body(request, stream)?;
+        let mut ctx = Ctx { provider: NAME, request_id: None, key: self.key.clone() };
+        let mut req = self.client.post(http::endpoint(&self.config.base_url, "chat/completions")).json(&body);
+        if let Some(key) = &self.key {
+            req = req.bearer_auth(key.expose());
+        }
+        if let Some(org) = self.config.organization.as_deref().filter(|s| !s.is_empty()) {
+            req = req.header("OpenAI-Organization", org);
+        }
+        if let Some(project) = self.config.project.as_deref().filter(|s| !s.is_empty()) {
+            req = req.header("OpenAI-Project", project);
+        }
+        if stream {
+            req = req.header(reqwest::header::ACCEPT, "text/event-stream");
+        }
+        let resp = http::send(&mut ctx, req, REQUEST_ID_HEADERS, self.connect_ms).await?;
+        Ok((ctx, resp))
+    }
+}
+
+/// OpenAI's `finish_reason` as a [`StopReason`].
+///
+/// `stop` covers both a natural end and a matched stop sequence: the API does not tell them apart.
+pub fn map_finish_reason(reason: &str) -> StopReason {
+    match reason {
+        "stop" | "eos" | "end_turn" => StopReason::EndTurn,
+        "length" | "max_tokens" => StopReason::MaxTokens,
+        "content_filter" => StopReason::ContentFilter,
+        "tool_calls" | "function_call" => StopReason::ToolUse,
+        other => StopReason::Other(other.to_string()),
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(u: WireUsage) -> Self {
+        Usage { input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Choice {
+    #[serde(default)]
+    index: u32,
+    message: ChatMessage,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatResponse {
+    #[serde(default)]
+    model: Option<String>,
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkDelta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    delta: Option<ChunkDelta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Default)]
+struct OpenAiStream {
+    text: String,
+    usage: Usage,
+    finish_reason: Option<String>,
+    started: bool,
+}
+
+impl EventHandler for OpenAiStream {
+    fn on_event(&mut self, ctx: &Ctx, event: SseEvent, out: &mut VecDeque<ProviderEvent>) -> Result<bool> {
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            if !self.started {
+                self.started = true;
+                out.push_back(ProviderEvent::Start {
+                    model: String::new(),
+                    request_id: ctx.request_id.clone(),
+                });
+            }
+            out.push_back(ProviderEvent::Usage { usage: self.usage });
+            let reason = self.finish_reason.as_deref().map(map_finish_reason).unwrap_or(StopReason::EndTurn);
+            out.push_back(ProviderEvent::Stop { reason });
+            return Ok(true);
+        }
+        let value: Value = serde_json::from_str(data).map_err(|e| {
+            Error::from(ctx.error(ProviderErrorKind::Malformed, format!("stream chunk is not JSON: {e}")))
+        })?;
+        if let Some(info) = http::parse_error_body(&value) {
+            return Err(http::error_from_body(ctx, info, Some(&self.text)).into());
+        }
+        if event.event == "error" {
+            let info = http::ErrorBody { error_type: None, code: None, message: Some(data.to_string()) };
+            return Err(http::error_from_body(ctx, info, Some(&self.text)).into());
+        }
+        let chunk: Chunk = serde_json::from_value(value).map_err(|e| {
+            Error::from(ctx.error(ProviderErrorKind::Malformed, format!("unexpected chunk shape: {e}")))
+        })?;
+        if !self.started {
+            self.started = true;
+            out.push_back(ProviderEvent::Start {
+                model: chunk.model.clone().unwrap_or_default(),
+                request_id: ctx.request_id.clone(),
+            });
+        }
+        // Only the first choice is SPARK's reply (`n` is never above 1 unless `extra` sets it).
+        for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+            if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref())
+                && !text.is_empty()
+            {
+                self.text.push_str(text);
+                out.push_back(ProviderEvent::TextDelta { text: text.to_string() });
+            }
+            if let Some(r) = &choice.finish_reason {
+                self.finish_reason = Some(r.clone());
+            }
+        }
+        if let Some(u) = chunk.usage {
+            // Cumulative (vLLM's continuous usage repeats it per chunk): replace, never add.
+            self.usage = u.into();
+        }
+        Ok(false)
+    }
+
+    fn partial_text(&self) -> &str {
+        &self.text
+    }
+
+    fn terminal_name(&self) -> &'static str {
+        "data: [DONE]"
     }
 }
 
 #[async_trait]
 impl Provider for OpenAi {
     fn name(&self) -> &str {
-        "openai"
+        NAME
     }
+
     fn default_model(&self) -> &str {
         &self.config.model
     }
-    async fn complete(&self, _request: &CompletionRequest) -> Result<Completion> {
-        let _ = &self.key;
-        Err(Error::Internal("openai provider not implemented yet".into()))
+
+    fn identity(&self) -> String {
+        format!(
+            "{NAME}/{}/{}/max_tokens={}/temperature={:?}",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.model,
+            self.config.max_tokens,
+            self.config.temperature
+        )
     }
-    async fn stream(&self, _request: &CompletionRequest) -> Result<ProviderStream> {
-        Err(Error::Internal("openai provider not implemented yet".into()))
+
+    async fn complete(&self, request: &CompletionRequest) -> Result<Completion> {
+        let (ctx, resp) = self.post(request, false).await?;
+        let reply: ChatResponse = http::read_json(&ctx, resp, self.connect_ms).await?;
+        let choice =
+            reply.choices.iter().find(|c| c.index == 0).or(reply.choices.first()).ok_or_else(|| {
+                Error::from(ctx.error(ProviderErrorKind::Malformed, "the response has no choices"))
+            })?;
+        let mut stop_reason = choice.finish_reason.as_deref().map(map_finish_reason);
+        if choice.message.content.is_none() && choice.message.refusal.is_some() {
+            stop_reason = Some(StopReason::ContentFilter);
+        }
+        Ok(Completion {
+            text: choice.message.content.clone().unwrap_or_default(),
+            usage: reply.usage.map(Usage::from).unwrap_or_default(),
+            stop_reason,
+            provider: NAME.into(),
+            model: reply
+                .model
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
+            request_id: ctx.request_id,
+        })
+    }
+
+    async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
+        let (ctx, resp) = self.post(request, true).await?;
+        if !http::is_event_stream(&resp) {
+            let _: Value = http::read_json(&ctx, resp, self.connect_ms).await?;
+            return Err(ctx.error(ProviderErrorKind::Malformed, "expected an event stream, got JSON").into());
+        }
+        Ok(http::drive(ctx, resp, OpenAiStream::default(), self.connect_ms))
     }
 }
