@@ -247,7 +247,12 @@ fn build_types(py: Python<'_>) -> PyResult<Vec<Py<PyType>>> {
             for attr in ATTRIBUTES {
                 dict.set_item(*attr, py.None())?;
             }
+            // A SparkError raised by hand (or a code added to the core later) reads as internal.
+            dict.set_item("message", "")?;
         }
+        let code = class.codes.first().copied().unwrap_or(ErrorCode::Internal);
+        dict.set_item("code", code.as_str())?;
+        dict.set_item("code_number", code.as_u32())?;
         let ty = make_type.call1((class.name, PyTuple::new(py, bases)?, dict))?.cast_into::<PyType>()?;
         made.push(ty.unbind());
     }

@@ -323,9 +323,10 @@ impl Spark {
     }
 
     fn __repr__(&self) -> String {
+        let names: Vec<String> = self.providers().iter().map(|p| types::repr_str(p)).collect();
         format!(
-            "Spark(providers={:?}, offline={})",
-            self.providers(),
+            "Spark(providers=[{}], offline={})",
+            names.join(", "),
             if self.offline() { "True" } else { "False" }
         )
     }

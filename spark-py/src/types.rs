@@ -10,7 +10,7 @@ use spark_core::{ExportFormat, StreamEvent};
 use crate::error::{invalid_argument, to_py_err};
 
 /// Python's `repr` of a string: single quotes unless the text holds one and no double quote.
-fn repr_str(s: &str) -> String {
+pub(crate) fn repr_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);

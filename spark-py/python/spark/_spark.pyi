@@ -4,12 +4,53 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, final, overload
 
+__all__ = [
+    "AuthenticationError",
+    "Cancelled",
+    "CircuitOpen",
+    "ConfigError",
+    "ConnectionFailed",
+    "Delta",
+    "Diagnostic",
+    "Diagnostics",
+    "Done",
+    "ERROR_CODES",
+    "EventStream",
+    "ExportError",
+    "GeneratedScripts",
+    "InputRejected",
+    "InputTooLarge",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidRequest",
+    "MalformedResponse",
+    "MissingApiKey",
+    "NoCode",
+    "Overloaded",
+    "ProviderError",
+    "QueueFull",
+    "QuotaExceeded",
+    "RateLimited",
+    "Repairing",
+    "ScriptFile",
+    "Spark",
+    "SparkError",
+    "SparkIOError",
+    "Started",
+    "StreamTruncated",
+    "Timeout",
+    "UnsafeArchive",
+    "Usage",
+    "ValidationFailed",
+    "__version__",
+    "validate",
+]
 __version__: str
 #: Every stable error code: snake_case name -> number.
 ERROR_CODES: dict[str, int]
 
-ExportFormat = Literal["zip", "upm", "unitypackage"]
-StrPath = Union[str, os.PathLike[str]]
+_ExportFormat = Literal["zip", "upm", "unitypackage"]
+_StrPath = Union[str, os.PathLike[str]]
 
 @final
 class ScriptFile:
@@ -18,7 +59,7 @@ class ScriptFile:
     def path(self) -> str: ...
     @property
     def content(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -40,7 +81,7 @@ class Diagnostic:
     def end_line(self) -> int: ...
     @property
     def end_column(self) -> int: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -52,7 +93,7 @@ class Usage:
     def output_tokens(self) -> int: ...
     @property
     def total_tokens(self) -> int: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -83,9 +124,9 @@ class GeneratedScripts:
     @property
     def request_hash(self) -> str: ...
     @overload
-    def export(self, format: ExportFormat = "zip", *, path: None = None) -> bytes: ...
+    def export(self, format: _ExportFormat = "zip", *, path: None = None) -> bytes: ...
     @overload
-    def export(self, format: ExportFormat = "zip", *, path: StrPath) -> None: ...
+    def export(self, format: _ExportFormat = "zip", *, path: _StrPath) -> None: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -150,7 +191,7 @@ class Spark:
     @staticmethod
     def from_config(config: Mapping[str, Any]) -> Spark: ...
     @staticmethod
-    def from_toml(path: StrPath) -> Spark: ...
+    def from_toml(path: _StrPath) -> Spark: ...
     @staticmethod
     def from_toml_str(text: str) -> Spark: ...
     @staticmethod
@@ -200,9 +241,9 @@ class Spark:
     ) -> EventStream: ...
     def validate(self, source: str, file_name: str = "Script.cs") -> list[Diagnostic]: ...
     @overload
-    def export(self, result: GeneratedScripts, format: ExportFormat = "zip", *, path: None = None) -> bytes: ...
+    def export(self, result: GeneratedScripts, format: _ExportFormat = "zip", *, path: None = None) -> bytes: ...
     @overload
-    def export(self, result: GeneratedScripts, format: ExportFormat = "zip", *, path: StrPath) -> None: ...
+    def export(self, result: GeneratedScripts, format: _ExportFormat = "zip", *, path: _StrPath) -> None: ...
 
 def validate(source: str, file_name: str = "Script.cs") -> list[Diagnostic]:
     """Validates one C# file with the default policy."""

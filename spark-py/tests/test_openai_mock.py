@@ -1,0 +1,114 @@
+"""generate against a loopback OpenAI-compatible mock: the real OpenAI provider end to end."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from conftest import mock_config, skip_if_provider_missing
+from mock_openai import SCRIPT, MockServer
+
+import spark
+
+
+def generate(client: spark.Spark, prompt: str, **kw: object) -> spark.GeneratedScripts:
+    try:
+        return client.generate(prompt, **kw)  # type: ignore[arg-type]
+    except spark.SparkError as e:
+        skip_if_provider_missing(e)
+        raise
+
+
+def test_generate_against_mock(mock_server: MockServer) -> None:
+    client = spark.Spark(mock_config(mock_server))
+    assert client.providers == ["openai"] and client.offline is False
+    result = generate(client, "a spinning cube", caller="alice", no_cache=True, repair_rounds=0)
+    assert result.provider == "openai" and result.offline is False
+    assert result.model == "gpt-4o-mini"
+    assert [(f.path, f.content) for f in result.files] == [("Spinner.cs", SCRIPT)]
+    assert result.diagnostics == []
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (120, 80)
+    assert result.cost_usd is not None and result.cost_usd > 0
+    assert result.stop_reason == "end_turn"
+    sent = mock_server.requests[-1]
+    assert sent["path"] == "/v1/chat/completions"
+    assert sent["headers"].get("authorization") == "Bearer sk-test-secret-123"
+    assert sent["body"]["model"] == "gpt-4o-mini"
+    assert "a spinning cube" in sent["body"]["messages"][-1]["content"]
+
+
+def test_stream_against_mock_sse(mock_server: MockServer) -> None:
+    client = spark.Spark(mock_config(mock_server))
+    events: list[object] = []
+    result = generate(client, "a spinning cube", no_cache=True, on_event=events.append)
+    kinds = [e.type for e in events]  # type: ignore[attr-defined]
+    assert kinds[0] == "started" and kinds[-2:] == ["diagnostics", "done"]
+    deltas = [e.text for e in events if isinstance(e, spark.Delta)]
+    assert len(deltas) > 3 and "".join(deltas) == result.raw
+    assert mock_server.requests[-1]["body"].get("stream") is True
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (120, 80)
+    assert result.files[0].path == "Spinner.cs"
+
+
+def test_async_against_mock(mock_server: MockServer) -> None:
+    client = spark.Spark(mock_config(mock_server))
+
+    async def run() -> list[spark.GeneratedScripts]:
+        return await asyncio.gather(*(client.agenerate(f"a spinning cube {i}", no_cache=True) for i in range(4)))
+
+    try:
+        results = asyncio.run(run())
+    except spark.SparkError as e:
+        skip_if_provider_missing(e)
+        raise
+    assert all(r.files[0].path == "Spinner.cs" and r.provider == "openai" for r in results)
+    assert mock_server.calls >= 4
+
+
+def test_cache_avoids_second_call(mock_server: MockServer) -> None:
+    client = spark.Spark(mock_config(mock_server))
+    generate(client, "a spinning cube")
+    calls = mock_server.calls
+    again = generate(client, "a spinning cube")
+    assert mock_server.calls == calls and again.files[0].path == "Spinner.cs"
+
+
+def test_429_maps_to_rate_limited_with_provider_details(mock_server: MockServer) -> None:
+    mock_server.mode = "rate_limited"
+    client = spark.Spark(mock_config(mock_server))
+    with pytest.raises(spark.SparkError) as info:
+        generate(client, "a spinning cube", no_cache=True)
+    e = info.value
+    # The core maps a provider 429 `rate_limit_exceeded` to the rate_limited code.
+    assert isinstance(e, spark.RateLimited), repr(e)
+    assert e.code == "rate_limited" and e.code_number == spark.ERROR_CODES["rate_limited"]
+    assert e.provider == "openai" and e.status == 429
+    assert e.retry_after == 7.0
+    assert e.request_id is not None and e.request_id.startswith("req_")
+    assert "sk-test-secret-123" not in str(e)
+
+
+def test_401_maps_to_authentication_error(mock_server: MockServer) -> None:
+    mock_server.mode = "unauthorized"
+    client = spark.Spark(mock_config(mock_server))
+    with pytest.raises(spark.SparkError) as info:
+        generate(client, "a spinning cube", no_cache=True)
+    e = info.value
+    assert isinstance(e, spark.AuthenticationError) and isinstance(e, spark.ProviderError), repr(e)
+    assert e.code == "authentication" and e.status == 401
+    assert "sk-test-secret-123" not in str(e)
+
+
+def test_connection_refused_is_connection_failed() -> None:
+    server = MockServer()
+    url = server.base_url
+    server.server_close()  # nothing listens there any more
+    client = spark.Spark({
+        "providers": {"order": ["openai"]},
+        "openai": {"base_url": url, "api_key": "sk-test"},
+        "retry": {"max_attempts": 1},
+    })
+    with pytest.raises(spark.SparkError) as info:
+        generate(client, "a spinning cube", no_cache=True)
+    assert isinstance(info.value, spark.ConnectionFailed), repr(info.value)
+    assert info.value.code == "connection"
