@@ -5,7 +5,7 @@
 //! [`ArgError`] becomes a `TypeError` (see [`crate::error::type_error`]).
 
 use napi::ValueType;
-use napi::bindgen_prelude::{FromNapiValue, JsValue, Object, Unknown};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, JsValue, Object, Unknown};
 
 /// A message for a `TypeError`.
 pub struct ArgError(pub String);
@@ -48,13 +48,19 @@ pub fn string(value: &Unknown<'_>, name: &str) -> ArgResult<String> {
     }
 }
 
-/// A required function, converted by napi (e.g. into a `ThreadsafeFunction`).
-pub fn function<T: FromNapiValue>(value: &Unknown<'_>, name: &str) -> ArgResult<T> {
-    match type_of(value)? {
-        // SAFETY: `value` is a live value of the current call's environment.
-        ValueType::Function => unsafe { T::from_napi_value(value.value().env, value.raw()) }
-            .map_err(|e| ArgError(format!("{name}: {}", e.reason))),
-        other => Err(ArgError(format!("{name} must be a function, got {}", describe(other)))),
+/// Checks that `object[field]`, when `value` is an object, is a function or absent, so a wrong
+/// callback gets a `TypeError` naming it before napi converts the object.
+pub fn optional_function_field(value: &Unknown<'_>, name: &str, field: &str) -> ArgResult<()> {
+    if type_of(value)? != ValueType::Object {
+        return Ok(());
+    }
+    // SAFETY: the type was checked just above.
+    let object = unsafe { value.cast::<Object>() }.map_err(|e| ArgError(format!("{name}: {}", e.reason)))?;
+    let member: Unknown<'_> =
+        object.get_named_property(field).map_err(|e| ArgError(format!("{name}.{field}: {}", e.reason)))?;
+    match type_of(&member)? {
+        ValueType::Undefined | ValueType::Function => Ok(()),
+        other => Err(ArgError(format!("{name}.{field} must be a function, got {}", describe(other)))),
     }
 }
 

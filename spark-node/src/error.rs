@@ -1,7 +1,7 @@
 //! The one place where SPARK errors become JavaScript errors.
 //!
 //! Every error SPARK raises reaches JavaScript as an `Error` named `SparkError` carrying
-//! `code` (the stable snake_case name, e.g. `"rate_limited"`), `codeNum` (the stable number),
+//! `code` (the stable snake_case name, e.g. `"rate_limited"`), `codeNumber` (the stable number),
 //! `retryable`, `retryAfter` (seconds, when known), `partialText` (text streamed before the
 //! failure, when any), `provider` / `httpStatus` / `requestId` (provider failures),
 //! `diagnostics` (`validation_failed`) and a `cause` chain built from
@@ -26,7 +26,7 @@ const ERROR_NAME: &str = "SparkError";
 /// Longest `cause` chain copied to JavaScript (sources are user data; stay bounded).
 const MAX_CAUSES: usize = 16;
 
-/// `{ code: codeNum }` for every [`ErrorCode`], so JavaScript can list and compare them.
+/// `{ code: codeNumber }` for every [`ErrorCode`], so JavaScript can list and compare them.
 pub fn error_codes() -> Vec<(String, u32)> {
     ErrorCode::ALL.iter().map(|c| (c.as_str().to_owned(), c.as_u32())).collect()
 }
@@ -43,10 +43,10 @@ pub fn to_js(env: &Env, error: &Error) -> napi::Error {
 
 fn build<'env>(env: &'env Env, error: &Error) -> napi::Result<Object<'env>> {
     let code = error.code();
-    let unknown = JsError::from(napi::Error::new(code.as_str().to_owned(), error.to_string())).into_unknown(*env);
+    let unknown = JsError::from(napi::Error::new(code.as_str(), error.to_string())).into_unknown(*env);
     let mut object = unknown.coerce_to_object()?;
     object.set("name", ERROR_NAME)?;
-    object.set("codeNum", code.as_u32())?;
+    object.set("codeNumber", code.as_u32())?;
     object.set("retryable", error.is_retryable())?;
     if let Some(after) = error.retry_after() {
         object.set("retryAfter", after.as_secs_f64())?;
@@ -95,9 +95,9 @@ fn causes<'env>(
 /// A `TypeError` (code `invalid_argument`) for an argument of the wrong type.
 pub fn type_error(env: &Env, message: impl Into<String>) -> napi::Error {
     let code = ErrorCode::InvalidArgument;
-    let unknown = JsTypeError::from(napi::Error::new(code.as_str().to_owned(), message.into())).into_unknown(*env);
+    let unknown = JsTypeError::from(napi::Error::new(code.as_str(), message.into())).into_unknown(*env);
     if let Ok(mut object) = unknown.coerce_to_object() {
-        let _ = object.set("codeNum", code.as_u32());
+        let _ = object.set("codeNumber", code.as_u32());
     }
     napi::Error::from(unknown)
 }

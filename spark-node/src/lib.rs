@@ -12,8 +12,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures::{FutureExt, StreamExt};
 use napi::bindgen_prelude::{AsyncTask, Buffer, PromiseRaw, ToNapiValue, Unknown};
-use napi::threadsafe_function::ThreadsafeFunction;
-use napi::{Env, Status, Task};
+use napi::{Env, Task};
 use napi_derive::napi;
 use spark_core::{ExportFormat, SparkConfig};
 
@@ -23,7 +22,9 @@ mod stream;
 mod types;
 
 use error::{Failure, guard, panic_error, to_js};
-use types::{Diagnostic, ExportInput, GENERATE_OPTION_KEYS, GenerateOptions, GeneratedScripts, StreamEvent};
+use types::{
+    Diagnostic, ExportInput, GENERATE_OPTION_KEYS, GenerateOptions, GeneratedScripts, OnEvent, StreamEvent,
+};
 
 pub use stream::GenerationStream;
 
@@ -33,14 +34,11 @@ pub fn version() -> String {
     spark_core::VERSION.to_owned()
 }
 
-/// Every error code: `{ rate_limited: 6, … }` (the `code` and `codeNum` of a `SparkError`).
+/// Every error code: `{ rate_limited: 6, … }` (the `code` and `codeNumber` of a `SparkError`).
 #[napi]
 pub fn error_codes() -> HashMap<String, u32> {
     error::error_codes().into_iter().collect()
 }
-
-/// The JavaScript callback of `generateStream`: called with each event, in order.
-type OnEvent = ThreadsafeFunction<StreamEvent, (), StreamEvent, Status, false>;
 
 /// The SPARK client. Create one per process and share it.
 #[napi]
@@ -56,17 +54,86 @@ where
     F: Future<Output = Result<T, Failure>> + Send + 'static,
 {
     env.spawn_future_with_callback(
-        async move { Ok(AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|p| Err(panic_error(p).into()))) },
+        async move {
+            Ok(AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|p| Err(panic_error(p).into())))
+        },
         |env, outcome| outcome.map_err(|failure| failure.into_js(env)),
     )
 }
 
-/// Checks `prompt` and `options` and builds the core request.
-fn request(prompt: &Unknown<'_>, options: &Unknown<'_>) -> Result<spark_core::GenerateRequest, Failure> {
+/// Checks `prompt` and `options` and builds the core request, plus the `onEvent` callback.
+fn request(
+    prompt: &Unknown<'_>,
+    options: &Unknown<'_>,
+) -> Result<(spark_core::GenerateRequest, Option<OnEvent>), Failure> {
     let prompt = args::string(prompt, "prompt")?;
-    let options = args::object::<GenerateOptions>(options, "options", true, Some(GENERATE_OPTION_KEYS))?
+    args::optional_function_field(options, "options", "onEvent")?;
+    let mut options = args::object::<GenerateOptions>(options, "options", true, Some(GENERATE_OPTION_KEYS))?
         .unwrap_or_default();
-    options.into_request(prompt).map_err(Failure::Type)
+    let on_event = options.on_event.take();
+    Ok((options.into_request(prompt).map_err(Failure::Type)?, on_event))
+}
+
+/// Runs one generation, feeding `on_event` with every event in order.
+async fn generate_with_events(
+    spark: spark_core::Spark,
+    request: spark_core::GenerateRequest,
+    on_event: OnEvent,
+) -> Result<GeneratedScripts, Failure> {
+    let mut events = Box::pin(spark.generate_stream(request));
+    let mut done = None;
+    while let Some(event) = events.next().await {
+        let event = event?;
+        if let spark_core::StreamEvent::Done { result } = &event {
+            done = Some(GeneratedScripts::from(result.as_ref()));
+        }
+        // Waiting for the callback keeps the events in order and stops the generation (by
+        // dropping `events`) as soon as the callback throws.
+        on_event.call_async_catch(StreamEvent::from(&event)).await.map_err(Failure::Js)?;
+    }
+    done.ok_or_else(|| {
+        spark_core::Error::Internal("the event stream ended without a `done` event".into()).into()
+    })
+}
+
+/// Parses an export format name (`"zip"`, `"upm"`, `"unitypackage"`…).
+fn export_format(name: &str) -> Result<ExportFormat, Failure> {
+    serde_json::from_value(serde_json::Value::String(name.trim().to_owned()))
+        .map_err(|e| spark_core::Error::InvalidArgument(format!("export format `{name}`: {e}")).into())
+}
+
+/// The files of an export input (a `GeneratedScripts` or `{ files }`) and the format.
+fn export_input(
+    result: &Unknown<'_>,
+    format: &Unknown<'_>,
+) -> Result<(Vec<types::ScriptFile>, ExportFormat), Failure> {
+    let files =
+        args::object::<ExportInput>(result, "result", false, None)?.map(|i| i.files).unwrap_or_default();
+    let format = export_format(&args::string(format, "format")?)?;
+    Ok((files, format))
+}
+
+/// Builds the archive: only the files go into it, the other fields of a result do not.
+fn export_files(
+    spark: &spark_core::Spark,
+    files: Vec<types::ScriptFile>,
+    format: ExportFormat,
+) -> Result<Vec<u8>, Failure> {
+    let scripts = spark_core::GeneratedScripts {
+        files: files.into_iter().map(Into::into).collect(),
+        diagnostics: Vec::new(),
+        usage: Default::default(),
+        cost_usd: None,
+        provider: String::new(),
+        model: String::new(),
+        offline: false,
+        raw: String::new(),
+        rounds: Vec::new(),
+        stop_reason: None,
+        request_id: None,
+        request_hash: String::new(),
+    };
+    guard(|| spark.export(&scripts, format)).map_err(Failure::from)
 }
 
 #[napi]
@@ -82,12 +149,24 @@ impl Spark {
             guard(|| SparkConfig::load(&path))
         } else {
             let value = args::object::<serde_json::Value>(&config, "config", false, None)
-                .map_err(|_| error::type_error(&env, "config must be an object, a TOML file path or undefined"))?
+                .map_err(|_| {
+                    error::type_error(&env, "config must be an object, a TOML file path or undefined")
+                })?
                 .unwrap_or_default();
             guard(|| SparkConfig::from_value_with_env(value, std::iter::empty()))
         };
-        let inner = config.and_then(|c| guard(|| spark_core::Spark::from_config(c))).map_err(|e| to_js(&env, &e))?;
+        let inner =
+            config.and_then(|c| guard(|| spark_core::Spark::from_config(c))).map_err(|e| to_js(&env, &e))?;
         Ok(Spark { inner })
+    }
+
+    /// A client from a TOML file (`spark.toml`), with `SPARK_*` environment overrides.
+    #[napi(factory, ts_args_type = "path: string")]
+    pub fn from_toml(env: Env, path: Unknown) -> napi::Result<Spark> {
+        let path = args::string(&path, "path").map_err(|e| error::type_error(&env, e.0))?;
+        guard(|| SparkConfig::load(&path).and_then(spark_core::Spark::from_config))
+            .map(|inner| Spark { inner })
+            .map_err(|e| to_js(&env, &e))
     }
 
     /// A client from `SPARK_*` environment variables (and provider keys such as
@@ -111,7 +190,9 @@ impl Spark {
         self.inner.is_offline()
     }
 
-    /// Generates, validates and (when needed) repairs scripts for `prompt`.
+    /// Generates, validates and (when needed) repairs scripts for `prompt`. With
+    /// `options.onEvent`, the progress events are passed to it in order before the Promise
+    /// settles. Rejects with a `SparkError` (or a `TypeError` for arguments of the wrong type).
     #[napi(
         ts_args_type = "prompt: string, options?: GenerateOptions | null",
         ts_return_type = "Promise<GeneratedScripts>"
@@ -125,43 +206,10 @@ impl Spark {
         let request = request(&prompt, &options);
         let spark = self.inner.clone();
         promise(env, async move {
-            let result = spark.generate(request?).await?;
-            Ok(GeneratedScripts::from(&result))
-        })
-    }
-
-    /// Like `generate`, calling `onEvent` with each progress event (`started`, `delta`…,
-    /// `repairing`, `diagnostics`, `done`) in order. If `onEvent` throws, the generation is
-    /// cancelled and the Promise rejects with that exception.
-    #[napi(
-        ts_args_type = "prompt: string, options: GenerateOptions | null | undefined, onEvent: (event: StreamEvent) => void",
-        ts_return_type = "Promise<GeneratedScripts>"
-    )]
-    pub fn generate_stream<'env>(
-        &self,
-        env: &'env Env,
-        prompt: Unknown,
-        options: Unknown,
-        on_event: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, GeneratedScripts>> {
-        let request = request(&prompt, &options);
-        let on_event = args::function::<OnEvent>(&on_event, "onEvent");
-        let spark = self.inner.clone();
-        promise(env, async move {
-            let request = request?;
-            let on_event = on_event?;
-            let mut events = Box::pin(spark.generate_stream(request));
-            let mut done = None;
-            while let Some(event) = events.next().await {
-                let event = event?;
-                if let spark_core::StreamEvent::Done { result } = &event {
-                    done = Some(GeneratedScripts::from(result.as_ref()));
-                }
-                on_event.call_async_catch(StreamEvent::from(&event)).await.map_err(Failure::Js)?;
+            match request? {
+                (request, Some(on_event)) => generate_with_events(spark, request, on_event).await,
+                (request, None) => Ok(GeneratedScripts::from(&spark.generate(request).await?)),
             }
-            done.ok_or_else(|| {
-                spark_core::Error::Internal("the event stream ended without a `done` event".into()).into()
-            })
         })
     }
 
@@ -169,7 +217,13 @@ impl Spark {
     /// Leaving the loop early cancels the generation; a failure is thrown from the loop.
     #[napi(ts_args_type = "prompt: string, options?: GenerateOptions | null")]
     pub fn stream(&self, env: Env, prompt: Unknown, options: Unknown) -> napi::Result<GenerationStream> {
-        let request = request(&prompt, &options).map_err(|f| f.into_js(&env))?;
+        let (request, on_event) = request(&prompt, &options).map_err(|f| f.into_js(&env))?;
+        if on_event.is_some() {
+            return Err(error::type_error(
+                &env,
+                "options.onEvent is not used by stream(): iterate over the events instead",
+            ));
+        }
         Ok(GenerationStream::new(self.inner.clone(), request))
     }
 
@@ -184,7 +238,12 @@ impl Spark {
 
     /// Validates one C# file on the calling thread.
     #[napi(ts_args_type = "source: string, fileName: string")]
-    pub fn validate_sync(&self, env: Env, source: Unknown, file_name: Unknown) -> napi::Result<Vec<Diagnostic>> {
+    pub fn validate_sync(
+        &self,
+        env: Env,
+        source: Unknown,
+        file_name: Unknown,
+    ) -> napi::Result<Vec<Diagnostic>> {
         let source = args::string(&source, "source").map_err(|e| error::type_error(&env, e.0))?;
         let file_name = args::string(&file_name, "fileName").map_err(|e| error::type_error(&env, e.0))?;
         guard(|| self.inner.validate(&source, &file_name))
@@ -192,22 +251,24 @@ impl Spark {
             .map_err(|e| to_js(&env, &e))
     }
 
-    /// Builds an archive of `result.files` off the main thread. `format` is `"zip"` (and every
-    /// other format spark-core knows, e.g. `"upm"`, `"unity_package"`).
+    /// Builds an archive of `result.files` off the main thread: `format` is `"zip"` (an
+    /// `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes.
     #[napi(
         js_name = "export",
-        ts_args_type = "result: ExportInput | GeneratedScripts, format: string",
+        ts_args_type = "result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'",
         ts_return_type = "Promise<Buffer>"
     )]
     pub fn export_archive(&self, result: Unknown, format: Unknown) -> AsyncTask<ExportTask> {
-        let input = (|| -> Result<_, Failure> {
-            let files = args::object::<ExportInput>(&result, "result", false, None)?.map(|i| i.files).unwrap_or_default();
-            let format = args::string(&format, "format")?;
-            let format: ExportFormat = serde_json::from_value(serde_json::Value::String(format.clone()))
-                .map_err(|e| spark_core::Error::InvalidArgument(format!("export format `{format}`: {e}")))?;
-            Ok((files, format))
-        })();
-        AsyncTask::new(ExportTask { spark: self.inner.clone(), input: Some(input) })
+        AsyncTask::new(ExportTask { spark: self.inner.clone(), input: Some(export_input(&result, &format)) })
+    }
+
+    /// `export` on the calling thread.
+    #[napi(ts_args_type = "result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'")]
+    pub fn export_sync(&self, env: Env, result: Unknown, format: Unknown) -> napi::Result<Buffer> {
+        export_input(&result, &format)
+            .and_then(|(files, format)| export_files(&self.inner, files, format))
+            .map(Buffer::from)
+            .map_err(|f| f.into_js(&env))
     }
 }
 
@@ -251,24 +312,7 @@ impl Task for ExportTask {
         let Some(input) = self.input.take() else {
             return Ok(Err(spark_core::Error::Internal("export task ran twice".into()).into()));
         };
-        Ok(input.and_then(|(files, format)| {
-            // Only the files go into an archive; the other fields of a result do not.
-            let scripts = spark_core::GeneratedScripts {
-                files: files.into_iter().map(Into::into).collect(),
-                diagnostics: Vec::new(),
-                usage: Default::default(),
-                cost_usd: None,
-                provider: String::new(),
-                model: String::new(),
-                offline: false,
-                raw: String::new(),
-                rounds: Vec::new(),
-                stop_reason: None,
-                request_id: None,
-                request_hash: String::new(),
-            };
-            guard(|| self.spark.export(&scripts, format)).map_err(Failure::from)
-        }))
+        Ok(input.and_then(|(files, format)| export_files(&self.spark, files, format)))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

@@ -39,7 +39,9 @@ async fn advance(state: Arc<Mutex<State>>) -> Option<wire::StreamEvent> {
     let mut state = state.lock().await;
     loop {
         match std::mem::replace(&mut *state, State::Finished) {
-            State::Pending(spark, request) => *state = State::Running(Box::pin(spark.generate_stream(request))),
+            State::Pending(spark, request) => {
+                *state = State::Running(Box::pin(spark.generate_stream(request)))
+            }
             State::Running(mut events) => {
                 return match events.next().await {
                     Some(Ok(event)) => {
@@ -63,7 +65,10 @@ impl AsyncGenerator for GenerationStream {
     type Next = ();
     type Return = ();
 
-    fn next(&mut self, _value: Option<()>) -> impl Future<Output = napi::Result<Option<Self::Yield>>> + Send + 'static {
+    fn next(
+        &mut self,
+        _value: Option<()>,
+    ) -> impl Future<Output = napi::Result<Option<Self::Yield>>> + Send + 'static {
         let state = self.state.clone();
         async move {
             Ok(AssertUnwindSafe(advance(state))
@@ -73,7 +78,10 @@ impl AsyncGenerator for GenerationStream {
         }
     }
 
-    fn complete(&mut self, _value: Option<()>) -> impl Future<Output = napi::Result<Option<Self::Yield>>> + Send + 'static {
+    fn complete(
+        &mut self,
+        _value: Option<()>,
+    ) -> impl Future<Output = napi::Result<Option<Self::Yield>>> + Send + 'static {
         let state = self.state.clone();
         async move {
             // Dropping the core stream cancels the generation.

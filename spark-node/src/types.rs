@@ -1,6 +1,8 @@
 //! Plain JavaScript objects (camelCase fields) mirroring spark-core's serde types, and the
 //! conversions between them. Conversion only: no logic lives here.
 
+use napi::Status;
+use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use spark_core::provider::StopReason;
 
@@ -104,8 +106,12 @@ pub struct ExportInput {
     pub files: Vec<ScriptFile>,
 }
 
+/// The JavaScript callback of `generate(prompt, { onEvent })`: called with each event, in order,
+/// on the JavaScript thread. Its return value is ignored; if it throws, the generation stops.
+pub type OnEvent = ThreadsafeFunction<StreamEvent, (), StreamEvent, Status, false>;
+
 /// Options of one generation; every field is optional.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct GenerateOptions {
     /// Who asks: the key for rate limits, budgets and usage accounting.
@@ -120,11 +126,16 @@ pub struct GenerateOptions {
     pub repair_rounds: Option<f64>,
     /// Bypass the response cache for this request.
     pub no_cache: Option<bool>,
+    /// Called with each progress event (`started`, `delta`…, `repairing`, `diagnostics`, `done`)
+    /// in order, before the Promise settles. If it throws, the generation is cancelled and the
+    /// Promise rejects with that exception.
+    #[napi(ts_type = "(event: StreamEvent) => void")]
+    pub on_event: Option<OnEvent>,
 }
 
 /// The option names `GenerateOptions` knows, to reject typos like the core does.
 pub const GENERATE_OPTION_KEYS: &[&str] =
-    &["caller", "model", "maxTokens", "temperature", "repairRounds", "noCache"];
+    &["caller", "model", "maxTokens", "temperature", "repairRounds", "noCache", "onEvent"];
 
 /// Progress of a streamed generation. `type` tells which fields are set.
 #[napi(object)]
@@ -249,6 +260,7 @@ fn whole(value: Option<f64>, name: &str) -> Result<Option<u32>, String> {
 impl GenerateOptions {
     /// The core request for `prompt` with these options; `Err` describes a mistyped option.
     /// Value ranges (temperature 0–2, at least one token…) are checked by spark-core.
+    /// `onEvent` is not part of the request: take it out first.
     pub fn into_request(self, prompt: String) -> Result<spark_core::GenerateRequest, String> {
         Ok(spark_core::GenerateRequest {
             prompt,
