@@ -9,3 +9,5 @@ mod validate_rules;
 mod validate_syntax;
 mod validate_valid;
 mod repair;
+mod resilience;
+mod cache;

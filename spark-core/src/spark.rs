@@ -6,7 +6,7 @@ use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cache::ResponseCache;
+use crate::cache::{CacheStats, CacheStore, ResponseCache};
 use crate::config::SparkConfig;
 use crate::error::{Error, Result};
 use crate::export::{ExportFormat, export};
@@ -17,7 +17,7 @@ use crate::provider::{
     Usage,
 };
 use crate::repair::{self, RepairRound};
-use crate::resilience::Router;
+use crate::resilience::{ProviderStatus, Router};
 use crate::validate::{Diagnostic, validate_source};
 
 /// Caller id used when a request names none.
@@ -187,6 +187,7 @@ impl std::fmt::Debug for Spark {
 pub struct SparkBuilder {
     config: Option<SparkConfig>,
     providers: Vec<Arc<dyn Provider>>,
+    cache_store: Option<Arc<dyn CacheStore>>,
 }
 
 impl SparkBuilder {
@@ -215,6 +216,13 @@ impl SparkBuilder {
         self
     }
 
+    /// Replaces the in-process response cache store (a shared store such as Redis, say); the
+    /// `[cache]` bounds then belong to that store, `cache.enabled` still applies.
+    pub fn cache_store(mut self, store: Arc<dyn CacheStore>) -> Self {
+        self.cache_store = Some(store);
+        self
+    }
+
     /// Validates the configuration and builds. Without explicit providers, the chain comes from
     /// `providers.order`, or from the keys present, or is the offline scaffold.
     pub fn build(self) -> Result<Spark> {
@@ -230,7 +238,10 @@ impl SparkBuilder {
         Ok(Spark {
             inner: Arc::new(Inner {
                 router: Router::new(providers, &config),
-                cache: ResponseCache::new(&config.cache),
+                cache: match self.cache_store {
+                    Some(store) => ResponseCache::with_store(store),
+                    None => ResponseCache::new(&config.cache),
+                },
                 admission: Admission::new(&config.rate_limit),
                 system_prompt,
                 config,
@@ -293,6 +304,16 @@ impl Spark {
         self.inner.router.is_offline()
     }
 
+    /// Circuit-breaker state and counters of each provider, in fallback order.
+    pub fn provider_status(&self) -> Vec<ProviderStatus> {
+        self.inner.router.status()
+    }
+
+    /// Response cache counters (hits, misses, coalesced waits, entries, bytes).
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.stats()
+    }
+
     /// The system prompt sent with every request.
     pub fn system_prompt(&self) -> &str {
         &self.inner.system_prompt
@@ -314,8 +335,10 @@ impl Spark {
         if let Some(c) = &req.caller {
             check_caller(c)?;
         }
-        if let Some(t) = req.temperature {
-            crate::config::check_range("temperature", t as f64, 0.0, 2.0)?;
+        if let Some(t) = req.temperature
+            && !(t.is_finite() && (0.0..=2.0).contains(&t))
+        {
+            return Err(Error::InvalidRequest(format!("temperature must be between 0 and 2, got {t}")));
         }
         if req.max_tokens == Some(0) {
             return Err(Error::InvalidRequest("max_tokens must be at least 1".into()));
@@ -328,7 +351,7 @@ impl Spark {
 
     async fn call(&self, request: CompletionRequest, no_cache: bool) -> Result<(Completion, bool)> {
         if no_cache || !self.inner.config.cache.enabled {
-            Ok((self.inner.router.complete(&request).await?, false))
+            Ok((self.inner.router.complete_routed(&request).await?, false))
         } else {
             self.inner.cache.complete(&self.inner.router, &request).await
         }
@@ -408,17 +431,19 @@ impl Spark {
         self.check(&req)?;
         let _slot = self.inner.admission.admit(req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER)).await?;
         let base = self.completion_request(&req);
-        let (mut stream, cached) = if req.no_cache || !self.inner.config.cache.enabled {
-            (self.inner.router.stream(&base).await?, false)
+        let (routed, cached) = if req.no_cache || !self.inner.config.cache.enabled {
+            (self.inner.router.stream_routed(&base).await?, false)
         } else {
             self.inner.cache.stream(&self.inner.router, &base).await?
         };
+        // The router names the provider that answered (after any fallback).
+        let mut stream = routed.stream;
         let mut completion = Completion {
             text: String::new(),
             usage: Usage::default(),
             stop_reason: None,
-            provider: self.inner.router.name().to_string(),
-            model: self.inner.router.default_model().to_string(),
+            provider: routed.provider,
+            model: routed.model,
             request_id: None,
         };
         let mut started = false;
@@ -458,9 +483,6 @@ impl Spark {
                 ProviderEvent::Usage { usage } => completion.usage = usage,
                 ProviderEvent::Stop { reason } => completion.stop_reason = Some(reason),
             }
-        }
-        if self.inner.router.providers().len() == 1 {
-            completion.provider = self.inner.router.providers()[0].name().to_string();
         }
         let result = self.finish(&req, base, completion, cached).await?;
         for r in result.rounds.iter().skip(1) {

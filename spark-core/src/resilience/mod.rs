@@ -1,32 +1,73 @@
 //! Retries, circuit breakers, fallback routing and timeouts.
-// PLACEHOLDER: deepened by the resilience work (issue 5).
+//!
+//! The [`Router`] wraps the provider chain. For each request it walks the chain in order:
+//! a provider whose [breaker](breaker) is open is skipped without a network call; otherwise the
+//! call runs under the [deadlines](TimeoutConfig) and is [retried](retry) with capped exponential
+//! backoff and full jitter while the error is retryable, the provider has attempts left and the
+//! retry budget allows. A failure before the first streamed token falls through to the next
+//! provider; once text has streamed, the provider is committed and a later failure is a typed
+//! error carrying the partial text.
+//!
+//! Production defaults (all in [`SparkConfig`](crate::SparkConfig) sections `[retry]`,
+//! `[breaker]`, `[timeouts]`):
+//!
+//! | setting | default | meaning |
+//! |---|---|---|
+//! | `retry.max_attempts` | 3 | attempts per provider, first included |
+//! | `retry.base_delay_ms` | 250 | first backoff ceiling; doubles per attempt, full jitter |
+//! | `retry.max_delay_ms` | 8 000 | largest backoff ceiling |
+//! | `retry.budget_ms` | 20 000 | time one provider may spend in attempts and waits; a longer `retry-after` stops retrying |
+//! | `breaker.enabled` | true | one breaker per provider |
+//! | `breaker.failure_threshold` | 5 | health failures within the window that open it |
+//! | `breaker.window_ms` | 30 000 | sliding window of counted failures |
+//! | `breaker.cooldown_ms` | 15 000 | open time before exactly one half-open probe |
+//! | `timeouts.connect_ms` | 10 000 | TCP/TLS connect (HTTP providers) |
+//! | `timeouts.first_token_ms` | 60 000 | request sent → first text (whole body when not streaming) |
+//! | `timeouts.idle_ms` | 30 000 | largest gap between two stream chunks |
+//! | `timeouts.total_ms` | 300 000 | whole call: every provider, retry and chunk |
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::check_range;
 use crate::error::Result;
 
-/// Retry policy: capped exponential backoff with full jitter.
+pub mod breaker;
+pub mod retry;
+pub mod router;
+pub(crate) mod timeout;
+
+pub use breaker::{BreakerState, CircuitBreaker, ProviderStatus};
+pub use retry::backoff_delay;
+pub use router::{RoutedStream, Router};
+
+/// Retry policy: capped exponential backoff with full jitter, honouring `retry-after`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetryConfig {
-    /// Attempts per provider, including the first.
+    /// Attempts per provider, including the first (1 disables retries).
     pub max_attempts: u32,
-    /// First backoff, in milliseconds.
+    /// Backoff ceiling before the second attempt, in milliseconds; doubles per attempt.
     pub base_delay_ms: u64,
-    /// Largest single backoff, in milliseconds.
+    /// Largest backoff ceiling, in milliseconds.
     pub max_delay_ms: u64,
+    /// Time one provider may spend on a request, attempts and waits together, in milliseconds.
+    /// A wait (backoff or `retry-after`) that would end past it is not taken: the router moves
+    /// on to the next provider or returns the error, which still carries `retry_after`.
+    pub budget_ms: u64,
 }
 
 impl Default for RetryConfig {
     fn default() -> Self {
-        RetryConfig { max_attempts: 3, base_delay_ms: 250, max_delay_ms: 8_000 }
+        RetryConfig { max_attempts: 3, base_delay_ms: 250, max_delay_ms: 8_000, budget_ms: 20_000 }
     }
 }
 
 impl RetryConfig {
     pub(crate) fn validate(&self) -> Result<()> {
-        check_range("retry.max_attempts", self.max_attempts as f64, 1.0, 100.0)
+        check_range("retry.max_attempts", self.max_attempts as f64, 1.0, 100.0)?;
+        check_range("retry.base_delay_ms", self.base_delay_ms as f64, 0.0, 3.6e6)?;
+        check_range("retry.max_delay_ms", self.max_delay_ms as f64, self.base_delay_ms as f64, 3.6e6)?;
+        check_range("retry.budget_ms", self.budget_ms as f64, 0.0, 3.6e7)
     }
 }
 
@@ -34,23 +75,29 @@ impl RetryConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BreakerConfig {
-    /// Failures within the window that open the breaker.
+    /// Whether breakers are used at all.
+    pub enabled: bool,
+    /// Health failures (5xx, 529, 429 rate limits, connection errors, timeouts, broken streams)
+    /// within the window that open the breaker. Caller errors (400, 401, 403, 404, 413, quota)
+    /// never count.
     pub failure_threshold: u32,
-    /// Window in milliseconds.
+    /// Sliding window in milliseconds.
     pub window_ms: u64,
-    /// Time open before a half-open probe, in milliseconds.
+    /// Time open before one half-open probe is let through, in milliseconds.
     pub cooldown_ms: u64,
 }
 
 impl Default for BreakerConfig {
     fn default() -> Self {
-        BreakerConfig { failure_threshold: 5, window_ms: 30_000, cooldown_ms: 15_000 }
+        BreakerConfig { enabled: true, failure_threshold: 5, window_ms: 30_000, cooldown_ms: 15_000 }
     }
 }
 
 impl BreakerConfig {
     pub(crate) fn validate(&self) -> Result<()> {
-        check_range("breaker.failure_threshold", self.failure_threshold as f64, 1.0, 1e6)
+        check_range("breaker.failure_threshold", self.failure_threshold as f64, 1.0, 1e6)?;
+        check_range("breaker.window_ms", self.window_ms as f64, 1.0, 3.6e7)?;
+        check_range("breaker.cooldown_ms", self.cooldown_ms as f64, 1.0, 3.6e7)
     }
 }
 
@@ -58,13 +105,14 @@ impl BreakerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TimeoutConfig {
-    /// TCP/TLS connect.
+    /// TCP/TLS connect (applied by the HTTP providers).
     pub connect_ms: u64,
-    /// From sending the request to the first token (or the whole body when not streaming).
+    /// From sending the request to the first token (or the whole body when not streaming),
+    /// per attempt.
     pub first_token_ms: u64,
-    /// Largest gap between two stream chunks.
+    /// Largest gap between two stream chunks once text flows.
     pub idle_ms: u64,
-    /// Whole call, all retries included.
+    /// Whole call: every provider, retry, wait and chunk.
     pub total_ms: u64,
 }
 
@@ -80,71 +128,5 @@ impl TimeoutConfig {
         check_range("timeouts.first_token_ms", self.first_token_ms as f64, 1.0, 3.6e6)?;
         check_range("timeouts.idle_ms", self.idle_ms as f64, 1.0, 3.6e6)?;
         check_range("timeouts.total_ms", self.total_ms as f64, 1.0, 3.6e7)
-    }
-}
-
-use std::sync::Arc;
-
-use async_trait::async_trait;
-
-use crate::config::SparkConfig;
-use crate::provider::{Completion, CompletionRequest, Provider, ProviderStream};
-
-/// An ordered fallback chain of providers; itself a [`Provider`].
-pub struct Router {
-    providers: Vec<Arc<dyn Provider>>,
-}
-
-impl std::fmt::Debug for Router {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.providers.iter().map(|p| p.identity())).finish()
-    }
-}
-
-impl Router {
-    /// A chain tried in order; `providers` must not be empty.
-    pub fn new(providers: Vec<Arc<dyn Provider>>, _config: &SparkConfig) -> Self {
-        Router { providers }
-    }
-
-    /// The providers, in order.
-    pub fn providers(&self) -> &[Arc<dyn Provider>] {
-        &self.providers
-    }
-}
-
-#[async_trait]
-impl Provider for Router {
-    fn name(&self) -> &str {
-        self.providers[0].name()
-    }
-    fn default_model(&self) -> &str {
-        self.providers[0].default_model()
-    }
-    fn identity(&self) -> String {
-        self.providers.iter().map(|p| p.identity()).collect::<Vec<_>>().join(" > ")
-    }
-    fn is_offline(&self) -> bool {
-        self.providers.iter().all(|p| p.is_offline())
-    }
-    async fn complete(&self, request: &CompletionRequest) -> Result<Completion> {
-        let mut last = None;
-        for p in &self.providers {
-            match p.complete(request).await {
-                Ok(c) => return Ok(c),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| crate::Error::Internal("empty provider chain".into())))
-    }
-    async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
-        let mut last = None;
-        for p in &self.providers {
-            match p.stream(request).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| crate::Error::Internal("empty provider chain".into())))
     }
 }

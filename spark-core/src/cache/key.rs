@@ -1,0 +1,150 @@
+//! Cache keys: a SHA-256 over a canonical serialization of everything that changes the answer.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::provider::CompletionRequest;
+
+/// Bumped whenever the canonical form changes, so old shared-store entries are never misread.
+const KEY_VERSION: &str = "spark-cache-v1";
+
+/// A cache key: SHA-256 of the canonical request. Displays as 64 lowercase hex digits (the form
+/// a shared store such as Redis would use).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CacheKey(pub [u8; 32]);
+
+impl std::fmt::Display for CacheKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CacheKey({self})")
+    }
+}
+
+/// The key of `request` sent to the provider chain `identity` ([`crate::Provider::identity`]:
+/// names, endpoints and models of the chain).
+///
+/// Every field of [`CompletionRequest`] takes part (model, system prompt, messages, temperature,
+/// max tokens, stop sequences, `extra` with object keys sorted at every depth); nothing about
+/// who asks does (caller ids and request ids never reach a `CompletionRequest`). Fields are
+/// length-prefixed by JSON string encoding, so no two different requests share a serialization.
+pub fn cache_key(identity: &str, request: &CompletionRequest) -> CacheKey {
+    let mut h = Sha256::new();
+    let mut put = |name: &str, value: &Value| {
+        h.update(name.as_bytes());
+        h.update(b"=");
+        let mut out = String::new();
+        write_canonical(value, &mut out);
+        h.update(out.as_bytes());
+        h.update(b"\n");
+    };
+    put("v", &Value::from(KEY_VERSION));
+    put("provider", &Value::from(identity));
+    put("model", &request.model.as_deref().map(Value::from).unwrap_or(Value::Null));
+    put("system", &request.system.as_deref().map(Value::from).unwrap_or(Value::Null));
+    put("messages", &serde_json::to_value(&request.messages).unwrap_or(Value::Null));
+    put("max_tokens", &request.max_tokens.map(Value::from).unwrap_or(Value::Null));
+    // The f32 itself, bit for bit: 0.2f32 widened to f64 must not collide with another float.
+    put("temperature", &request.temperature.map(|t| Value::from(t.to_bits())).unwrap_or(Value::Null));
+    put("stop", &Value::from(request.stop.clone()));
+    put("extra", &Value::Object(request.extra.clone()));
+    CacheKey(h.finalize().into())
+}
+
+/// JSON with object keys sorted at every depth, whatever order the map kept them in.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(k.as_str()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Message;
+
+    fn base() -> CompletionRequest {
+        CompletionRequest {
+            model: Some("m".into()),
+            system: Some("sys".into()),
+            messages: vec![Message::user("hi")],
+            max_tokens: Some(100),
+            temperature: Some(0.2),
+            stop: vec!["END".into()],
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn every_field_changes_the_key() {
+        let k = cache_key("p/m", &base());
+        assert_eq!(k, cache_key("p/m", &base()), "stable");
+        let variants: Vec<(&str, CompletionRequest)> = vec![
+            ("model", CompletionRequest { model: Some("m2".into()), ..base() }),
+            ("model none", CompletionRequest { model: None, ..base() }),
+            ("system", CompletionRequest { system: Some("sys2".into()), ..base() }),
+            ("messages", CompletionRequest { messages: vec![Message::user("ho")], ..base() }),
+            ("role", CompletionRequest { messages: vec![Message::assistant("hi")], ..base() }),
+            ("max_tokens", CompletionRequest { max_tokens: Some(101), ..base() }),
+            ("temperature", CompletionRequest { temperature: Some(0.3), ..base() }),
+            ("temperature none", CompletionRequest { temperature: None, ..base() }),
+            ("stop", CompletionRequest { stop: vec![], ..base() }),
+            ("extra", {
+                let mut r = base();
+                r.extra.insert("seed".into(), 1.into());
+                r
+            }),
+        ];
+        for (what, r) in variants {
+            assert_ne!(cache_key("p/m", &r), k, "{what} must change the key");
+        }
+        assert_ne!(cache_key("p/other-url/m", &base()), k, "provider identity");
+    }
+
+    #[test]
+    fn extra_key_order_does_not_matter() {
+        let mut a = base();
+        a.extra.insert("top_p".into(), 0.9.into());
+        a.extra.insert("metadata".into(), serde_json::json!({"b": 1, "a": [1, {"y": 2, "x": 1}]}));
+        let mut b = base();
+        b.extra.insert("metadata".into(), serde_json::json!({"a": [1, {"x": 1, "y": 2}], "b": 1}));
+        b.extra.insert("top_p".into(), 0.9.into());
+        assert_eq!(cache_key("p", &a), cache_key("p", &b));
+    }
+
+    #[test]
+    fn no_ambiguity_between_fields() {
+        let a = CompletionRequest { system: Some("a\nmodel=".into()), ..base() };
+        let b = CompletionRequest { system: Some("a".into()), ..base() };
+        assert_ne!(cache_key("p", &a), cache_key("p", &b));
+        assert_eq!(cache_key("p", &base()).to_string().len(), 64);
+    }
+}
