@@ -53,8 +53,22 @@ export interface SparkError extends Error {
   requestId?: string
   /** `validation_failed`: the blocking diagnostics. */
   diagnostics?: Diagnostic[]
-  /** The underlying error ("Caused by"), itself possibly with a `cause`. */
+  /**
+   * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
+   * this is a `ProviderError` carrying what the provider said.
+   */
   cause?: Error
+}
+
+/** The `cause` of a provider failure: the provider's own message and error type. */
+export interface ProviderError extends Error {
+  name: 'ProviderError'
+  /** The provider (`openai`, `anthropic`). */
+  provider: string
+  /** The HTTP status, when there was a response. */
+  httpStatus?: number
+  /** The provider's error type (`rate_limit_exceeded`, `insufficient_quota`, `overloaded_error`…). */
+  errorType?: string
 }
 
 
@@ -131,6 +145,9 @@ export declare class Spark {
   /** `export` on the calling thread. */
   exportSync(result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'): Buffer
 }
+
+/** The Cargo profile the addon was built with: `"release"` or `"debug"` (benchmarks check it). */
+export declare function buildProfile(): string
 
 /** One finding of the validator. */
 export interface Diagnostic {

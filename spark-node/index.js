@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.GenerationStream = nativeBinding.GenerationStream
 module.exports.Spark = nativeBinding.Spark
+module.exports.buildProfile = nativeBinding.buildProfile
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.version = nativeBinding.version

@@ -4,8 +4,9 @@
 //! `code` (the stable snake_case name, e.g. `"rate_limited"`), `codeNumber` (the stable number),
 //! `retryable`, `retryAfter` (seconds, when known), `partialText` (text streamed before the
 //! failure, when any), `provider` / `httpStatus` / `requestId` (provider failures),
-//! `diagnostics` (`validation_failed`) and a `cause` chain built from
-//! [`std::error::Error::source`]. Arguments of the wrong type become a `TypeError` with code
+//! `diagnostics` (`validation_failed`) and a `cause` chain: for a provider failure first a
+//! `ProviderError` with what the provider said (`message`, `errorType`, `httpStatus`), then the
+//! [`std::error::Error::source`] chain. Arguments of the wrong type become a `TypeError` with code
 //! `"invalid_argument"`.
 //!
 //! The error objects are built on the JavaScript thread (napi's own error type carries only a
@@ -16,7 +17,7 @@ use std::any::Any;
 
 use napi::bindgen_prelude::{JsObjectValue, JsValue, Object, Unknown};
 use napi::{Env, JsError, JsTypeError};
-use spark_core::{Error, ErrorCode};
+use spark_core::{Error, ErrorCode, ProviderError};
 
 use crate::types::Diagnostic;
 
@@ -66,10 +67,39 @@ fn build<'env>(env: &'env Env, error: &Error) -> napi::Result<Object<'env>> {
     if let Error::ValidationFailed { diagnostics } = error {
         object.set("diagnostics", diagnostics.iter().map(Diagnostic::from).collect::<Vec<_>>())?;
     }
-    if let Some(cause) = causes(env, std::error::Error::source(error), MAX_CAUSES)? {
+    let sources = causes(env, std::error::Error::source(error), MAX_CAUSES)?;
+    let cause = match error.provider_error() {
+        Some(p) => Some(provider_cause(env, p, sources)?),
+        None => sources,
+    };
+    if let Some(cause) = cause {
         object.set("cause", cause)?;
     }
     Ok(object)
+}
+
+/// What the provider itself reported (its message and error type), as the `cause` of the
+/// `SparkError` that classifies it, followed by the underlying `source()` chain.
+fn provider_cause<'env>(
+    env: &'env Env,
+    p: &ProviderError,
+    sources: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let unknown = JsError::from(napi::Error::from_reason(p.message.clone())).into_unknown(*env);
+    let mut object = unknown.coerce_to_object()?;
+    object.delete_named_property("code")?;
+    object.set("name", "ProviderError")?;
+    object.set("provider", p.provider.as_str())?;
+    if let Some(status) = p.status {
+        object.set("httpStatus", u32::from(status))?;
+    }
+    if let Some(kind) = &p.error_type {
+        object.set("errorType", kind.as_str())?;
+    }
+    if let Some(inner) = sources {
+        object.set("cause", inner)?;
+    }
+    Ok(object.to_unknown())
 }
 
 /// The `source()` chain as nested `Error` objects linked through `cause` ("Caused by").

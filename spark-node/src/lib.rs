@@ -34,6 +34,12 @@ pub fn version() -> String {
     spark_core::VERSION.to_owned()
 }
 
+/// The Cargo profile the addon was built with: `"release"` or `"debug"` (benchmarks check it).
+#[napi]
+pub fn build_profile() -> String {
+    if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned()
+}
+
 /// Every error code: `{ rate_limited: 6, … }` (the `code` and `codeNumber` of a `SparkError`).
 #[napi]
 pub fn error_codes() -> HashMap<String, u32> {

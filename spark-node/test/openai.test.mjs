@@ -1,0 +1,174 @@
+// The binding against a loopback OpenAI-compatible server: the real OpenAI provider of
+// spark-core speaks Chat Completions (JSON and SSE) to it.
+import { test, describe, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import net from 'node:net'
+
+import { spark, startOpenAiMock, mockConfig, pieces, PLAYER_REPLY } from './helpers.mjs'
+
+const { Spark, errorCodes } = spark
+
+const noRetry = { retry: { max_attempts: 1 } }
+
+async function rejection(promise) {
+  let caught
+  await assert.rejects(promise, (e) => { caught = e; return true })
+  assert.ok(caught instanceof Error)
+  assert.equal(caught.name, 'SparkError', caught.stack)
+  assert.equal(caught.codeNumber, errorCodes()[caught.code])
+  return caught
+}
+
+describe('generate against a loopback OpenAI mock', () => {
+  let mock
+  before(async () => { mock = await startOpenAiMock() })
+  after(() => mock.close())
+
+  test('a generation is one Chat Completions call with the prompt and the key', async () => {
+    const before = mock.requests.length
+    const s = new Spark(mockConfig(mock))
+    assert.deepEqual(s.providers, ['openai'])
+    assert.equal(s.isOffline, false)
+    const result = await s.generate('a player that walks forward', { noCache: true })
+    assert.equal(result.offline, false)
+    assert.equal(result.provider, 'openai')
+    assert.equal(result.model, 'gpt-4o-mini')
+    assert.deepEqual(result.files.map((f) => f.path), ['Player.cs'])
+    assert.match(result.files[0].content, /public class Player : MonoBehaviour/)
+    assert.deepEqual(result.diagnostics, [])
+    assert.deepEqual(result.usage, { inputTokens: 120, outputTokens: 80 })
+    assert.ok(Math.abs(result.costUsd - (120 * 0.15 + 80 * 0.6) / 1e6) < 1e-12, `costUsd ${result.costUsd}`)
+    assert.equal(result.raw, PLAYER_REPLY)
+    assert.equal(result.rounds.length, 1)
+
+    const calls = mock.requests.slice(before)
+    assert.equal(calls.length, 1)
+    const [call] = calls
+    assert.equal(call.headers.authorization, 'Bearer test')
+    assert.equal(call.body.model, 'gpt-4o-mini')
+    const user = call.body.messages.find((m) => m.role === 'user')
+    assert.match(typeof user.content === 'string' ? user.content : JSON.stringify(user.content), /a player that walks forward/)
+    assert.ok(call.body.messages.some((m) => m.role === 'system' || m.role === 'developer'))
+  })
+
+  test('onEvent gets the streamed deltas in order, then diagnostics and done', async () => {
+    const before = mock.requests.length
+    const s = new Spark(mockConfig(mock))
+    const events = []
+    const result = await s.generate('a player that walks forward', { noCache: true, onEvent: (e) => events.push(e) })
+    const call = mock.requests[before]
+    assert.equal(call.body.stream, true)
+    const kinds = events.map((e) => e.type)
+    assert.equal(kinds[0], 'started')
+    assert.equal(events[0].provider, 'openai')
+    assert.equal(events[0].model, 'gpt-4o-mini')
+    assert.deepEqual(kinds.slice(-2), ['diagnostics', 'done'])
+    const deltas = events.filter((e) => e.type === 'delta').map((e) => e.text).filter((t) => t.length > 0)
+    assert.deepEqual(deltas, pieces(PLAYER_REPLY, 4))
+    assert.deepEqual(events.at(-1).result, result)
+    assert.deepEqual(result.usage, { inputTokens: 120, outputTokens: 80 })
+    assert.equal(result.raw, PLAYER_REPLY)
+  })
+
+  test('stream() yields the same events from the SSE stream', async () => {
+    const s = new Spark(mockConfig(mock))
+    const events = []
+    for await (const e of s.stream('a player that walks forward', { noCache: true })) events.push(e)
+    assert.equal(events[0].type, 'started')
+    assert.deepEqual(events.filter((e) => e.type === 'delta').map((e) => e.text).join(''), PLAYER_REPLY)
+    assert.equal(events.at(-1).type, 'done')
+    assert.deepEqual(events.at(-1).result.files.map((f) => f.path), ['Player.cs'])
+  })
+
+  test('concurrent generates each make their own call and resolve', async () => {
+    const before = mock.requests.length
+    const s = new Spark(mockConfig(mock))
+    const prompts = Array.from({ length: 8 }, (_, i) => `a player number ${i} that walks forward`)
+    const results = await Promise.all(prompts.map((p, i) => s.generate(p, { caller: `u${i}`, noCache: true })))
+    for (const r of results) assert.deepEqual(r.files.map((f) => f.path), ['Player.cs'])
+    const seen = mock.requests.slice(before).map((r) => JSON.stringify(r.body.messages))
+    assert.equal(seen.length, prompts.length)
+    for (const p of prompts) assert.equal(seen.filter((m) => m.includes(p)).length, 1, p)
+  })
+})
+
+describe('provider errors from the mock', () => {
+  let mock
+  let answer
+  before(async () => { mock = await startOpenAiMock((req) => answer(req)) })
+  after(() => mock.close())
+
+  test('HTTP 429 rate_limit_exceeded rejects with rate_limited, retryAfter and the provider details', async () => {
+    answer = () => ({
+      status: 429,
+      headers: { 'retry-after': '7', 'x-ratelimit-remaining-requests': '0' },
+      body: { error: { message: 'Rate limit reached for gpt-4o-mini', type: 'requests', param: null, code: 'rate_limit_exceeded' } },
+    })
+    const s = new Spark(mockConfig(mock, noRetry))
+    for (const run of [
+      () => s.generate('a player', { noCache: true }),
+      () => s.generate('a player', { noCache: true, onEvent() {} }),
+    ]) {
+      const e = await rejection(run())
+      assert.equal(e.code, 'rate_limited', e.message)
+      assert.equal(e.codeNumber, 6)
+      assert.equal(e.retryable, true)
+      assert.equal(e.retryAfter, 7)
+      assert.equal(e.provider, 'openai')
+      assert.equal(e.httpStatus, 429)
+      assert.match(e.requestId, /^req_mock\d+$/)
+      assert.doesNotMatch(`${e.message} ${e.stack}`, /Bearer/)
+      assert.ok(e.cause instanceof Error, 'no cause')
+      assert.equal(e.cause.name, 'ProviderError')
+      assert.match(e.cause.message, /Rate limit reached for gpt-4o-mini/)
+      assert.equal(e.cause.errorType, 'rate_limit_exceeded')
+      assert.equal(e.cause.httpStatus, 429)
+      assert.equal(e.cause.provider, 'openai')
+      assert.equal(e.cause.code, undefined)
+    }
+  })
+
+  test('HTTP 429 insufficient_quota is quota_exceeded, not retryable', async () => {
+    answer = () => ({
+      status: 429,
+      body: { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } },
+    })
+    const e = await rejection(new Spark(mockConfig(mock, noRetry)).generate('a player', { noCache: true }))
+    assert.equal(e.code, 'quota_exceeded', e.message)
+    assert.equal(e.retryable, false)
+    assert.equal(e.httpStatus, 429)
+    assert.equal(e.cause.errorType, 'insufficient_quota')
+  })
+
+  test('HTTP 401 is authentication', async () => {
+    answer = () => ({
+      status: 401,
+      body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+    })
+    const e = await rejection(new Spark(mockConfig(mock, noRetry)).generate('a player', { noCache: true }))
+    assert.equal(e.code, 'authentication', e.message)
+    assert.equal(e.httpStatus, 401)
+    assert.equal(e.retryable, false)
+  })
+})
+
+test('a refused connection is a connection error with a cause chain', async () => {
+  // A port that was just free: nothing listens on it.
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)) })
+  })
+  const s = new Spark({
+    providers: { order: ['openai'] },
+    openai: { base_url: `http://127.0.0.1:${port}/v1`, api_key: 'test' },
+    ...noRetry,
+  })
+  const e = await rejection(s.generate('a player', { noCache: true }))
+  assert.equal(e.code, 'connection', e.message)
+  assert.equal(e.retryable, true)
+  assert.equal(e.provider, 'openai')
+  assert.equal(e.httpStatus, undefined)
+  assert.ok(e.cause instanceof Error, 'no cause')
+  assert.equal(e.cause.name, 'ProviderError')
+  assert.match(e.cause.message, /connect/i)
+  assert.doesNotMatch(e.cause.message, new RegExp(`127\\.0\\.0\\.1:${port}/v1`))
+})
