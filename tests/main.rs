@@ -11,3 +11,6 @@ mod validate_valid;
 mod repair;
 mod resilience;
 mod cache;
+mod providers_anthropic;
+mod providers_openai;
+mod sse;

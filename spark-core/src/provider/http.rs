@@ -139,7 +139,8 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
 
 /// The provider's error type and message from an error body in either wire format:
 /// Anthropic `{"type":"error","error":{"type","message"}}`, OpenAI `{"error":{"message","type","code"}}`
-/// (`code` may be a string, a number or null), or `{"error":"text"}` as some compatible servers send.
+/// (`code` may be a string, a number or null), `{"error":"text"}` (Ollama) or
+/// `{"object":"error","message","type","code"}` (vLLM).
 pub(crate) struct ErrorBody {
     pub error_type: Option<String>,
     pub code: Option<String>,
@@ -147,7 +148,12 @@ pub(crate) struct ErrorBody {
 }
 
 pub(crate) fn parse_error_body(value: &serde_json::Value) -> Option<ErrorBody> {
-    let err = value.get("error")?;
+    // vLLM and some proxies put the fields at the top level: `{"object":"error","message":…}`.
+    let err = match value.get("error") {
+        Some(e) => e,
+        None if value.get("object").and_then(|o| o.as_str()) == Some("error") => value,
+        None => return None,
+    };
     let text = |v: Option<&serde_json::Value>| match v {
         Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
