@@ -122,6 +122,10 @@ export declare class Spark {
   get providers(): Array<string>
   /** Whether every provider is the offline scaffold (no model is ever called). */
   get isOffline(): boolean
+  /** Circuit-breaker state and counters of each provider, in fallback order. */
+  providerStatus(): Array<ProviderStatus>
+  /** Response cache counters (hits, misses, coalesced waits, entries, bytes). */
+  cacheStats(): CacheStats
   /**
    * Generates, validates and (when needed) repairs scripts for `prompt`. With
    * `options.onEvent`, the progress events are passed to it in order before the Promise
@@ -148,6 +152,20 @@ export declare class Spark {
 
 /** The Cargo profile the addon was built with: `"release"` or `"debug"` (benchmarks check it). */
 export declare function buildProfile(): string
+
+/** Response cache counters (`spark.cacheStats()`). */
+export interface CacheStats {
+  /** Requests answered from the cache. */
+  hits: number
+  /** Requests that called the provider chain. */
+  misses: number
+  /** Requests that waited for an identical request in flight instead of calling the provider. */
+  coalesced: number
+  /** Entries held (may lag behind recent writes). */
+  entries: number
+  /** Approximate bytes held (may lag behind recent writes). */
+  bytes: number
+}
 
 /** One finding of the validator. */
 export interface Diagnostic {
@@ -226,6 +244,26 @@ export interface GenerateOptions {
    * Promise rejects with that exception.
    */
   onEvent?: (event: StreamEvent) => void
+}
+
+/** Health of one provider in the chain (`spark.providerStatus()`). */
+export interface ProviderStatus {
+  /** Provider name. */
+  name: string
+  /** Its default model. */
+  model: string
+  /** Circuit-breaker state. */
+  state: 'closed' | 'open' | 'half_open'
+  /** Health failures counted in the current window (closed) or since opening. */
+  failures: number
+  /** Milliseconds until an open breaker lets a probe through. */
+  retryInMs?: number
+  /** Times the breaker opened since start. */
+  timesOpened: number
+  /** Successful calls since start. */
+  successes: number
+  /** Health failures since start. */
+  totalFailures: number
 }
 
 /** One round of the generate → validate → repair loop (round 0 is the first generation). */

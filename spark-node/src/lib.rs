@@ -196,6 +196,18 @@ impl Spark {
         self.inner.is_offline()
     }
 
+    /// Circuit-breaker state and counters of each provider, in fallback order.
+    #[napi]
+    pub fn provider_status(&self) -> Vec<types::ProviderStatus> {
+        self.inner.provider_status().iter().map(types::ProviderStatus::from).collect()
+    }
+
+    /// Response cache counters (hits, misses, coalesced waits, entries, bytes).
+    #[napi]
+    pub fn cache_stats(&self) -> types::CacheStats {
+        self.inner.cache_stats().into()
+    }
+
     /// Generates, validates and (when needed) repairs scripts for `prompt`. With
     /// `options.onEvent`, the progress events are passed to it in order before the Promise
     /// settles. Rejects with a `SparkError` (or a `TypeError` for arguments of the wrong type).

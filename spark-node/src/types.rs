@@ -312,3 +312,77 @@ impl From<&spark_core::StreamEvent> for StreamEvent {
         out
     }
 }
+
+/// Health of one provider in the chain (`spark.providerStatus()`).
+#[napi(object, object_from_js = false)]
+pub struct ProviderStatus {
+    /// Provider name.
+    pub name: String,
+    /// Its default model.
+    pub model: String,
+    /// Circuit-breaker state.
+    #[napi(ts_type = "'closed' | 'open' | 'half_open'")]
+    pub state: String,
+    /// Health failures counted in the current window (closed) or since opening.
+    pub failures: u32,
+    /// Milliseconds until an open breaker lets a probe through.
+    pub retry_in_ms: Option<i64>,
+    /// Times the breaker opened since start.
+    pub times_opened: i64,
+    /// Successful calls since start.
+    pub successes: i64,
+    /// Health failures since start.
+    pub total_failures: i64,
+}
+
+/// Response cache counters (`spark.cacheStats()`).
+#[napi(object, object_from_js = false)]
+pub struct CacheStats {
+    /// Requests answered from the cache.
+    pub hits: i64,
+    /// Requests that called the provider chain.
+    pub misses: i64,
+    /// Requests that waited for an identical request in flight instead of calling the provider.
+    pub coalesced: i64,
+    /// Entries held (may lag behind recent writes).
+    pub entries: i64,
+    /// Approximate bytes held (may lag behind recent writes).
+    pub bytes: i64,
+}
+
+fn breaker_state(state: spark_core::resilience::BreakerState) -> &'static str {
+    use spark_core::resilience::BreakerState as B;
+    // The serde spelling, the same in every binding.
+    match state {
+        B::Closed => "closed",
+        B::Open => "open",
+        B::HalfOpen => "half_open",
+    }
+}
+
+impl From<&spark_core::resilience::ProviderStatus> for ProviderStatus {
+    fn from(s: &spark_core::resilience::ProviderStatus) -> Self {
+        ProviderStatus {
+            name: s.name.clone(),
+            model: s.model.clone(),
+            state: breaker_state(s.state).to_owned(),
+            failures: s.failures,
+            retry_in_ms: s.retry_in_ms.map(count),
+            times_opened: count(s.times_opened),
+            successes: count(s.successes),
+            total_failures: count(s.total_failures),
+        }
+    }
+}
+
+impl From<spark_core::cache::CacheStats> for CacheStats {
+    fn from(s: spark_core::cache::CacheStats) -> Self {
+        CacheStats {
+            hits: count(s.hits),
+            misses: count(s.misses),
+            coalesced: count(s.coalesced),
+            entries: count(s.entries),
+            bytes: count(s.bytes),
+        }
+    }
+}

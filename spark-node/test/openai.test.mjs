@@ -152,6 +152,55 @@ describe('provider errors from the mock', () => {
   })
 })
 
+describe('providerStatus and cacheStats', () => {
+  let mock
+  let answer
+  before(async () => { mock = await startOpenAiMock((req) => answer(req)) })
+  after(() => mock.close())
+
+  test('a repeated request is answered from the cache', async () => {
+    answer = () => ({ text: PLAYER_REPLY })
+    const s = new Spark(mockConfig(mock))
+    assert.deepEqual(s.cacheStats(), { hits: 0, misses: 0, coalesced: 0, entries: 0, bytes: 0 })
+    const before = mock.requests.length
+    const first = await s.generate('a cached player')
+    const second = await s.generate('a cached player')
+    assert.equal(mock.requests.length, before + 1)
+    assert.equal(first.rounds[0].cached, false)
+    assert.equal(second.rounds[0].cached, true)
+    assert.deepEqual(second.files, first.files)
+    const stats = s.cacheStats()
+    assert.equal(stats.hits, 1)
+    assert.equal(stats.misses, 1)
+    assert.equal(stats.coalesced, 0)
+    await s.generate('a cached player', { noCache: true })
+    assert.equal(mock.requests.length, before + 2)
+  })
+
+  test('server errors open the circuit breaker; then no call is made', async () => {
+    answer = () => ({ status: 500, body: { error: { message: 'The server had an error', type: 'server_error', param: null, code: null } } })
+    const s = new Spark(mockConfig(mock, { ...noRetry, breaker: { failure_threshold: 2, cooldown_ms: 600000 } }))
+    const [fresh] = s.providerStatus()
+    assert.deepEqual(fresh, {
+      name: 'openai', model: 'gpt-4o-mini', state: 'closed', failures: 0, timesOpened: 0, successes: 0, totalFailures: 0,
+    })
+    for (let i = 0; i < 2; i++) {
+      const e = await rejection(s.generate(`a player ${i}`, { noCache: true }))
+      assert.equal(e.code, 'provider_failed', e.message)
+      assert.equal(e.httpStatus, 500)
+    }
+    const [open] = s.providerStatus()
+    assert.equal(open.state, 'open')
+    assert.equal(open.timesOpened, 1)
+    assert.equal(open.totalFailures, 2)
+    assert.ok(open.retryInMs > 0 && open.retryInMs <= 600000, `retryInMs ${open.retryInMs}`)
+    const before = mock.requests.length
+    const e = await rejection(s.generate('a player 3', { noCache: true }))
+    assert.equal(e.code, 'circuit_open', e.message)
+    assert.equal(mock.requests.length, before)
+  })
+})
+
 test('a refused connection is a connection error with a cause chain', async () => {
   // A port that was just free: nothing listens on it.
   const port = await new Promise((resolve) => {
