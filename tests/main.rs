@@ -11,6 +11,7 @@ mod validate_valid;
 mod repair;
 mod resilience;
 mod cache;
+mod faults;
 mod providers_anthropic;
 mod providers_openai;
 mod sse;
