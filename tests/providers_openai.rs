@@ -480,3 +480,23 @@ async fn connection_reset_mid_stream_is_retryable_and_keeps_the_text() {
     assert_eq!(provider_error(&err).kind, ProviderErrorKind::Connection);
     assert!(err.is_retryable());
 }
+
+#[tokio::test]
+async fn a_429_without_retry_after_waits_for_the_exhausted_limit_to_reset() {
+    let server = MockServer::start().await;
+    mock_chat(
+        &server,
+        ResponseTemplate::new(429)
+            .insert_header("x-ratelimit-limit-requests", "500")
+            .insert_header("x-ratelimit-remaining-requests", "499")
+            .insert_header("x-ratelimit-reset-requests", "120ms")
+            .insert_header("x-ratelimit-limit-tokens", "200000")
+            .insert_header("x-ratelimit-remaining-tokens", "0")
+            .insert_header("x-ratelimit-reset-tokens", "1.5s")
+            .set_body_json(json!({"error": {"message": "Rate limit reached", "type": "tokens", "code": "rate_limit_exceeded"}})),
+    )
+    .await;
+    let err = provider(&server.uri()).complete(&request()).await.unwrap_err();
+    assert!(err.is_rate_limited());
+    assert_eq!(err.retry_after(), Some(Duration::from_millis(1500)));
+}

@@ -20,6 +20,8 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 const MAX_ERROR_TEXT: usize = 500;
 /// Longest wait a `retry-after` header may ask for; anything beyond is clamped.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Largest non-streaming JSON body read; a reply is a few hundred KiB at most.
+const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 
 /// The HTTP client of one provider.
 ///
@@ -137,6 +139,45 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
     Some(when.duration_since(now).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
+/// For a 429 without `retry-after`: OpenAI's `x-ratelimit-reset-{requests,tokens}` (durations
+/// like `1s`, `6m0s`, `20ms`) of each limit whose `x-ratelimit-remaining-*` is zero; the longest.
+pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
+    ["requests", "tokens"]
+        .iter()
+        .filter(|k| header(headers, &[&format!("x-ratelimit-remaining-{k}")]).as_deref() == Some("0"))
+        .filter_map(|k| header(headers, &[&format!("x-ratelimit-reset-{k}")]))
+        .filter_map(|v| parse_go_duration(&v))
+        .max()
+        .map(|d| d.min(MAX_RETRY_AFTER))
+}
+
+/// Parses durations such as `1h2m3.5s`, `6m0s`, `20ms`, `250us` (Go's `time.Duration` text).
+fn parse_go_duration(text: &str) -> Option<Duration> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
 /// The provider's error type and message from an error body in either wire format:
 /// Anthropic `{"type":"error","error":{"type","message"}}`, OpenAI `{"error":{"message","type","code"}}`
 /// (`code` may be a string, a number or null), `{"error":"text"}` (Ollama) or
@@ -237,7 +278,10 @@ async fn read_capped(mut resp: reqwest::Response) -> Vec<u8> {
 /// Turns a non-success response into a classified provider error.
 pub(crate) async fn error_from_response(ctx: &Ctx, resp: reqwest::Response) -> Error {
     let status = resp.status();
-    let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
+    let mut retry_after = parse_retry_after(resp.headers(), SystemTime::now());
+    if retry_after.is_none() && status.as_u16() == 429 {
+        retry_after = rate_limit_reset(resp.headers());
+    }
     let body = read_capped(resp).await;
     let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
     let info = parsed.as_ref().and_then(parse_error_body);
@@ -302,7 +346,21 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     connect_ms: u64,
 ) -> Result<T> {
     let status = resp.status();
-    let body = resp.bytes().await.map_err(|e| Error::from(ctx.transport_error(&e, connect_ms)))?;
+    let mut resp = resp;
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        resp.chunk().await.map_err(|e| Error::from(ctx.transport_error(&e, connect_ms)))?
+    {
+        if body.len() + chunk.len() > MAX_JSON_BODY {
+            return Err(ctx
+                .error(
+                    ProviderErrorKind::Malformed,
+                    format!("response body larger than {} MiB", MAX_JSON_BODY >> 20),
+                )
+                .into());
+        }
+        body.extend_from_slice(&chunk);
+    }
     let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
         Error::from(ctx.error(
             ProviderErrorKind::Malformed,
@@ -491,6 +549,27 @@ mod tests {
         assert_eq!(parse_retry_after(&h, now), None);
         h.insert("retry-after", HeaderValue::from_static("-3"));
         assert_eq!(parse_retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn rate_limit_reset_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining-requests", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset-requests", HeaderValue::from_static("1m2.5s"));
+        h.insert("x-ratelimit-remaining-tokens", HeaderValue::from_static("1200"));
+        h.insert("x-ratelimit-reset-tokens", HeaderValue::from_static("6h"));
+        assert_eq!(rate_limit_reset(&h), Some(Duration::from_millis(62_500)));
+        h.insert("x-ratelimit-remaining-tokens", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset-tokens", HeaderValue::from_static("20ms"));
+        assert_eq!(rate_limit_reset(&h), Some(Duration::from_millis(62_500)));
+        h.insert("x-ratelimit-remaining-requests", HeaderValue::from_static("3"));
+        assert_eq!(rate_limit_reset(&h), Some(Duration::from_millis(20)));
+        h.insert("x-ratelimit-reset-tokens", HeaderValue::from_static("soon"));
+        assert_eq!(rate_limit_reset(&h), None);
+        assert_eq!(parse_go_duration("1h0m0s"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_go_duration("250us"), Some(Duration::from_micros(250)));
+        assert_eq!(parse_go_duration("5"), None);
+        assert_eq!(parse_go_duration(""), None);
     }
 
     #[test]
