@@ -69,6 +69,20 @@ namespace Spark
             return Native.TakeString(ref buf);
         }
 
+        /// <summary>Circuit-breaker state of each provider (fallback order) and cache counters.</summary>
+        public ClientStatus Status()
+        {
+            return ClientStatus.FromJson(StatusJson());
+        }
+
+        /// <summary><see cref="Status"/> as the native JSON.</summary>
+        public string StatusJson()
+        {
+            SparkBuf buf;
+            Native.Check(Native.spark_client_status(_handle, out buf));
+            return Native.TakeString(ref buf);
+        }
+
         /// <summary>Generates scripts for <paramref name="prompt"/>, blocking the calling thread.</summary>
         public GenerateResult Generate(string prompt)
         {
@@ -126,8 +140,8 @@ namespace Spark
             return Task.Run(() => Validate(source, fileName));
         }
 
-        /// <summary>Builds an archive of <paramref name="result"/>: <c>"zip"</c> (and the formats the
-        /// native library adds, such as <c>"upm"</c> or <c>"unity_package"</c>).</summary>
+        /// <summary>Builds an archive of <paramref name="result"/>: <c>"zip"</c> (an Assets/ tree with
+        /// .meta files), <c>"upm"</c> (a UPM package .tgz) or <c>"unitypackage"</c>.</summary>
         public byte[] Export(GenerateResult result, string format = "zip")
         {
             if (result == null) throw new ArgumentNullException("result");

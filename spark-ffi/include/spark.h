@@ -189,6 +189,13 @@ void spark_client_free(spark_client_t *client);
 spark_error_t *spark_client_info(const spark_client_t *client,
                                  spark_buf_t *out);
 
+// Describes a client's health as JSON in `*out`: `{"providers": [{"name", "model", "state":
+// "closed"|"open"|"half_open", "failures", "retry_in_ms", "times_opened", "successes",
+// "total_failures"}], "cache": {"hits", "misses", "coalesced", "entries", "bytes"}}` (providers
+// in fallback order, counters since the client was created).
+spark_error_t *spark_client_status(const spark_client_t *client,
+                                   spark_buf_t *out);
+
 // Generates scripts for a request and writes the result JSON to `*out_result_json`.
 //
 // `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,
@@ -243,9 +250,9 @@ spark_error_t *spark_validate(const spark_client_t *client,
 // Builds an archive of a generation result (the JSON `spark_generate` returned) and writes its
 // bytes to `*out_bytes`.
 //
-// `format` is an export format name: `"zip"` (Assets/ layout with `.meta` files), and the
-// formats later versions add (`"upm"`, `"unity_package"`); an unknown name fails with
-// `SPARK_ERROR_INVALID_ARGUMENT` listing the known ones.
+// `format` names the archive, ignoring case: `"zip"` (an `Assets/` tree with `.meta` files and
+// assembly definitions), `"upm"` (a UPM package tarball, `.tgz`) or `"unitypackage"`; an unknown
+// name fails with `SPARK_ERROR_INVALID_ARGUMENT` listing the known ones.
 spark_error_t *spark_export(const spark_client_t *client,
                             const uint8_t *result_json,
                             size_t result_len,

@@ -50,7 +50,9 @@ pub unsafe extern "C" fn spark_buf_free(buf: *mut spark_buf_t) {
     let b = unsafe { &mut *buf };
     if !b.data.is_null() {
         // SAFETY: `data` came from `Box<[u8]>` of `len + 1` bytes in `write_buf`.
-        drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(b.data, b.len + 1)) });
+        let bytes = unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(b.data, b.len + 1)) };
+        // Dropping bytes cannot panic, but every export stays behind catch_unwind all the same.
+        let _ = std::panic::catch_unwind(move || drop(bytes));
     }
     *b = spark_buf_t::EMPTY;
 }

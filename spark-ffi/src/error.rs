@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::ffi::{CString, c_char};
+use std::panic::catch_unwind;
 use std::ptr;
 
 use spark_core::{Error, ErrorCode};
@@ -58,7 +59,10 @@ pub extern "C" fn spark_error_code(err: *const spark_error_t) -> u32 {
     if err.is_null() {
         return 0;
     }
-    ERRORS.with(token(err), |e| e.error.code().as_u32()).unwrap_or(ErrorCode::InvalidArgument.as_u32())
+    catch_unwind(|| ERRORS.with(token(err), |e| e.error.code().as_u32()))
+        .ok()
+        .flatten()
+        .unwrap_or(ErrorCode::InvalidArgument.as_u32())
 }
 
 /// The stable snake_case name of `err`'s code (`"rate_limited"`), a static NUL-terminated string.
@@ -76,10 +80,11 @@ pub extern "C" fn spark_error_code_name(err: *const spark_error_t) -> *const c_c
 /// string; NULL for a number that is not a code.
 #[unsafe(no_mangle)]
 pub extern "C" fn spark_code_name(code: u32) -> *const c_char {
-    match ErrorCode::ALL.iter().find(|c| c.as_u32() == code) {
+    catch_unwind(|| match ErrorCode::ALL.iter().find(|c| c.as_u32() == code) {
         Some(c) => crate::codes::static_name(*c),
         None => ptr::null(),
-    }
+    })
+    .unwrap_or(ptr::null())
 }
 
 /// The human-readable message of `err`, NUL-terminated UTF-8.
@@ -91,7 +96,7 @@ pub extern "C" fn spark_error_message(err: *const spark_error_t) -> *const c_cha
     if err.is_null() {
         return ptr::null();
     }
-    ERRORS.with(token(err), |e| e.message.as_ptr()).unwrap_or(ptr::null())
+    catch_unwind(|| ERRORS.with(token(err), |e| e.message.as_ptr())).ok().flatten().unwrap_or(ptr::null())
 }
 
 /// How long to wait before retrying, in milliseconds (rate limits, open circuit breakers); -1
@@ -101,10 +106,13 @@ pub extern "C" fn spark_error_retry_after_ms(err: *const spark_error_t) -> i64 {
     if err.is_null() {
         return -1;
     }
-    ERRORS
-        .with(token(err), |e| e.error.retry_after().map(|d| d.as_millis().min(i64::MAX as u128) as i64))
-        .flatten()
-        .unwrap_or(-1)
+    catch_unwind(|| {
+        ERRORS.with(token(err), |e| e.error.retry_after().map(|d| d.as_millis().min(i64::MAX as u128) as i64))
+    })
+    .ok()
+    .flatten()
+    .flatten()
+    .unwrap_or(-1)
 }
 
 /// Everything known about `err` as a JSON object, written to `*out` (free with
@@ -122,7 +130,7 @@ pub unsafe extern "C" fn spark_error_details(err: *const spark_error_t, out: *mu
     }
     // SAFETY: `out` is non-NULL and the caller promises it is writable.
     unsafe { out.write(spark_buf_t::EMPTY) };
-    let json = std::panic::catch_unwind(|| ERRORS.with(token(err), |e| details(&e.error)));
+    let json = catch_unwind(|| ERRORS.with(token(err), |e| details(&e.error)));
     match json {
         Ok(Some(json)) => {
             // SAFETY: as above.
@@ -162,6 +170,6 @@ fn details(error: &Error) -> String {
 #[unsafe(no_mangle)]
 pub extern "C" fn spark_error_free(err: *mut spark_error_t) {
     if !err.is_null() {
-        let _ = std::panic::catch_unwind(|| drop(ERRORS.remove(token(err))));
+        let _ = catch_unwind(|| drop(ERRORS.remove(token(err))));
     }
 }

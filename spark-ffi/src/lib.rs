@@ -254,6 +254,29 @@ pub unsafe extern "C" fn spark_client_info(
     })
 }
 
+/// Describes a client's health as JSON in `*out`: `{"providers": [{"name", "model", "state":
+/// "closed"|"open"|"half_open", "failures", "retry_in_ms", "times_opened", "successes",
+/// "total_failures"}], "cache": {"hits", "misses", "coalesced", "entries", "bytes"}}` (providers
+/// in fallback order, counters since the client was created).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_client_status(
+    client: *const spark_client_t,
+    out: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable `out` when non-NULL.
+        let out = unsafe { out_buf(out, "out") }?;
+        let c = self::client(client)?;
+        let status = serde_json::json!({
+            "providers": c.spark.provider_status(),
+            "cache": c.spark.cache_stats(),
+        });
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, to_json(&status)?) };
+        Ok(())
+    })
+}
+
 /// Generates scripts for a request and writes the result JSON to `*out_result_json`.
 ///
 /// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,
@@ -409,9 +432,9 @@ pub unsafe extern "C" fn spark_validate(
 /// Builds an archive of a generation result (the JSON `spark_generate` returned) and writes its
 /// bytes to `*out_bytes`.
 ///
-/// `format` is an export format name: `"zip"` (Assets/ layout with `.meta` files), and the
-/// formats later versions add (`"upm"`, `"unity_package"`); an unknown name fails with
-/// `SPARK_ERROR_INVALID_ARGUMENT` listing the known ones.
+/// `format` names the archive, ignoring case: `"zip"` (an `Assets/` tree with `.meta` files and
+/// assembly definitions), `"upm"` (a UPM package tarball, `.tgz`) or `"unitypackage"`; an unknown
+/// name fails with `SPARK_ERROR_INVALID_ARGUMENT` listing the known ones.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spark_export(
     client: *const spark_client_t,
@@ -458,5 +481,22 @@ mod tests {
         // SAFETY: static NUL-terminated string.
         let v = unsafe { std::ffi::CStr::from_ptr(spark_version()) };
         assert_eq!(v.to_str().unwrap(), spark_core::VERSION);
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let what = String::from("formatted");
+        for (err, text) in [
+            (guard(|| panic!("static boom")), "static boom"),
+            (guard(|| panic!("{what} boom")), "formatted boom"),
+        ] {
+            assert_eq!(spark_error_code(err), SPARK_ERROR_INTERNAL);
+            // SAFETY: a live error's message is a NUL-terminated string until spark_error_free.
+            let msg =
+                unsafe { std::ffi::CStr::from_ptr(spark_error_message(err)) }.to_str().unwrap().to_owned();
+            assert!(msg.contains(text) && msg.contains("panic"), "{msg}");
+            spark_error_free(err);
+        }
+        assert!(guard(|| Ok(())).is_null());
     }
 }

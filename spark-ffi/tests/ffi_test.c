@@ -66,6 +66,16 @@ static void test_generate_offline(spark_client_t *client) {
         "info: %s", info.data ? (char *)info.data : "(null)");
   spark_buf_free(&info);
 
+  spark_buf_t status = {0};
+  CHECK(code_of(spark_client_status(client, &status)) == 0, "status");
+  CHECK(status.data && strstr((char *)status.data, "\"providers\":[{") &&
+            strstr((char *)status.data, "\"name\":\"offline\"") && strstr((char *)status.data, "\"cache\":{") &&
+            strstr((char *)status.data, "\"hits\":0"),
+        "status: %s", status.data ? (char *)status.data : "(null)");
+  spark_buf_free(&status);
+  CHECK(code_of(spark_client_status(client, NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL status out");
+  CHECK(code_of(spark_client_status(NULL, &status)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL status client");
+
   spark_buf_t out = {0};
   spark_error_t *err = spark_generate(client, S("{\"prompt\":\"a rotating pickup that plays a sound\"}"), &out);
   CHECK(err == NULL, "generate: %s", spark_error_message(err));
@@ -87,10 +97,22 @@ static void test_generate_offline(spark_client_t *client) {
     CHECK(zip.data == NULL && zip.len == 0, "spark_buf_free resets the buffer");
     spark_buf_free(&zip); /* freeing the same struct again is harmless */
 
+    /* UPM tarball and .unitypackage: gzip streams; format names are case-insensitive. */
+    const char *gz_formats[] = {"upm", "unitypackage", " UnityPackage "};
+    for (size_t i = 0; i < sizeof gz_formats / sizeof gz_formats[0]; i++) {
+      spark_buf_t gz = {0};
+      err = spark_export(client, out.data, out.len, S(gz_formats[i]), &gz);
+      CHECK(err == NULL, "export %s: %s", gz_formats[i], spark_error_message(err));
+      spark_error_free(err);
+      CHECK(gz.len > 18 && gz.data[0] == 0x1f && gz.data[1] == 0x8b, "%s: gzip magic (%zu bytes)", gz_formats[i],
+            gz.len);
+      spark_buf_free(&gz);
+    }
+
     err = spark_export(client, out.data, out.len, S("tarball"), &zip);
     CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "unknown format: %u", spark_error_code(err));
-    CHECK(err && strstr(spark_error_message(err), "zip") != NULL, "message lists formats: %s",
-          spark_error_message(err));
+    CHECK(err && strstr(spark_error_message(err), "zip") && strstr(spark_error_message(err), "unitypackage"),
+          "message lists formats: %s", spark_error_message(err));
     CHECK(zip.data == NULL, "no buffer on failure");
     spark_error_free(err);
 
@@ -471,6 +493,17 @@ static void test_mock(const char *base_url) {
         details.data ? (char *)details.data : "");
   spark_buf_free(&details);
   spark_error_free(err);
+
+  /* Health counters of the chain, and the API key never printed. */
+  CHECK(code_of(spark_client_status(c, &out)) == 0, "mock status");
+  CHECK(out.data && strstr((char *)out.data, "\"name\":\"openai\"") && strstr((char *)out.data, "\"state\":\"closed\"") &&
+            strstr((char *)out.data, "\"successes\":2"),
+        "mock status: %s", out.data ? (char *)out.data : "(null)");
+  spark_buf_free(&out);
+  CHECK(code_of(spark_client_info(c, &out)) == 0, "mock info");
+  CHECK(out.data && !strstr((char *)out.data, "sk-mock") && strstr((char *)out.data, "redacted"),
+        "the key is redacted: %s", out.data ? (char *)out.data : "(null)");
+  spark_buf_free(&out);
   spark_client_free(c);
 }
 

@@ -93,6 +93,8 @@ internal static class SparkTests
     private static void TestGenerate(SparkClient client)
     {
         Check(client.InfoJson().Contains("\"offline\":true"), "info says offline");
+        ClientStatus st = client.Status();
+        Check(st.Providers.Count == 1 && st.Providers[0].Name == "offline" && st.Cache != null, "offline status: " + client.StatusJson());
         GenerateResult r = client.Generate("a rotating pickup that plays a sound");
         Check(r.Files.Count >= 1, "files: " + r.Files.Count);
         Check(r.Files.All(f => f.Path.EndsWith(".cs", StringComparison.Ordinal)), "paths end in .cs");
@@ -103,9 +105,15 @@ internal static class SparkTests
 
         byte[] zip = client.Export(r);
         Check(zip.Length > 22 && zip[0] == (byte)'P' && zip[1] == (byte)'K' && zip[2] == 3 && zip[3] == 4, "zip magic");
+        foreach (string format in new[] { "upm", "unitypackage" })
+        {
+            byte[] gz = client.Export(r, format);
+            Check(gz.Length > 18 && gz[0] == 0x1f && gz[1] == 0x8b, format + ": gzip magic");
+        }
+        Check(client.ExportAsync(r, "upm").Result.Length > 18, "async export");
         var e = Throws<SparkException>(() => client.Export(r, "tarball"), "unknown export format");
-        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidArgument && e.CodeName == "invalid_argument",
-            "unknown format maps to invalid_argument");
+        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidArgument && e.CodeName == "invalid_argument" &&
+              e.Message.Contains("unitypackage"), "unknown format maps to invalid_argument listing the formats");
         Throws<SparkException>(() => client.ExportJson("{\"files\": 3}"), "bad result JSON");
 
         // Non-ASCII text crosses the boundary intact.
@@ -254,6 +262,11 @@ internal static class SparkTests
                 () => client.Generate(new GenerateRequest("a spinning pickup") { Model = "mock-429" }), "429");
             Check(e != null && e.CodeName == "rate_limited" && e.ProviderStatus == 429, "429 maps to rate_limited");
             Check(e != null && e.RetryAfter == TimeSpan.FromSeconds(1), "retry-after 1 s: " + (e == null ? "" : e.RetryAfter.ToString()));
+
+            ClientStatus status = client.Status();
+            Check(status.Providers.Count == 1 && status.Providers[0].Name == "openai" && status.Providers[0].State == "closed" &&
+                  status.Providers[0].Successes == 2, "mock status: " + client.StatusJson());
+            Check(!client.InfoJson().Contains("sk-mock"), "the key is redacted in InfoJson");
         }
     }
 

@@ -199,6 +199,101 @@ namespace Spark
         }
     }
 
+    /// <summary>Health of one provider of the chain (spark_core::ProviderStatus).</summary>
+    public sealed class ProviderStatus
+    {
+        /// <summary>Provider name (<c>anthropic</c>, <c>openai</c>, <c>offline</c>).</summary>
+        public string Name { get; private set; }
+
+        /// <summary>Its default model.</summary>
+        public string Model { get; private set; }
+
+        /// <summary>Circuit breaker state: <c>closed</c>, <c>open</c> or <c>half_open</c>.</summary>
+        public string State { get; private set; }
+
+        /// <summary>Failures in the current window (closed) or since opening.</summary>
+        public long Failures { get; private set; }
+
+        /// <summary>How long until an open breaker lets a probe through.</summary>
+        public TimeSpan? RetryIn { get; private set; }
+
+        /// <summary>Times the breaker opened since the client was created.</summary>
+        public long TimesOpened { get; private set; }
+
+        /// <summary>Successful calls since the client was created.</summary>
+        public long Successes { get; private set; }
+
+        /// <summary>Failures since the client was created.</summary>
+        public long TotalFailures { get; private set; }
+
+        internal static ProviderStatus FromJson(Dictionary<string, object> o)
+        {
+            double? retry = Json.Num(o, "retry_in_ms");
+            return new ProviderStatus
+            {
+                Name = Json.Str(o, "name"),
+                Model = Json.Str(o, "model"),
+                State = Json.Str(o, "state"),
+                Failures = Json.Long(o, "failures"),
+                RetryIn = retry.HasValue ? TimeSpan.FromMilliseconds(retry.Value) : (TimeSpan?)null,
+                TimesOpened = Json.Long(o, "times_opened"),
+                Successes = Json.Long(o, "successes"),
+                TotalFailures = Json.Long(o, "total_failures"),
+            };
+        }
+    }
+
+    /// <summary>Response cache counters (spark_core::CacheStats).</summary>
+    public sealed class CacheStats
+    {
+        /// <summary>Requests answered from the cache.</summary>
+        public long Hits { get; private set; }
+
+        /// <summary>Requests that called the provider chain.</summary>
+        public long Misses { get; private set; }
+
+        /// <summary>Requests that waited for an identical request in flight.</summary>
+        public long Coalesced { get; private set; }
+
+        /// <summary>Entries held.</summary>
+        public long Entries { get; private set; }
+
+        /// <summary>Approximate bytes held.</summary>
+        public long Bytes { get; private set; }
+
+        internal static CacheStats FromJson(Dictionary<string, object> o)
+        {
+            return new CacheStats
+            {
+                Hits = Json.Long(o, "hits"),
+                Misses = Json.Long(o, "misses"),
+                Coalesced = Json.Long(o, "coalesced"),
+                Entries = Json.Long(o, "entries"),
+                Bytes = Json.Long(o, "bytes"),
+            };
+        }
+    }
+
+    /// <summary>A client's health: its providers in fallback order and its cache.</summary>
+    public sealed class ClientStatus
+    {
+        /// <summary>The provider chain, in fallback order.</summary>
+        public IList<ProviderStatus> Providers { get; private set; }
+
+        /// <summary>The response cache.</summary>
+        public CacheStats Cache { get; private set; }
+
+        /// <summary>Decodes the JSON of spark_client_status.</summary>
+        public static ClientStatus FromJson(string json)
+        {
+            var o = Json.Obj(Json.Parse(json));
+            if (o == null) throw new FormatException("a client status must be a JSON object");
+            var providers = new List<ProviderStatus>();
+            foreach (object p in Json.Arr(o, "providers")) providers.Add(ProviderStatus.FromJson(Json.Obj(p)));
+            return new ClientStatus { Providers = providers, Cache = CacheStats.FromJson(Json.Obj(Json.Get(o, "cache"))) };
+        }
+    }
+
     /// <summary>Kinds of progress events.</summary>
     public enum SparkEventKind
     {

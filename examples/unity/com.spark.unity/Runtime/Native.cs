@@ -40,6 +40,9 @@ namespace Spark.Interop
         internal static extern IntPtr spark_client_info(SparkClientHandle client, out SparkBuf info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_client_status(SparkClientHandle client, out SparkBuf status);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr spark_generate(SparkClientHandle client, byte[] requestJson, UIntPtr len, out SparkBuf result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
