@@ -68,7 +68,7 @@ async fn bad_requests_are_typed_errors() {
     assert!(matches!(e, Error::InputTooLarge { size, .. } if size == 10 * 1024 * 1024));
     let mut r = GenerateRequest::new("a coin");
     r.temperature = Some(f32::NAN);
-    assert_eq!(spark.generate(r).await.unwrap_err().code(), ErrorCode::InvalidConfig);
+    assert_eq!(spark.generate(r).await.unwrap_err().code(), ErrorCode::InvalidRequest);
 }
 
 #[tokio::test]
