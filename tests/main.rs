@@ -3,6 +3,7 @@
 
 mod common;
 mod docs;
+mod export;
 mod offline_compile;
 mod pipeline;
 mod validate_rules;

@@ -497,9 +497,10 @@ impl Spark {
         validate_with(source, file_name, &self.inner.config)
     }
 
-    /// Builds an archive of `scripts` with this client's export settings.
+    /// Builds an archive of `scripts` with this client's export settings; its manifest records
+    /// the provider, model, request hash and diagnostics.
     pub fn export(&self, scripts: &GeneratedScripts, format: ExportFormat) -> Result<Vec<u8>> {
-        export(&scripts.files, format, &self.inner.config.export)
+        crate::export::export_generated(scripts, format, &self.inner.config.export)
     }
 }
 
