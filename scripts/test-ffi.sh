@@ -49,6 +49,12 @@ gcc -std=c11 -O1 -g -Wall -Wextra -Werror -pedantic -pthread -Ispark-ffi/include
 # The header must also be valid C++ (cpp_compat) for C++ hosts.
 g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -x c++ -Ispark-ffi/include - <<<'#include "spark.h"'
 
+gcc -std=c11 -Wall -Wextra -Werror -pedantic -Ispark-ffi/include spark-ffi/examples/generate.c \
+  -L"$LIB" -lspark_ffi -Wl,-rpath,"$LIB" -o "$OUT/generate"
+
+step "C example, offline"
+(cd "$OUT" && SPARK_PROVIDERS__ORDER=offline ./generate "a door that opens" >generate.out 2>/dev/null)
+grep -q '"path":"Door.cs"' "$OUT/generate.out" && [ -s "$OUT/spark-scripts.zip" ]
 step "C test, offline"
 SPARK_MOCK_URL="" "$OUT/ffi_test"
 step "C test under valgrind, offline and against the loopback mock ($MOCK_URL)"
@@ -61,6 +67,10 @@ if grep -nE 'extern[[:space:]]+string' spark-ffi/csharp/*.cs; then exit 1; fi
 step "C#: mcs (wrapper with XML docs, warnings as errors) and tests"
 mcs -nologo -warnaserror -target:library -doc:"$OUT/Spark.xml" -out:"$OUT/Spark.dll" spark-ffi/csharp/*.cs
 mcs -nologo -warnaserror -r:"$OUT/Spark.dll" -r:System.Core -out:"$OUT/SparkTests.exe" spark-ffi/csharp/tests/SparkTests.cs
+mcs -nologo -warnaserror -r:"$OUT/Spark.dll" -out:"$OUT/Generate.exe" spark-ffi/csharp/examples/Generate.cs
+step "C#: example, offline"
+(cd "$OUT" && LD_LIBRARY_PATH="$LIB" SPARK_PROVIDERS__ORDER=offline mono Generate.exe "a door that opens" >Generate.out 2>/dev/null)
+grep -q '^// ---- Door.cs' "$OUT/Generate.out"
 step "C#: mono, offline and against the loopback mock"
 (cd "$OUT" && LD_LIBRARY_PATH="$LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" SPARK_MOCK_URL="$MOCK_URL" mono --debug SparkTests.exe)
 
