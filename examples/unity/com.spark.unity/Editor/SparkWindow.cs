@@ -176,7 +176,8 @@ namespace Spark.Editor
                 EditorApplication.UnlockReloadAssemblies();
                 _cts.Dispose();
                 _cts = null;
-                Repaint();
+                // The window may have been closed meanwhile (Unity's Object == null test).
+                if (this) Repaint();
             }
         }
 
@@ -195,7 +196,7 @@ namespace Spark.Editor
                     SetStatus(string.Format("Repairing (round {0})...", e.Round), MessageType.Info);
                     break;
             }
-            Repaint();
+            if (this) Repaint();
         }
 
         private void SetStatus(string text, MessageType type)
