@@ -453,8 +453,7 @@ pub unsafe extern "C" fn spark_export(
             unsafe { (text(result_json, result_len, "result_json")?, text(format, format_len, "format")?) };
         let scripts: GeneratedScripts =
             serde_json::from_str(json).map_err(|e| invalid(format!("result_json: {e}")))?;
-        let format: ExportFormat = serde_json::from_value(serde_json::Value::String(format.trim().into()))
-            .map_err(|e| invalid(format!("format: {e}")))?;
+        let format: ExportFormat = format.parse()?;
         let bytes = c.spark.export(&scripts, format)?;
         // SAFETY: checked by `out_buf`.
         unsafe { write_buf(out, bytes) };
