@@ -563,3 +563,35 @@ fn identity_names_endpoint_model_and_settings() {
     assert!(a.identity().contains("claude-sonnet-4-5"));
     assert!(!a.identity().contains(KEY));
 }
+
+#[tokio::test]
+async fn spark_generates_through_anthropic_from_configuration() {
+    use futures::StreamExt;
+    use spark_core::{GenerateRequest, Spark, SparkConfig, StreamEvent};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(header("x-api-key", KEY))
+        .respond_with(sse_response(sse_fixture("anthropic_text.sse")).insert_header("request-id", "req_e2e"))
+        .mount(&server)
+        .await;
+    let mut config = SparkConfig::from_toml_str(&format!(
+        "[providers]\norder = [\"anthropic\"]\n[anthropic]\napi_key = \"{KEY}\"\nbase_url = \"{}\"\n",
+        server.uri()
+    ))
+    .unwrap();
+    config.cache.enabled = false;
+    let spark = Spark::from_config(config).unwrap();
+    let mut stream = Box::pin(spark.generate_stream(GenerateRequest::new("a spinner")));
+    let mut done = None;
+    while let Some(ev) = stream.next().await {
+        if let StreamEvent::Done { result } = ev.unwrap() {
+            done = Some(result);
+        }
+    }
+    let out = done.expect("Done event");
+    assert_eq!(out.provider, "anthropic");
+    assert_eq!(out.request_id.as_deref(), Some("req_e2e"));
+    assert_eq!(out.usage, Usage { input_tokens: 25, output_tokens: 15 });
+    assert!(out.files.iter().any(|f| f.content.contains("class Spinner : MonoBehaviour")), "{:?}", out.files);
+}

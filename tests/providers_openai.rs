@@ -500,3 +500,28 @@ async fn a_429_without_retry_after_waits_for_the_exhausted_limit_to_reset() {
     assert!(err.is_rate_limited());
     assert_eq!(err.retry_after(), Some(Duration::from_millis(1500)));
 }
+
+#[tokio::test]
+async fn spark_generates_through_an_openai_compatible_server_without_a_key() {
+    use spark_core::{GenerateRequest, Spark, SparkConfig};
+    if std::env::var("OPENAI_API_KEY").is_ok_and(|v| !v.trim().is_empty()) {
+        return; // the no-key path cannot be shown with a key in the environment
+    }
+    let server = MockServer::start().await;
+    let mut body = completion_body();
+    body["choices"][0]["message"]["content"] = json!(reply_text());
+    body["model"] = json!("qwen2.5-coder:7b");
+    mock_chat(&server, ResponseTemplate::new(200).set_body_json(body)).await;
+    let mut config = SparkConfig::from_toml_str(&format!(
+        "[providers]\norder = [\"openai\"]\n[openai]\nbase_url = \"{}/v1\"\nmodel = \"qwen2.5-coder:7b\"\n",
+        server.uri()
+    ))
+    .unwrap();
+    config.cache.enabled = false;
+    let out = Spark::from_config(config).unwrap().generate(GenerateRequest::new("a spinner")).await.unwrap();
+    assert_eq!((out.provider.as_str(), out.model.as_str()), ("openai", "qwen2.5-coder:7b"));
+    assert_eq!(out.usage, Usage { input_tokens: 31, output_tokens: 18 });
+    assert!(out.files.iter().any(|f| f.content.contains("class Spinner : MonoBehaviour")), "{:?}", out.files);
+    let received = server.received_requests().await.unwrap();
+    assert!(received[0].headers.get("authorization").is_none());
+}
