@@ -75,6 +75,13 @@ fn config_from_dict(py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<Spar
     SparkConfig::from_json_str(&text).map_err(|e| to_py_err(py, &e))
 }
 
+/// A core value as plain Python dicts and lists, through its serde form.
+fn to_python<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| to_py_err(py, &spark_core::Error::Internal(e.to_string())))?;
+    types::json_to_py(py, &text)
+}
+
 /// The SPARK client. Build one per process and share it; every method is thread-safe.
 #[pyclass(frozen, module = "spark", name = "Spark")]
 struct Spark {
@@ -156,15 +163,23 @@ impl Spark {
     /// The configuration in use, as dicts (API keys are redacted).
     #[getter]
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let text = serde_json::to_string(self.inner.config())
-            .map_err(|e| to_py_err(py, &spark_core::Error::Internal(e.to_string())))?;
-        types::json_to_py(py, &text)
+        to_python(py, self.inner.config())
     }
 
     /// The system prompt sent with every request.
     #[getter]
     fn system_prompt(&self) -> &str {
         self.inner.system_prompt()
+    }
+
+    /// Health of each provider in the chain (circuit breaker state, failures), as dicts.
+    fn provider_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.provider_status())
+    }
+
+    /// Response cache counters (`hits`, `misses`, `coalesced`, `entries`, `bytes`), as a dict.
+    fn cache_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.cache_stats())
     }
 
     /// Generates, validates and repairs scripts for `prompt`, blocking with the GIL released.
@@ -346,6 +361,8 @@ fn validate(py: Python<'_>, source: &str, file_name: &str) -> PyResult<Vec<Diagn
 #[pymodule]
 fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", spark_core::VERSION)?;
+    // Benchmarks refuse to report figures of an unoptimised build.
+    m.add("BUILD_PROFILE", if cfg!(debug_assertions) { "debug" } else { "release" })?;
     m.add_class::<Spark>()?;
     m.add_class::<GeneratedScripts>()?;
     m.add_class::<types::ScriptFile>()?;

@@ -70,6 +70,10 @@ class _Handler(BaseHTTPRequestHandler):
                 {"retry-after": "7"},
             )
             return
+        if self.server.mode == "server_error":
+            self._send_json(500, {"error": {"message": "The server had an error while processing your request.",
+                                            "type": "server_error", "code": None}})
+            return
         if self.server.mode == "unauthorized":
             self._send_json(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
                                             "code": "invalid_api_key"}})

@@ -112,3 +112,30 @@ def test_connection_refused_is_connection_failed() -> None:
         generate(client, "a spinning cube", no_cache=True)
     assert isinstance(info.value, spark.ConnectionFailed), repr(info.value)
     assert info.value.code == "connection"
+
+
+def test_cache_stats_and_provider_status(mock_server: MockServer) -> None:
+    client = spark.Spark(mock_config(mock_server))
+    generate(client, "a spinning cube")
+    generate(client, "a spinning cube")
+    stats = client.cache_stats()
+    assert stats["hits"] == 1 and stats["misses"] == 1  # (entries: moka counts lazily)
+    status = client.provider_status()
+    assert [s["name"] for s in status] == ["openai"]
+    assert status[0]["state"] == "closed" and status[0]["successes"] == 1
+
+
+def test_500_then_breaker_opens(mock_server: MockServer) -> None:
+    mock_server.mode = "server_error"
+    client = spark.Spark(mock_config(mock_server, breaker={"failure_threshold": 2, "cooldown_ms": 60000}))
+    for _ in range(2):
+        with pytest.raises(spark.ProviderError) as info:
+            generate(client, "a spinning cube", no_cache=True)
+        assert info.value.code == "provider_failed" and info.value.status == 500
+    calls = mock_server.calls
+    with pytest.raises(spark.CircuitOpen) as opened:
+        generate(client, "a spinning cube", no_cache=True)
+    assert opened.value.code == "circuit_open" and opened.value.provider == "openai"
+    assert opened.value.retry_after is not None and opened.value.retry_after > 0
+    assert mock_server.calls == calls  # refused without touching the network
+    assert client.provider_status()[0]["state"] == "open"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Union
 
 from ._spark import (
+    BUILD_PROFILE,
     ERROR_CODES,
     AuthenticationError,
     Cancelled,
@@ -57,6 +58,7 @@ from ._spark import (
 StreamEvent = Union[Started, Delta, Repairing, Diagnostics, Done]
 
 __all__ = [
+    "BUILD_PROFILE",
     "ERROR_CODES",
     "AuthenticationError",
     "Cancelled",

@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, final, overload
 
 __all__ = [
+    "BUILD_PROFILE",
     "AuthenticationError",
     "Cancelled",
     "CircuitOpen",
@@ -46,6 +47,8 @@ __all__ = [
     "validate",
 ]
 __version__: str
+#: "release" or "debug": how the native module was compiled.
+BUILD_PROFILE: Literal["release", "debug"]
 #: Every stable error code: snake_case name -> number.
 ERROR_CODES: dict[str, int]
 
@@ -204,6 +207,8 @@ class Spark:
     def config(self) -> dict[str, Any]: ...
     @property
     def system_prompt(self) -> str: ...
+    def provider_status(self) -> list[dict[str, Any]]: ...
+    def cache_stats(self) -> dict[str, int]: ...
     def generate(
         self,
         prompt: str,
