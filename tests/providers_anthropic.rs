@@ -595,3 +595,26 @@ async fn spark_generates_through_anthropic_from_configuration() {
     assert_eq!(out.usage, Usage { input_tokens: 25, output_tokens: 15 });
     assert!(out.files.iter().any(|f| f.content.contains("class Spinner : MonoBehaviour")), "{:?}", out.files);
 }
+
+#[test]
+fn unusable_settings_are_configuration_errors_at_construction() {
+    let t = TimeoutConfig::default();
+    let cfg = |f: fn(&mut AnthropicConfig)| {
+        let mut c = AnthropicConfig {
+            api_key: Some(ApiKey::new(KEY)),
+            base_url: "http://127.0.0.1:1".into(),
+            ..AnthropicConfig::default()
+        };
+        f(&mut c);
+        c
+    };
+    for (config, field) in [
+        (cfg(|c| c.base_url = "ftp://example.invalid".into()), "anthropic.base_url"),
+        (cfg(|c| c.api_key = Some(ApiKey::new("sk-ant\u{7f}secret"))), "anthropic.api_key"),
+        (cfg(|c| c.version = "2023-06-01\n".into()), "anthropic.version"),
+    ] {
+        let err = Anthropic::new(config, &t).unwrap_err();
+        assert!(matches!(&err, Error::Config { field: f, .. } if f == field), "{err}");
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+}

@@ -525,3 +525,53 @@ async fn spark_generates_through_an_openai_compatible_server_without_a_key() {
     let received = server.received_requests().await.unwrap();
     assert!(received[0].headers.get("authorization").is_none());
 }
+
+#[tokio::test]
+async fn extra_null_removes_a_configured_field() {
+    // Reasoning models reject `temperature`: a request can leave the configured one out.
+    let server = MockServer::start().await;
+    mock_chat(&server, ResponseTemplate::new(200).set_body_json(completion_body())).await;
+    let mut req = request();
+    req.extra.insert("temperature".into(), serde_json::Value::Null);
+    req.extra.insert("reasoning_effort".into(), json!("low"));
+    provider(&server.uri()).complete(&req).await.unwrap();
+    let sent: serde_json::Value = server.received_requests().await.unwrap()[0].body_json().unwrap();
+    assert!(sent.get("temperature").is_none(), "{sent}");
+    assert_eq!(sent["reasoning_effort"], "low");
+}
+
+#[test]
+fn unusable_settings_are_configuration_errors_at_construction() {
+    let t = TimeoutConfig::default();
+    let bad_url = OpenAiConfig { base_url: "localhost:11434/v1".into(), ..config("http://127.0.0.1:1") };
+    let err = OpenAi::new(bad_url, &t).unwrap_err();
+    assert!(matches!(&err, Error::Config { field, .. } if field == "openai.base_url"), "{err}");
+
+    let bad_key =
+        OpenAiConfig { api_key: Some(ApiKey::new("sk-line1\nline2")), ..config("http://127.0.0.1:1") };
+    let err = OpenAi::new(bad_key, &t).unwrap_err();
+    assert!(matches!(&err, Error::Config { field, .. } if field == "openai.api_key"), "{err}");
+    assert!(!err.to_string().contains("line1"), "{err}");
+
+    let bad_org =
+        OpenAiConfig { organization: Some("org\r\nX-Injected: 1".into()), ..config("http://127.0.0.1:1") };
+    let err = OpenAi::new(bad_org, &t).unwrap_err();
+    assert!(matches!(&err, Error::Config { field, .. } if field == "openai.organization"), "{err}");
+}
+
+#[tokio::test]
+async fn a_runaway_line_mid_stream_is_malformed_after_the_text_before_it() {
+    let server = MockServer::start().await;
+    let mut body =
+        b"data: {\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"}}]}\n\ndata: "
+            .to_vec();
+    body.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
+    mock_chat(&server, sse_response(body)).await;
+    let (events, err) =
+        drain_provider_stream(provider(&server.uri()).stream(&request()).await.unwrap()).await;
+    assert_eq!(text_of(&events), "ok");
+    let err = err.expect("an error");
+    assert_eq!(provider_error(&err).kind, ProviderErrorKind::Malformed, "{err}");
+    assert!(provider_error(&err).message.contains("line longer than"), "{err}");
+    assert_eq!(err.partial_text(), Some("ok"));
+}

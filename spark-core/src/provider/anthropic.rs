@@ -40,6 +40,9 @@ impl Anthropic {
             .clone()
             .or_else(|| ApiKey::from_env("ANTHROPIC_API_KEY"))
             .ok_or(Error::MissingApiKey { provider: NAME.into(), env_var: "ANTHROPIC_API_KEY".into() })?;
+        http::check_url("anthropic.base_url", &config.base_url)?;
+        http::check_header("anthropic.api_key", key.expose())?;
+        http::check_header("anthropic.version", &config.version)?;
         let client = http::build_client(timeouts)?;
         Ok(Anthropic { config, key, client, connect_ms: timeouts.connect_ms })
     }
@@ -72,12 +75,7 @@ impl Anthropic {
         if !request.stop.is_empty() {
             body.insert("stop_sequences".into(), json!(request.stop));
         }
-        for (k, v) in &request.extra {
-            // The transport decides streaming; everything else may be overridden.
-            if k != "stream" {
-                body.insert(k.clone(), v.clone());
-            }
-        }
+        merge_extra(&mut body, &request.extra);
         if stream {
             body.insert("stream".into(), Value::Bool(true));
         }
@@ -98,6 +96,22 @@ impl Anthropic {
         }
         let resp = http::send(&mut ctx, req, REQUEST_ID_HEADERS, self.connect_ms).await?;
         Ok((ctx, resp))
+    }
+}
+
+/// Merges `CompletionRequest::extra` into a body: a value replaces the field, `null` removes it
+/// (to leave out a configured default such as `temperature`); `stream` belongs to the transport
+/// and is never taken from `extra`.
+pub(crate) fn merge_extra(body: &mut Map<String, Value>, extra: &Map<String, Value>) {
+    for (k, v) in extra {
+        if k == "stream" {
+            continue;
+        }
+        if v.is_null() {
+            body.remove(k);
+        } else {
+            body.insert(k.clone(), v.clone());
+        }
     }
 }
 

@@ -35,6 +35,23 @@ pub(crate) fn build_client(timeouts: &TimeoutConfig) -> Result<reqwest::Client> 
         .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", error_chain(&e))))
 }
 
+/// Checks at construction what would otherwise fail on every request: an http(s) base URL and
+/// header values HTTP allows (the message never repeats a secret value).
+pub(crate) fn check_url(field: &str, value: &str) -> Result<()> {
+    let url = url::Url::parse(value).map_err(|e| Error::config(field, format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::config(field, "must be an http:// or https:// URL"));
+    }
+    Ok(())
+}
+
+/// See [`check_url`].
+pub(crate) fn check_header(field: &str, value: &str) -> Result<()> {
+    reqwest::header::HeaderValue::from_str(value)
+        .map(|_| ())
+        .map_err(|_| Error::config(field, "contains characters not allowed in an HTTP header"))
+}
+
 /// Joins `base` and `path` with exactly one slash.
 pub(crate) fn endpoint(base: &str, path: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
@@ -69,7 +86,14 @@ impl Ctx {
 
     /// Maps a failure to send the request or read its body.
     pub fn transport_error(&self, e: &reqwest::Error, connect_ms: u64) -> ProviderError {
-        let kind = if e.is_timeout() { ProviderErrorKind::Timeout } else { ProviderErrorKind::Connection };
+        let kind = if e.is_builder() {
+            // The request could not be built (bad header value or URL): retrying cannot help.
+            ProviderErrorKind::BadRequest
+        } else if e.is_timeout() {
+            ProviderErrorKind::Timeout
+        } else {
+            ProviderErrorKind::Connection
+        };
         let mut message = error_chain(e);
         if e.is_connect() && e.is_timeout() {
             message = format!("connect timed out after {connect_ms} ms: {message}");
@@ -411,6 +435,8 @@ struct Driver<H> {
     out: VecDeque<ProviderEvent>,
     handler: H,
     connect_ms: u64,
+    /// An error to report once the events decoded before it are handed out.
+    deferred: Option<ProviderError>,
     complete: bool,
     eof: bool,
     done: bool,
@@ -446,6 +472,9 @@ impl<H: EventHandler> Driver<H> {
                 }
                 continue;
             }
+            if let Some(e) = self.deferred.take() {
+                return Some(Err(self.fail(e)));
+            }
             if self.eof {
                 let msg = format!(
                     "the stream closed before `{}` ({} characters received)",
@@ -461,30 +490,13 @@ impl<H: EventHandler> Driver<H> {
                     let res = self.decoder.feed_into(&chunk, &mut events);
                     self.pending.extend(events);
                     if let Err(e) = res {
-                        // Handle what decoded cleanly first, then fail.
-                        while let Some(ev) = self.pending.pop_front() {
-                            if let Ok(true) = self.handler.on_event(&self.ctx, ev, &mut self.out) {
-                                self.complete = true;
-                                break;
-                            }
-                        }
-                        if !self.complete {
-                            self.out.clear();
-                            let err = self.ctx.error(ProviderErrorKind::Malformed, e.to_string());
-                            return Some(Err(self.fail(err)));
-                        }
+                        // Events decoded before the bad line are handed out first.
+                        self.deferred = Some(self.ctx.error(ProviderErrorKind::Malformed, e.to_string()));
                     }
                 }
                 Some(Err(e)) => {
+                    // A body error after a 200 is a dropped connection (or a deadline): retryable.
                     let err = self.ctx.transport_error(&e, self.connect_ms);
-                    let err = if err.kind == ProviderErrorKind::Timeout {
-                        err
-                    } else {
-                        // A body error after a 200 is a dropped connection: retryable.
-                        let mut err = err;
-                        err.kind = ProviderErrorKind::Connection;
-                        err
-                    };
                     return Some(Err(self.fail(err)));
                 }
                 None => {
@@ -515,6 +527,7 @@ pub(crate) fn drive<H: EventHandler>(
         out: VecDeque::new(),
         handler,
         connect_ms,
+        deferred: None,
         complete: false,
         eof: false,
         done: false,

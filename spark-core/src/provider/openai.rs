@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::anthropic::json_f32;
+use super::anthropic::{json_f32, merge_extra};
 use super::http::{self, Ctx, EventHandler};
 use super::sse::SseEvent;
 use super::{
@@ -51,6 +51,17 @@ impl OpenAi {
         let key = config.api_key.clone().or_else(|| ApiKey::from_env("OPENAI_API_KEY"));
         if key.is_none() && is_official(&config.base_url) {
             return Err(Error::MissingApiKey { provider: NAME.into(), env_var: "OPENAI_API_KEY".into() });
+        }
+        http::check_url("openai.base_url", &config.base_url)?;
+        if let Some(k) = &key {
+            http::check_header("openai.api_key", &format!("Bearer {}", k.expose()))?;
+        }
+        for (field, value) in
+            [("openai.organization", &config.organization), ("openai.project", &config.project)]
+        {
+            if let Some(v) = value {
+                http::check_header(field, v)?;
+            }
         }
         let client = http::build_client(timeouts)?;
         Ok(OpenAi { config, key, client, connect_ms: timeouts.connect_ms })
@@ -101,11 +112,7 @@ impl OpenAi {
         if !request.stop.is_empty() {
             body.insert("stop".into(), json!(request.stop));
         }
-        for (k, v) in &request.extra {
-            if k != "stream" {
-                body.insert(k.clone(), v.clone());
-            }
-        }
+        merge_extra(&mut body, &request.extra);
         if stream {
             body.insert("stream".into(), Value::Bool(true));
             // Usage must be reported; other stream options from `extra` are kept.
