@@ -2,31 +2,45 @@
 //! file, in the same run. Goal: full validation ≤ 1.3× the raw parse.
 //!
 //! Run: `cargo bench -p spark-core --bench validate`
+//!
+//! Instruction counts (the machine is too noisy for wall time alone): build with
+//! `cargo bench -p spark-core --bench validate --no-run`, then run the binary under
+//! `valgrind --tool=callgrind` with `SPARK_VALIDATE_REPEAT=<raw|full|broken>:<n>`; it does the
+//! chosen work `n` times and exits without criterion.
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use spark_core::validate::{ValidationConfig, validate_source};
 
 const SCRIPT: &str = include_str!("../tests/fixtures/bench/ThirdPersonCharacter.cs");
 const FILE: &str = "ThirdPersonCharacter.cs";
 
-fn bench(c: &mut Criterion) {
-    let cfg = ValidationConfig::default();
-    assert!(validate_source(SCRIPT, FILE, &cfg).is_empty(), "the bench script must be clean");
-    // A broken variant: the rare path (diagnostics, re-parse after blanking grammar gaps).
-    let broken = SCRIPT.replacen("stamina = maxStamina;", "stamina = maxStamina", 1).replacen(
+/// The rare path: diagnostics, and a grammar gap (`$""`) that forces the re-parse.
+fn broken() -> String {
+    SCRIPT.replacen("stamina = maxStamina;", "stamina = maxStamina", 1).replacen(
         "private void OnValidate()",
         "private void OnValidate() { var s = $\"\"; }\n        private void Check()",
         1,
-    );
+    )
+}
+
+fn parser() -> tree_sitter::Parser {
+    let lang: tree_sitter::Language = tree_sitter_c_sharp::LANGUAGE.into();
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&lang).expect("C# grammar");
+    parser
+}
+
+fn bench(c: &mut Criterion) {
+    let cfg = ValidationConfig::default();
+    assert!(validate_source(SCRIPT, FILE, &cfg).is_empty(), "the bench script must be clean");
+    let broken = broken();
     assert!(!validate_source(&broken, FILE, &cfg).is_empty());
 
     let mut group = c.benchmark_group("validate");
     group.throughput(criterion::Throughput::Bytes(SCRIPT.len() as u64));
-    let lang: tree_sitter::Language = tree_sitter_c_sharp::LANGUAGE.into();
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&lang).expect("C# grammar");
+    let mut parser = parser();
     group.bench_function("raw_parse_300_lines", |b| {
         b.iter(|| black_box(parser.parse(black_box(SCRIPT), None).expect("tree")))
     });
@@ -39,5 +53,31 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// `raw:N`, `full:N` or `broken:N`: the work of one benchmark, `N` times, for callgrind.
+fn repeat(spec: &str) {
+    let (what, n) = spec.split_once(':').unwrap_or((spec, "100"));
+    let n: usize = n.parse().expect("SPARK_VALIDATE_REPEAT=<raw|full|broken>:<count>");
+    let cfg = ValidationConfig::default();
+    let broken = broken();
+    // One warm-up call so lazily built tables (grammar, kind map) are not counted.
+    black_box(validate_source(SCRIPT, FILE, &cfg));
+    let mut parser = parser();
+    for _ in 0..n {
+        match what {
+            "raw" => drop(black_box(parser.parse(black_box(SCRIPT), None))),
+            "full" => drop(black_box(validate_source(black_box(SCRIPT), FILE, &cfg))),
+            "broken" => drop(black_box(validate_source(black_box(&broken), FILE, &cfg))),
+            other => panic!("unknown work `{other}`: raw, full or broken"),
+        }
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("SPARK_VALIDATE_REPEAT") {
+        repeat(&spec);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}

@@ -4,19 +4,23 @@ use tree_sitter::Node;
 
 use super::Sink;
 use super::source::K;
-use super::walk::{Ctx, simple_name};
+use super::walk::{Callee, Ctx, Pre, simple_name};
 
-pub(crate) fn enter(node: Node<'_>, k: K, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
-        K::Identifier => identifier(node, ctx, sink),
-        K::Invocation => invocation(node, ctx, sink),
+        K::Identifier => identifier(node, pre.text(), ctx, sink),
+        K::Invocation => {
+            if let Some(callee) = pre.callee() {
+                invocation(node, callee, ctx, sink)
+            }
+        }
         K::ObjectCreation => object_creation(node, ctx, sink),
-        K::MemberAccess => member_access(node, ctx, sink),
+        K::MemberAccess => member_access(node, pre.text(), sink),
         K::Assignment => assignment(node, ctx, sink),
         K::VariableDeclarator => declarator(node, ctx, sink),
         K::StringLiteral | K::VerbatimString | K::RawString => literal(node, ctx, sink),
         K::UnsafeStatement => unsafe_code(node, sink),
-        K::Modifier if ctx.t(node) == "unsafe" => unsafe_code(node, sink),
+        K::Modifier if pre.text() == "unsafe" => unsafe_code(node, sink),
         K::Attribute => attribute(node, ctx, sink),
         K::Method => method(node, ctx, sink),
         _ => {}
@@ -40,8 +44,7 @@ const DESERIALIZERS: &[&str] = &[
     "SimpleTypeResolver",
 ];
 
-fn identifier(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    let t = ctx.t(node);
+fn identifier(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     if DESERIALIZERS.contains(&t) && !ctx.in_using() {
         sink.emit_node(
             "SPK2002",
@@ -93,8 +96,7 @@ fn always_true(body: Node<'_>, ctx: &Ctx<'_>) -> bool {
             && !compact.contains("returnfalse"))
 }
 
-fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    let Some(callee) = ctx.callee(node) else { return };
+fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let name = callee.name;
     let recv = ctx.recv_name(callee.receiver);
     let args = || ctx.args(node);
@@ -407,10 +409,17 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-fn member_access(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    let t = ctx.t(node);
-    let Some((head, last)) = t.rsplit_once('.') else { return };
-    let head = head.rsplit('.').next().unwrap_or(head);
+/// The last two segments of a dotted name (`a.B.C` → (`B`, `C`)), on bytes: this runs for every
+/// member access of the file.
+fn last_two(t: &str) -> Option<(&str, &str)> {
+    let b = t.as_bytes();
+    let dot = b.iter().rposition(|&c| c == b'.')?;
+    let start = b[..dot].iter().rposition(|&c| c == b'.').map_or(0, |i| i + 1);
+    Some((&t[start..dot], &t[dot + 1..]))
+}
+
+fn member_access(node: Node<'_>, t: &str, sink: &mut Sink<'_>) {
+    let Some((head, last)) = last_two(t) else { return };
     match (head, last) {
         ("TypeNameHandling", v) if v != "None" => sink.emit_node(
             "SPK2002",

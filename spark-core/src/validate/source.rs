@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Node, Parser, Point, Tree};
+use tree_sitter::{InputEdit, Language, Node, Parser, Point, Tree};
 
 thread_local! {
     // A parser owns sizeable buffers; reusing one per thread saves an allocation round per file.
@@ -20,6 +20,11 @@ pub(crate) fn language() -> &'static Language {
 
 /// Parses `text` with this thread's parser. `None` only if tree-sitter refuses (never seen).
 pub(crate) fn parse(text: &str) -> Option<Tree> {
+    parse_with(text, None)
+}
+
+/// Parses `text`, reusing the unchanged parts of `old` (already edited to match `text`).
+fn parse_with(text: &str, old: Option<&Tree>) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.is_none() {
@@ -28,7 +33,7 @@ pub(crate) fn parse(text: &str) -> Option<Tree> {
             *slot = Some(p);
         }
         let parser = slot.as_mut()?;
-        let tree = parser.parse(text, None);
+        let tree = parser.parse(text, old);
         if tree.is_none() {
             parser.reset();
         }
@@ -187,9 +192,30 @@ pub(crate) struct Fields {
     pub parameters: u16,
 }
 
+/// Named kinds whose children never matter to the rules (keywords, literal pieces): the walk
+/// does not step into them. The rules look at such a node as a whole.
+const OPAQUE: &[&str] = &[
+    "modifier",
+    "string_literal",
+    "verbatim_string_literal",
+    "raw_string_literal",
+    "character_literal",
+    "integer_literal",
+    "real_literal",
+    "boolean_literal",
+    "null_literal",
+    "predefined_type",
+    "implicit_type",
+    "identifier",
+    "comment",
+];
+
 /// Kind table and field ids for the C# grammar.
 pub(crate) struct Grammar {
+    /// Per kind id; anonymous kinds (tokens) are `K::Other`.
     kinds: Vec<K>,
+    /// Per kind id: whether the walk steps into nodes of this kind.
+    descend: Vec<bool>,
     pub f: Fields,
 }
 
@@ -200,18 +226,26 @@ impl Grammar {
             let lang = language();
             let count = lang.node_kind_count();
             let mut kinds = vec![K::Other; count + 1];
+            let mut descend = vec![true; count + 1];
             for id in 0..count as u16 {
-                if let Some(name) = lang.node_kind_for_id(id)
-                    && let Some((_, k)) = NAMES.iter().find(|(n, _)| *n == name)
-                {
-                    // Anonymous tokens share names with some named nodes (`this`, `base`); both
-                    // mean the same thing to the rules.
+                let Some(name) = lang.node_kind_for_id(id) else { continue };
+                // Anonymous tokens share names with some named nodes (`this`, `base`); the rules
+                // only look at named nodes, so tokens stay `Other` and the walk needs no
+                // `is_named` call per node.
+                if !lang.node_kind_is_named(id) {
+                    continue;
+                }
+                if let Some((_, k)) = NAMES.iter().find(|(n, _)| *n == name) {
                     kinds[id as usize] = *k;
+                }
+                if OPAQUE.contains(&name) {
+                    descend[id as usize] = false;
                 }
             }
             let fid = |n: &str| lang.field_id_for_name(n).map(|f| f.get()).unwrap_or(u16::MAX);
             Grammar {
                 kinds,
+                descend,
                 f: Fields {
                     name: fid("name"),
                     body: fid("body"),
@@ -232,6 +266,17 @@ impl Grammar {
     #[inline]
     pub fn kind(&self, n: Node<'_>) -> K {
         self.kinds.get(n.kind_id() as usize).copied().unwrap_or(K::Other)
+    }
+
+    /// The rule kind of `n` and whether the rules need its children (false for token-like
+    /// named nodes), from one kind-id lookup.
+    #[inline]
+    pub fn classify(&self, n: Node<'_>) -> (K, bool) {
+        let id = n.kind_id() as usize;
+        match (self.kinds.get(id), self.descend.get(id)) {
+            (Some(k), Some(d)) => (*k, *d),
+            _ => (K::Other, true),
+        }
     }
 }
 
@@ -264,7 +309,7 @@ impl<'a> Source<'a> {
         let (scan, tree) = if tree.root_node().has_error() {
             match neutralize(text) {
                 Some(fixed) => {
-                    let t2 = parse(&fixed)?;
+                    let t2 = reparse(text, &fixed, tree)?;
                     (Cow::Owned(fixed), t2)
                 }
                 None => (Cow::Borrowed(text), tree),
@@ -292,6 +337,64 @@ impl<'a> Source<'a> {
     /// Whether `byte` lies in editor-only conditional code.
     pub fn in_editor_region(&self, byte: usize) -> bool {
         self.editor_regions.iter().any(|r| r.start <= byte && byte < r.end)
+    }
+}
+
+/// Parses `fixed` (a same-length copy of `text` with a few bytes blanked) incrementally from
+/// `tree`, the parse of `text`: only the blanked spans and what depends on them are parsed
+/// again, instead of the whole file.
+fn reparse(text: &str, fixed: &str, mut tree: Tree) -> Option<Tree> {
+    let (a, b) = (text.as_bytes(), fixed.as_bytes());
+    let mut row = 0usize;
+    let mut line_start = 0usize;
+    let mut i = 0usize;
+    while i < a.len() {
+        if a[i] == b[i] {
+            if a[i] == b'\n' {
+                row += 1;
+                line_start = i + 1;
+            }
+            i += 1;
+            continue;
+        }
+        // Blanking keeps every newline, so rows and byte columns are the same in both texts.
+        let start = i;
+        let start_point = Point::new(row, start - line_start);
+        while i < a.len() && a[i] != b[i] {
+            i += 1;
+        }
+        let end_point = Point::new(row, i - line_start);
+        tree.edit(&InputEdit {
+            start_byte: start,
+            old_end_byte: i,
+            new_end_byte: i,
+            start_position: start_point,
+            old_end_position: end_point,
+            new_end_position: end_point,
+        });
+    }
+    parse_with(fixed, Some(&tree))
+}
+
+/// Every node of a tree as (kind, range, flags), in walk order.
+#[cfg(test)]
+fn shape_of(tree: &Tree) -> Vec<(u16, usize, usize, bool, bool)> {
+    let mut out = Vec::new();
+    let mut c = tree.walk();
+    loop {
+        let n = c.node();
+        out.push((n.kind_id(), n.start_byte(), n.end_byte(), n.is_missing(), n.has_error()));
+        if c.goto_first_child() {
+            continue;
+        }
+        loop {
+            if c.goto_next_sibling() {
+                break;
+            }
+            if !c.goto_parent() {
+                return out;
+            }
+        }
     }
 }
 
@@ -751,6 +854,43 @@ mod tests {
         let r = editor_regions(t);
         let covered: Vec<&str> = r.iter().map(|r| t[r.start..r.end].trim()).collect();
         assert_eq!(covered, vec!["b", "e"]);
+    }
+
+    /// The incremental re-parse after blanking must give exactly the tree a fresh parse gives,
+    /// also next to real errors (the cases where tree-sitter's reuse is the most delicate).
+    #[test]
+    fn incremental_reparse_equals_fresh_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/valid");
+        let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+        names.retain(|p| p.extension().is_some_and(|e| e == "cs"));
+        names.sort();
+        let mut checked = 0;
+        for (n, path) in names.iter().enumerate().take(12) {
+            let base = std::fs::read_to_string(path).unwrap();
+            let Some(at) = base.find("{\n") else { continue };
+            let gap = format!("{}{{ var s = $\"\"; var r = *(int*)p; }}\n{}", &base[..at], &base[at + 2..]);
+            // Real errors at a few places: a removed `;`, `)` or `}`.
+            let cuts: Vec<usize> = gap
+                .match_indices([';', ')', '}'])
+                .map(|(i, _)| i)
+                .filter(|i| i % 7 == n % 7)
+                .take(4)
+                .collect();
+            for text in std::iter::once(gap.clone())
+                .chain(cuts.iter().map(|&i| format!("{}{}", &gap[..i], &gap[i + 1..])))
+            {
+                let first = parse(&text).unwrap();
+                if !first.root_node().has_error() {
+                    continue;
+                }
+                let Some(fixed) = neutralize(&text) else { continue };
+                let inc = reparse(&text, &fixed, first).unwrap();
+                let fresh = parse(&fixed).unwrap();
+                assert_eq!(shape_of(&inc), shape_of(&fresh), "{}", path.display());
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} cases");
     }
 
     #[test]

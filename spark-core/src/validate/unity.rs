@@ -5,7 +5,7 @@ use tree_sitter::Node;
 
 use super::Sink;
 use super::source::K;
-use super::walk::{Ctx, UnityKind, simple_name};
+use super::walk::{Callee, Ctx, Pre, UnityKind, simple_name};
 
 /// A Unity message: name, parameter types, whether it may be a coroutine, and whether Unity
 /// also calls it without its parameter (collision messages).
@@ -176,16 +176,20 @@ const FIND: &[&str] = &[
     "FindObjectsByType",
 ];
 
-pub(crate) fn enter(node: Node<'_>, k: K, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
-        K::Identifier => identifier(node, ctx, sink),
+        K::Identifier => identifier(node, pre.text(), ctx, sink),
         K::Class => class(node, ctx, sink),
         K::Method => method(node, ctx, sink),
-        K::Invocation => invocation(node, ctx, sink),
+        K::Invocation => {
+            if let Some(callee) = pre.callee() {
+                invocation(node, callee, ctx, sink)
+            }
+        }
         K::ObjectCreation => object_creation(node, ctx, sink),
         K::VariableDeclaration => implicit_creation(node, ctx, sink),
         K::Binary => tag_comparison(node, ctx, sink),
-        K::MemberAccess => member_access(node, ctx, sink),
+        K::MemberAccess => member_access(node, pre.text(), ctx, sink),
         K::ExpressionStatement => unused_coroutine(node, ctx, sink),
         K::GlobalStatement if !ctx.top_level_reported => {
             ctx.top_level_reported = true;
@@ -199,8 +203,7 @@ pub(crate) fn enter(node: Node<'_>, k: K, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>
     }
 }
 
-fn identifier(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    let t = ctx.t(node);
+fn identifier(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     if t == "UnityEditor" {
         let guarded = ctx.editor_only(node.start_byte());
         if ctx.in_using() {
@@ -235,12 +238,6 @@ fn identifier(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 fn has_modifier(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {
     let mut c = node.walk();
     node.children(&mut c).any(|ch| ctx.kind(ch) == K::Modifier && ctx.t(ch) == word)
-}
-
-fn is_polymorphic(node: Node<'_>, ctx: &Ctx<'_>) -> bool {
-    let mut c = node.walk();
-    node.children(&mut c)
-        .any(|ch| ctx.kind(ch) == K::Modifier && matches!(ctx.t(ch), "virtual" | "override" | "abstract"))
 }
 
 fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
@@ -283,25 +280,53 @@ fn type_key(text: &str) -> String {
     format!("{}{}", simple_name(&head), suffix)
 }
 
+/// What a method declaration's direct children say, gathered in one pass.
+#[derive(Default)]
+struct Shape {
+    is_static: bool,
+    polymorphic: bool,
+    explicit_interface: bool,
+    attributes: bool,
+}
+
+fn shape(node: Node<'_>, ctx: &Ctx<'_>) -> Shape {
+    let mut s = Shape::default();
+    let mut c = node.walk();
+    for ch in node.children(&mut c) {
+        match ctx.kind(ch) {
+            K::Modifier => match ctx.t(ch) {
+                "static" => s.is_static = true,
+                "virtual" | "override" | "abstract" => s.polymorphic = true,
+                _ => {}
+            },
+            K::ExplicitInterface => s.explicit_interface = true,
+            K::AttributeList => s.attributes = true,
+            _ => {}
+        }
+    }
+    s
+}
+
 fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let g = ctx.src.g;
     let Some(name_node) = ctx.field(node, g.f.name) else { return };
     let name = ctx.t(name_node);
-    load_attributes(node, name_node, ctx, sink);
+    let sh = shape(node, ctx);
+    if sh.attributes {
+        load_attributes(node, name_node, sh.is_static, ctx, sink);
+    }
 
     let Some((tf, kind)) = ctx.unity_type() else { return };
-    let mut c = node.walk();
-    if node.children(&mut c).any(|ch| ctx.kind(ch) == K::ExplicitInterface) {
+    if sh.explicit_interface {
         return;
     }
-    let msgs: Vec<&Msg> = messages(kind).filter(|m| m.name == name).collect();
-    if msgs.is_empty() {
+    let msgs = || messages(kind).filter(move |m| m.name == name);
+    let Some(first_msg) = msgs().next() else {
         // UNT0033: a message name with the wrong case is never called.
-        if is_polymorphic(node, ctx) {
+        if sh.polymorphic {
             return;
         }
-        let lower = name.to_ascii_lowercase();
-        if let Some(msg) = messages(kind).find(|m| m.name.to_ascii_lowercase() == lower)
+        if let Some(msg) = messages(kind).find(|m| m.name.eq_ignore_ascii_case(name))
             && !tf.methods.iter().any(|x| x == msg.name)
         {
             sink.emit_node(
@@ -311,7 +336,7 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             );
         }
         return;
-    }
+    };
     // UNT0006: signature.
     let params: Vec<(String, bool)> = match ctx.field(node, g.f.parameters) {
         Some(list) => {
@@ -329,7 +354,7 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         None => Vec::new(),
     };
     let returns = ctx.field(node, g.f.returns).map(|r| type_key(ctx.t(r))).unwrap_or_default();
-    let is_static = has_modifier(node, ctx, "static");
+    let is_static = sh.is_static;
     let param_ok = |m: &Msg| {
         (params.len() == m.params.len()
             && params.iter().zip(m.params).all(|((t, modded), want)| !modded && t == want))
@@ -344,12 +369,12 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         }
         _ => true,
     };
-    let matched = msgs.iter().any(|m| param_ok(m) && return_ok(m));
+    let matched = msgs().any(|m| param_ok(m) && return_ok(m));
     if !matched && !is_static {
-        let m = msgs[0];
+        let m = first_msg;
         let expected =
             if m.params.is_empty() { "()".to_string() } else { format!("({})", m.params.join(", ")) };
-        let why = if msgs.iter().any(|m| param_ok(m)) {
+        let why = if msgs().any(param_ok) {
             format!("`{}` cannot return `{returns}`", m.name)
         } else {
             format!("`{}` takes {expected}", m.name)
@@ -362,12 +387,12 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         return;
     }
     // UNT0001: an empty message still costs a native→managed call every time.
-    if matched && !is_polymorphic(node, ctx) {
+    if matched && !sh.polymorphic {
         let Some(body) = ctx.field(node, g.f.body) else { return };
         if ctx.kind(body) == K::Block {
             let mut c = body.walk();
-            let statements = body.named_children(&mut c).filter(|s| s.kind() != "comment").count();
-            if statements == 0 {
+            let has_statement = body.named_children(&mut c).any(|s| s.kind() != "comment");
+            if !has_statement {
                 sink.emit_node(
                     "SPK1004",
                     name_node,
@@ -379,15 +404,10 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 }
 
 /// UNT0020 / UNT0015: `[MenuItem]` and load-time attributes need static (parameterless) methods.
-fn load_attributes(node: Node<'_>, name_node: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let mut c = node.walk();
-    let lists: Vec<Node<'_>> = node.children(&mut c).filter(|ch| ctx.kind(*ch) == K::AttributeList).collect();
-    if lists.is_empty() {
-        return;
-    }
-    let is_static = has_modifier(node, ctx, "static");
+fn load_attributes(node: Node<'_>, name_node: Node<'_>, is_static: bool, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let params = ctx.field(node, ctx.src.g.f.parameters).map(|p| p.named_child_count()).unwrap_or(0);
-    for list in lists {
+    let mut outer = node.walk();
+    for list in node.children(&mut outer).filter(|ch| ctx.kind(*ch) == K::AttributeList) {
         let mut c = list.walk();
         for attr in list.named_children(&mut c).filter(|a| ctx.kind(*a) == K::Attribute) {
             let Some(an) = ctx.field(attr, ctx.src.g.f.name) else { continue };
@@ -417,13 +437,20 @@ fn load_attributes(node: Node<'_>, name_node: Node<'_>, ctx: &Ctx<'_>, sink: &mu
     }
 }
 
-fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    let Some(callee) = ctx.callee(node) else { return };
+fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let name = callee.name;
     let first = if GET_COMPONENT.contains(&name)
         || matches!(
             name,
-            "GetKey" | "GetKeyDown" | "GetKeyUp" | "Destroy" | "DestroyImmediate" | "Invoke" | "InvokeRepeating" | "StartCoroutine" | "StopCoroutine"
+            "GetKey"
+                | "GetKeyDown"
+                | "GetKeyUp"
+                | "Destroy"
+                | "DestroyImmediate"
+                | "Invoke"
+                | "InvokeRepeating"
+                | "StartCoroutine"
+                | "StopCoroutine"
         ) {
         ctx.arg(node, 0)
     } else {
@@ -520,16 +547,17 @@ fn invocation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 
 /// UNT0012: `Coroutine();` alone does nothing.
 fn unused_coroutine(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    // Cheap context checks first: most statements are not in a class declaring coroutines.
+    let Some((tf, kind)) = ctx.unity_type() else { return };
+    if !kind.is_mono() || tf.coroutines.is_empty() {
+        return;
+    }
     let Some(expr) = node.named_child(0) else { return };
     if ctx.kind(expr) != K::Invocation {
         return;
     }
     let Some(callee) = ctx.callee(expr) else { return };
     if !ctx.is_self(callee.receiver) {
-        return;
-    }
-    let Some((tf, kind)) = ctx.unity_type() else { return };
-    if !kind.is_mono() {
         return;
     }
     let name = callee.name;
@@ -618,6 +646,9 @@ fn is_tag(ctx: &Ctx<'_>, n: Node<'_>) -> bool {
 
 /// UNT0002
 fn tag_comparison(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    if !ctx.mentions_tag {
+        return;
+    }
     let g = ctx.src.g;
     let Some(op) = ctx.field(node, g.f.operator) else { return };
     let negate = match ctx.t(op) {
@@ -652,8 +683,7 @@ fn tag_comparison(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 }
 
 /// UNT0004
-fn member_access(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    let t = ctx.t(node);
+fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     if (t == "Time.fixedDeltaTime" || t == "UnityEngine.Time.fixedDeltaTime")
         && ctx.per_frame() == Some("Update")
     {

@@ -172,8 +172,12 @@ pub(crate) struct Ctx<'s> {
     pub editor_using_unguarded: bool,
     pub uses_http_client: bool,
     pub uses_web_client: bool,
+    /// Whether `tag` occurs in the text at all: without it no tag comparison can exist, and the
+    /// rule skips the field look-ups on every binary expression.
+    pub mentions_tag: bool,
     /// String constants and initialised string fields of the file: name → literal content.
     pub strings: HashMap<String, String>,
+    /// Open frames, each with the tree depth of the node that opened it.
     pub frames: Vec<(usize, Frame)>,
     pub top_level_reported: bool,
 }
@@ -352,23 +356,26 @@ pub(crate) fn walk(src: &Source<'_>, file: &str, known: &HashMap<String, UnityKi
         editor_using_unguarded: false,
         uses_http_client: src.scan.contains("HttpClient"),
         uses_web_client: src.scan.contains("WebClient"),
+        mentions_tag: src.scan.contains("tag"),
         strings: HashMap::new(),
         frames: Vec::new(),
         top_level_reported: false,
     };
     let root = src.tree.root_node();
+    // One cursor for the whole file: `Node::child(i)` is linear in tree-sitter. Frames remember
+    // the depth of the node that opened them, so leaving a node pops them without asking the
+    // cursor for the node again.
     let mut cursor = root.walk();
+    let mut depth = 0usize;
     loop {
         let node = cursor.node();
-        enter(node, &mut ctx, sink);
-        if cursor.goto_first_child() {
+        let descend = enter(node, depth, &mut ctx, sink);
+        if descend && cursor.goto_first_child() {
+            depth += 1;
             continue;
         }
         loop {
-            let n = cursor.node();
-            if let Some((id, _)) = ctx.frames.last()
-                && *id == n.id()
-            {
+            while ctx.frames.last().is_some_and(|(d, _)| *d >= depth) {
                 ctx.frames.pop();
             }
             if cursor.goto_next_sibling() {
@@ -377,20 +384,25 @@ pub(crate) fn walk(src: &Source<'_>, file: &str, known: &HashMap<String, UnityKi
             if !cursor.goto_parent() {
                 return;
             }
+            depth -= 1;
         }
     }
 }
 
-fn enter(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    if !node.is_named() {
-        return;
-    }
-    let k = ctx.kind(node);
+/// Runs the rules on one node and opens its frame; returns whether its children matter.
+fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -> bool {
+    let (k, descend) = ctx.src.g.classify(node);
     if k == K::Other {
-        return;
+        return descend;
     }
-    unity::enter(node, k, ctx, sink);
-    security::enter(node, k, ctx, sink);
+    // What several rules of both families need, computed once per node.
+    let pre = match k {
+        K::Identifier | K::MemberAccess | K::Modifier => Pre::Text(ctx.t(node)),
+        K::Invocation => Pre::Callee(ctx.callee(node)),
+        _ => Pre::None,
+    };
+    unity::enter(node, k, &pre, ctx, sink);
+    security::enter(node, k, &pre, ctx, sink);
     // Frames are pushed after the rules so a declaration's own rules see the outer context.
     let frame = match k {
         K::Class | K::Struct | K::Record | K::Interface => Some(Frame::Type(type_frame(node, ctx))),
@@ -420,7 +432,33 @@ fn enter(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         _ => None,
     };
     if let Some(f) = frame {
-        ctx.frames.push((node.id(), f));
+        ctx.frames.push((depth, f));
+    }
+    descend
+}
+
+/// Facts about the current node shared by the Unity and security rules.
+pub(crate) enum Pre<'t> {
+    None,
+    /// The node's text (identifiers, member accesses, modifiers).
+    Text(&'t str),
+    /// The target of an invocation.
+    Callee(Option<Callee<'t>>),
+}
+
+impl<'t> Pre<'t> {
+    pub fn text(&self) -> &'t str {
+        match self {
+            Pre::Text(t) => t,
+            _ => "",
+        }
+    }
+
+    pub fn callee(&self) -> Option<&Callee<'t>> {
+        match self {
+            Pre::Callee(c) => c.as_ref(),
+            _ => None,
+        }
     }
 }
 
