@@ -233,3 +233,39 @@ async fn a_custom_store_can_be_plugged_in() {
     s2.generate(req()).await.unwrap();
     assert_eq!(p.calls(), 1, "two clients share one store");
 }
+
+/// The class does not match its file name: blocking, so a repair round runs.
+const MISNAMED: &str = "### Spin.cs\n```csharp\nusing UnityEngine;\n\npublic class Spinner : MonoBehaviour\n{\n    private void Update()\n    {\n        transform.Rotate(0f, 90f * Time.deltaTime, 0f);\n    }\n}\n```\n";
+
+#[tokio::test]
+async fn finished_results_are_memoised_except_runs_with_a_failed_round() {
+    let p = Scripted::new(
+        "primary",
+        vec![Step::Ok(MISNAMED), Step::Fail(ProviderErrorKind::BadRequest)],
+        Step::Ok(SCRIPT),
+    );
+    let mut cfg = cached_config();
+    cfg.repair.max_rounds = 1;
+    let s = spark(cfg, &[&p]);
+    let first = s.generate(req()).await.unwrap();
+    assert!(first.rounds[1].error.is_some(), "{:?}", first.rounds);
+    assert_eq!(p.calls(), 2);
+
+    // Not memoised: the failed repair is tried again (the first reply still comes from the cache).
+    let second = s.generate(req()).await.unwrap();
+    assert_eq!(p.calls(), 3);
+    assert!(second.rounds[0].cached && !second.rounds[1].cached);
+    assert!(second.rounds[1].error.is_none() && second.diagnostics.is_empty());
+
+    // Clean now: memoised whole, every round reported as cached, no provider call.
+    let third = s.generate(req().caller("carol")).await.unwrap();
+    assert_eq!(p.calls(), 3);
+    assert_eq!(third.files, second.files);
+    assert!(third.rounds.iter().all(|r| r.cached));
+
+    // Another number of repair rounds is another result, but the same first reply.
+    let other = s.generate(req().repair_rounds(0)).await.unwrap();
+    assert_eq!(p.calls(), 3);
+    assert_eq!(other.rounds.len(), 1);
+    assert!(!other.diagnostics.is_empty(), "without repair the misnamed class stays");
+}

@@ -239,7 +239,7 @@ impl SparkBuilder {
             inner: Arc::new(Inner {
                 router: Router::new(providers, &config),
                 cache: match self.cache_store {
-                    Some(store) => ResponseCache::with_store(store),
+                    Some(store) => ResponseCache::with_store(store, &config.cache),
                     None => ResponseCache::new(&config.cache),
                 },
                 admission: Admission::new(&config.rate_limit),
@@ -361,9 +361,31 @@ impl Spark {
     pub async fn generate(&self, req: GenerateRequest) -> Result<GeneratedScripts> {
         self.check(&req)?;
         let _slot = self.inner.admission.admit(req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER)).await?;
+        // A repeated request gets the finished result: extraction and validation of the same
+        // reply under the same configuration would give the same answer.
+        let memo = (!req.no_cache && self.inner.config.cache.enabled)
+            .then(|| self.inner.cache.result_key(&GenerateRequest { caller: None, ..req.clone() }));
+        if let Some(key) = &memo
+            && let Some(hit) = self.inner.cache.get_result::<GeneratedScripts>(key).await
+        {
+            let mut out = GeneratedScripts::clone(&hit);
+            out.rounds.iter_mut().for_each(|r| r.cached = true);
+            return Ok(out);
+        }
         let base = self.completion_request(&req);
         let (first, cached) = self.call(base.clone(), req.no_cache).await?;
-        self.finish(&req, base, first, cached).await
+        let out = self.finish(&req, base, first, cached).await?;
+        // A round that failed (a repair call) may succeed next time: keep only clean runs.
+        if let Some(key) = memo
+            && out.rounds.iter().all(|r| r.error.is_none())
+        {
+            let bytes = out.raw.len()
+                + out.files.iter().map(|f| f.path.len() + f.content.len()).sum::<usize>()
+                + out.diagnostics.len() * 256
+                + out.rounds.len() * 256;
+            self.inner.cache.put_result(key, Arc::new(out.clone()), bytes).await;
+        }
+        Ok(out)
     }
 
     async fn finish(

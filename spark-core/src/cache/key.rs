@@ -1,5 +1,6 @@
 //! Cache keys: a SHA-256 over a canonical serialization of everything that changes the answer.
 
+use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -33,56 +34,67 @@ impl std::fmt::Debug for CacheKey {
 /// who asks does (caller ids and request ids never reach a `CompletionRequest`). Fields are
 /// length-prefixed by JSON string encoding, so no two different requests share a serialization.
 pub fn cache_key(identity: &str, request: &CompletionRequest) -> CacheKey {
-    let mut h = Sha256::new();
-    let mut put = |name: &str, value: &Value| {
-        h.update(name.as_bytes());
-        h.update(b"=");
-        let mut out = String::new();
-        write_canonical(value, &mut out);
-        h.update(out.as_bytes());
-        h.update(b"\n");
-    };
-    put("v", &Value::from(KEY_VERSION));
-    put("provider", &Value::from(identity));
-    put("model", &request.model.as_deref().map(Value::from).unwrap_or(Value::Null));
-    put("system", &request.system.as_deref().map(Value::from).unwrap_or(Value::Null));
-    put("messages", &serde_json::to_value(&request.messages).unwrap_or(Value::Null));
-    put("max_tokens", &request.max_tokens.map(Value::from).unwrap_or(Value::Null));
-    // The f32 itself, bit for bit: 0.2f32 widened to f64 must not collide with another float.
-    put("temperature", &request.temperature.map(|t| Value::from(t.to_bits())).unwrap_or(Value::Null));
-    put("stop", &Value::from(request.stop.clone()));
-    put("extra", &Value::Object(request.extra.clone()));
-    CacheKey(h.finalize().into())
+    let mut h = HashWriter(Sha256::new());
+    put(&mut h, "v", KEY_VERSION);
+    put(&mut h, "provider", identity);
+    put(&mut h, "model", &request.model);
+    put(&mut h, "system", &request.system);
+    put(&mut h, "messages", &request.messages);
+    put(&mut h, "max_tokens", &request.max_tokens);
+    // The f32 itself, bit for bit: no float formatting subtleties.
+    put(&mut h, "temperature", &request.temperature.map(f32::to_bits));
+    put(&mut h, "stop", &request.stop);
+    put(&mut h, "extra", &Canonical(&Value::Object(request.extra.clone())));
+    CacheKey(h.0.finalize().into())
 }
 
-/// JSON with object keys sorted at every depth, whatever order the map kept them in.
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+fn put<T: Serialize + ?Sized>(h: &mut HashWriter, name: &str, value: &T) {
+    h.0.update(name.as_bytes());
+    h.0.update(b"=");
+    // Serializing plain data into an infallible writer cannot fail.
+    let _ = serde_json::to_writer(&mut *h, value);
+    h.0.update(b"\n");
+}
+
+/// Feeds serialized JSON straight into the hash, without building strings.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A JSON value serialized with object keys sorted at every depth, whatever order the map kept
+/// them in.
+struct Canonical<'a>(&'a Value);
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut m = s.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    m.serialize_entry(k, &Canonical(&map[k]))?;
                 }
-                out.push_str(&Value::from(k.as_str()).to_string());
-                out.push(':');
-                write_canonical(&map[k], out);
+                m.end()
             }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            Value::Array(items) => {
+                let mut q = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    q.serialize_element(&Canonical(v))?;
                 }
-                write_canonical(v, out);
+                q.end()
             }
-            out.push(']');
+            other => other.serialize(s),
         }
-        other => out.push_str(&other.to_string()),
     }
 }
 

@@ -10,6 +10,7 @@
 //! Defaults (`[cache]` in [`SparkConfig`](crate::SparkConfig)): enabled, 64 MiB, one hour TTL.
 //! `GenerateRequest::no_cache` bypasses it per request.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -130,21 +131,43 @@ enum Role {
     Lead(FlightGuard),
 }
 
+type Memo = moka::future::Cache<CacheKey, (Arc<dyn Any + Send + Sync>, u32)>;
+
 /// The response cache in front of the provider chain.
-#[derive(Debug, Clone)]
+///
+/// Besides completions it memoises finished results per client ([`ResponseCache::get_result`]):
+/// extraction and validation are deterministic for a given reply and client configuration, so a
+/// repeated request skips them too. That memo gets a quarter of `max_bytes` and the same TTL.
+#[derive(Clone)]
 pub struct ResponseCache {
     shared: Arc<Shared>,
+    results: Memo,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache").field("store", &self.shared.store).finish_non_exhaustive()
+    }
 }
 
 impl ResponseCache {
     /// A cache with an in-process [`MokaStore`] sized by `config`.
     pub fn new(config: &CacheConfig) -> Self {
-        Self::with_store(Arc::new(MokaStore::new(config.max_bytes, Duration::from_secs(config.ttl_secs))))
+        Self::with_store(
+            Arc::new(MokaStore::new(config.max_bytes, Duration::from_secs(config.ttl_secs))),
+            config,
+        )
     }
 
-    /// A cache over another store.
-    pub fn with_store(store: Arc<dyn CacheStore>) -> Self {
+    /// A cache over another store; `config` sizes the result memo.
+    pub fn with_store(store: Arc<dyn CacheStore>, config: &CacheConfig) -> Self {
+        let results = moka::future::Cache::builder()
+            .max_capacity((config.max_bytes / 4).max(1))
+            .weigher(|_: &CacheKey, v: &(Arc<dyn Any + Send + Sync>, u32)| v.1)
+            .time_to_live(Duration::from_secs(config.ttl_secs))
+            .build();
         ResponseCache {
+            results,
             shared: Arc::new(Shared {
                 store,
                 inflight: Mutex::default(),
@@ -169,6 +192,29 @@ impl ResponseCache {
             entries: self.shared.store.entry_count(),
             bytes: self.shared.store.weighted_bytes(),
         }
+    }
+
+    /// The memo key of a client-level request (`request` serialized without who asks).
+    pub fn result_key<T: Serialize>(&self, request: &T) -> CacheKey {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"spark-result-v1\n");
+        h.update(serde_json::to_vec(request).unwrap_or_default());
+        CacheKey(h.finalize().into())
+    }
+
+    /// A memoised finished result; counts as a cache hit.
+    pub async fn get_result<V: Any + Send + Sync>(&self, key: &CacheKey) -> Option<Arc<V>> {
+        let (value, _) = self.results.get(key).await?;
+        let value = value.downcast::<V>().ok()?;
+        self.shared.hits.fetch_add(1, Ordering::Relaxed);
+        Some(value)
+    }
+
+    /// Memoises a finished result charged `bytes`.
+    pub async fn put_result<V: Any + Send + Sync>(&self, key: CacheKey, value: Arc<V>, bytes: usize) {
+        let weight = u32::try_from(bytes.saturating_add(160)).unwrap_or(u32::MAX);
+        self.results.insert(key, (value as Arc<dyn Any + Send + Sync>, weight)).await;
     }
 
     /// A cached answer, an in-flight one, or the right to fetch it.
