@@ -190,10 +190,21 @@ export interface Diagnostic {
 /** Every error code: `{ rate_limited: 6, … }` (the `code` and `codeNumber` of a `SparkError`). */
 export declare function errorCodes(): Record<string, number>
 
-/** What `export` needs: the files (a whole `GeneratedScripts` fits). */
+/**
+ * What `export` needs: the files, plus (optionally) the provenance the archive's manifest
+ * records. A whole `GeneratedScripts` fits; other fields are ignored.
+ */
 export interface ExportInput {
   /** The files to put in the archive. */
   files: Array<ScriptFile>
+  /** The provider that generated the files. */
+  provider?: string
+  /** The model that generated the files. */
+  model?: string
+  /** SHA-256 (hex) of the request. */
+  requestHash?: string
+  /** The files' diagnostics (summarised in the manifest). */
+  diagnostics?: Array<Diagnostic>
 }
 
 /** The result of one generation. */

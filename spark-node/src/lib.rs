@@ -102,44 +102,31 @@ async fn generate_with_events(
     })
 }
 
-/// Parses an export format name (`"zip"`, `"upm"`, `"unitypackage"`…).
+/// Parses an export format name (`"zip"`, `"upm"`, `"unitypackage"` and the core's aliases);
+/// an unknown name is spark-core's `invalid_argument` error listing the known ones.
 fn export_format(name: &str) -> Result<ExportFormat, Failure> {
-    serde_json::from_value(serde_json::Value::String(name.trim().to_owned()))
-        .map_err(|e| spark_core::Error::InvalidArgument(format!("export format `{name}`: {e}")).into())
+    name.parse::<ExportFormat>().map_err(Failure::from)
 }
 
-/// The files of an export input (a `GeneratedScripts` or `{ files }`) and the format.
+/// The result to export (a `GeneratedScripts` or `{ files }`) and the format.
 fn export_input(
     result: &Unknown<'_>,
     format: &Unknown<'_>,
-) -> Result<(Vec<types::ScriptFile>, ExportFormat), Failure> {
-    let files =
-        args::object::<ExportInput>(result, "result", false, None)?.map(|i| i.files).unwrap_or_default();
+) -> Result<(spark_core::GeneratedScripts, ExportFormat), Failure> {
+    let input = args::object::<ExportInput>(result, "result", false, None)?
+        .ok_or_else(|| Failure::Type("result must be an object".into()))?;
+    let scripts = input.into_scripts().map_err(Failure::Type)?;
     let format = export_format(&args::string(format, "format")?)?;
-    Ok((files, format))
+    Ok((scripts, format))
 }
 
-/// Builds the archive: only the files go into it, the other fields of a result do not.
-fn export_files(
+/// Builds the archive.
+fn export_scripts(
     spark: &spark_core::Spark,
-    files: Vec<types::ScriptFile>,
+    scripts: &spark_core::GeneratedScripts,
     format: ExportFormat,
 ) -> Result<Vec<u8>, Failure> {
-    let scripts = spark_core::GeneratedScripts {
-        files: files.into_iter().map(Into::into).collect(),
-        diagnostics: Vec::new(),
-        usage: Default::default(),
-        cost_usd: None,
-        provider: String::new(),
-        model: String::new(),
-        offline: false,
-        raw: String::new(),
-        rounds: Vec::new(),
-        stop_reason: None,
-        request_id: None,
-        request_hash: String::new(),
-    };
-    guard(|| spark.export(&scripts, format)).map_err(Failure::from)
+    guard(|| spark.export(scripts, format)).map_err(Failure::from)
 }
 
 #[napi]
@@ -284,7 +271,7 @@ impl Spark {
     #[napi(ts_args_type = "result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'")]
     pub fn export_sync(&self, env: Env, result: Unknown, format: Unknown) -> napi::Result<Buffer> {
         export_input(&result, &format)
-            .and_then(|(files, format)| export_files(&self.inner, files, format))
+            .and_then(|(scripts, format)| export_scripts(&self.inner, &scripts, format))
             .map(Buffer::from)
             .map_err(|f| f.into_js(&env))
     }
@@ -319,7 +306,7 @@ impl Task for ValidateTask {
 /// `Spark.export` on libuv's thread pool.
 pub struct ExportTask {
     spark: spark_core::Spark,
-    input: Option<Result<(Vec<types::ScriptFile>, ExportFormat), Failure>>,
+    input: Option<Result<(spark_core::GeneratedScripts, ExportFormat), Failure>>,
 }
 
 impl Task for ExportTask {
@@ -330,7 +317,7 @@ impl Task for ExportTask {
         let Some(input) = self.input.take() else {
             return Ok(Err(spark_core::Error::Internal("export task ran twice".into()).into()));
         };
-        Ok(input.and_then(|(files, format)| export_files(&self.spark, files, format)))
+        Ok(input.and_then(|(scripts, format)| export_scripts(&self.spark, &scripts, format)))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

@@ -99,11 +99,74 @@ pub struct GeneratedScripts {
     pub request_hash: String,
 }
 
-/// What `export` needs: the files (a whole `GeneratedScripts` fits).
-#[napi(object)]
+/// What `export` needs: the files, plus (optionally) the provenance the archive's manifest
+/// records. A whole `GeneratedScripts` fits; other fields are ignored.
+#[napi(object, object_to_js = false)]
 pub struct ExportInput {
     /// The files to put in the archive.
     pub files: Vec<ScriptFile>,
+    /// The provider that generated the files.
+    pub provider: Option<String>,
+    /// The model that generated the files.
+    pub model: Option<String>,
+    /// SHA-256 (hex) of the request.
+    pub request_hash: Option<String>,
+    /// The files' diagnostics (summarised in the manifest).
+    pub diagnostics: Option<Vec<Diagnostic>>,
+}
+
+impl ExportInput {
+    /// The core result to export; `Err` describes a mistyped diagnostic.
+    pub fn into_scripts(self) -> Result<spark_core::GeneratedScripts, String> {
+        let diagnostics = self
+            .diagnostics
+            .unwrap_or_default()
+            .into_iter()
+            .map(spark_core::Diagnostic::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Only what an export reads; the empty strings mean "unknown" to spark-core.
+        Ok(spark_core::GeneratedScripts {
+            files: self.files.into_iter().map(Into::into).collect(),
+            diagnostics,
+            usage: Default::default(),
+            cost_usd: None,
+            provider: self.provider.unwrap_or_default(),
+            model: self.model.unwrap_or_default(),
+            offline: false,
+            raw: String::new(),
+            rounds: Vec::new(),
+            stop_reason: None,
+            request_id: None,
+            request_hash: self.request_hash.unwrap_or_default(),
+        })
+    }
+}
+
+impl TryFrom<Diagnostic> for spark_core::Diagnostic {
+    type Error = String;
+
+    fn try_from(d: Diagnostic) -> Result<Self, String> {
+        let severity = match d.severity.as_str() {
+            "info" => spark_core::Severity::Info,
+            "warning" => spark_core::Severity::Warning,
+            "error" => spark_core::Severity::Error,
+            other => {
+                return Err(format!(
+                    "result.diagnostics: severity must be info, warning or error, got `{other}`"
+                ));
+            }
+        };
+        Ok(spark_core::Diagnostic {
+            severity,
+            rule: d.rule,
+            message: d.message,
+            file: d.file,
+            line: d.line,
+            column: d.column,
+            end_line: d.end_line,
+            end_column: d.end_column,
+        })
+    }
 }
 
 /// The JavaScript callback of `generate(prompt, { onEvent })`: called with each event, in order,

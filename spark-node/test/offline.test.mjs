@@ -358,8 +358,42 @@ describe('export', () => {
       if (!name.endsWith('.meta') && !name.endsWith('/')) assert.ok(entries.has(`${name}.meta`), `no meta for ${name}`)
     }
     assert.match(entries.get(`${script}.meta`).toString('utf8'), /guid: [0-9a-f]{32}/)
-    // The same input gives the same bytes; a plain `{ files }` object is enough.
-    assert.deepEqual(s.exportSync({ files: result.files }, 'zip'), zip)
+    // The same input gives the same bytes, on either thread.
+    assert.deepEqual(s.exportSync(result, 'zip'), zip)
+  })
+
+  test('the manifest records the provenance of a result; `{ files }` alone is enough to export', async () => {
+    const result = await s.generate('a floating coin pickup')
+    const manifestOf = (buf) => {
+      const entries = readZip(buf)
+      const name = [...entries.keys()].find((n) => n.endsWith('/spark-manifest.json'))
+      assert.ok(name, [...entries.keys()].join('\n'))
+      return JSON.parse(entries.get(name).toString('utf8'))
+    }
+    const full = manifestOf(await s.export(result, 'zip'))
+    assert.equal(full.provider, 'offline')
+    assert.equal(full.model, 'offline-scaffold')
+    assert.equal(full.request_hash, result.requestHash)
+    assert.equal(full.validation.error + full.validation.warning + full.validation.info, 0)
+
+    const bare = manifestOf(await s.export({ files: result.files }, 'zip'))
+    assert.equal(bare.provider ?? null, null)
+    assert.equal(bare.model ?? null, null)
+
+    const diagnostics = await s.validate(BROKEN, 'Enemy.cs')
+    const flagged = manifestOf(s.exportSync({ files: [{ path: 'Enemy.cs', content: BROKEN }], diagnostics }, 'zip'))
+    assert.equal(flagged.validation.error, 1)
+    assert.equal(flagged.validation.warning, 1)
+    assert.deepEqual(flagged.validation.rules, ['SPK0003', 'SPK1005'])
+    await assert.rejects(
+      s.export({ files: result.files, diagnostics: [{ ...diagnostics[0], severity: 'fatal' }] }, 'zip'),
+      (e) => assertTypeError(e, /severity/),
+    )
+  })
+
+  test('nothing to export is an export error', async () => {
+    const e = await sparkError(s.export({ files: [] }, 'zip'), 'export')
+    assert.match(e.message, /no scripts/)
   })
 
   test('upm: a tarball with package/package.json and the scripts under package/', async () => {
@@ -388,7 +422,7 @@ describe('export', () => {
   })
 
   test('an unknown format is an invalid_argument SparkError listing the known ones', async () => {
-    const e = await sparkError(s.export({ files: [] }, 'rar'), 'invalid_argument')
+    const e = await sparkError(s.export({ files: [{ path: 'A.cs', content: 'class A {}' }] }, 'rar'), 'invalid_argument')
     assert.ok(!(e instanceof TypeError))
     assert.match(e.message, /rar/)
     assert.match(e.message, /zip/)
