@@ -57,7 +57,8 @@ gcc -std=c11 -Wall -Wextra -Werror -pedantic -Ispark-ffi/include spark-ffi/examp
   -L"$LIB" -lspark_ffi -Wl,-rpath,"$LIB" -o "$OUT/generate"
 
 step "C example, offline"
-(cd "$OUT" && SPARK_PROVIDERS__ORDER=offline ./generate "a door that opens" >generate.out 2>/dev/null)
+rm -f "$OUT/spark-scripts.zip"
+(cd "$OUT" && SPARK_PROVIDERS__ORDER=offline ./generate "a door that opens" spark-scripts.zip >generate.out 2>/dev/null)
 grep -q '"path":"Door.cs"' "$OUT/generate.out" && [ -s "$OUT/spark-scripts.zip" ]
 step "C test, offline"
 SPARK_MOCK_URL="" "$OUT/ffi_test"

@@ -5,7 +5,7 @@
  *
  *   cargo build -p spark-ffi --release
  *   gcc -std=c11 -Ispark-ffi/include spark-ffi/examples/generate.c -Ltarget/release -lspark_ffi \
- *       -Wl,-rpath,"$PWD/target/release" -o generate && ./generate "a door that opens when the player is near"
+ *       -Wl,-rpath,"$PWD/target/release" -o target/generate && target/generate "a door that opens" [out.zip]
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,16 +45,16 @@ int main(int argc, char **argv) {
   }
   printf("%s\n", (const char *)result.data); /* files, diagnostics, usage, cost, provider... */
 
-  spark_buf_t zip = {0};
-  err = spark_export(client, result.data, result.len, (const uint8_t *)"zip", 3, &zip);
-  if (err) return fail(err);
-  FILE *f = fopen("spark-scripts.zip", "wb");
-  if (f) {
-    fwrite(zip.data, 1, zip.len, f);
-    fclose(f);
-    printf("wrote spark-scripts.zip (%zu bytes): unzip it at the root of a Unity project\n", zip.len);
+  if (argc > 2) { /* export: "zip", "upm" or "unitypackage" */
+    spark_buf_t zip = {0};
+    err = spark_export(client, result.data, result.len, (const uint8_t *)"zip", 3, &zip);
+    if (err) return fail(err);
+    FILE *f = fopen(argv[2], "wb");
+    if (!f || fwrite(zip.data, 1, zip.len, f) != zip.len) perror(argv[2]);
+    else printf("wrote %s (%zu bytes): unzip it at the root of a Unity project\n", argv[2], zip.len);
+    if (f) fclose(f);
+    spark_buf_free(&zip);
   }
-  spark_buf_free(&zip);
   spark_buf_free(&result);
   spark_client_free(client);
   return 0;

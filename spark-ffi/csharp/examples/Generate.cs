@@ -2,9 +2,9 @@
 // and the diagnostics. Providers and keys come from the environment (offline scaffold without keys).
 //
 //   cargo build -p spark-ffi --release
-//   mcs -target:library -out:Spark.dll spark-ffi/csharp/*.cs
-//   mcs -r:Spark.dll -out:Generate.exe spark-ffi/csharp/examples/Generate.cs
-//   LD_LIBRARY_PATH=target/release mono Generate.exe "a door that opens when the player is near"
+//   mcs -target:library -out:target/Spark.dll spark-ffi/csharp/*.cs
+//   mcs -r:target/Spark.dll -out:target/Generate.exe spark-ffi/csharp/examples/Generate.cs
+//   LD_LIBRARY_PATH=target/release mono target/Generate.exe "a door that opens when the player is near"
 using System;
 using System.Threading.Tasks;
 using Spark;
