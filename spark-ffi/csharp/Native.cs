@@ -34,6 +34,9 @@ namespace Spark.Interop
         internal static extern IntPtr spark_client_new(byte[] configJson, UIntPtr len, out SparkClientHandle client);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_client_new_from_toml(byte[] configToml, UIntPtr len, out SparkClientHandle client);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void spark_client_free(IntPtr client);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

@@ -35,12 +35,36 @@ namespace Spark
             byte[] config = Native.Utf8(configJson);
             SparkClientHandle handle;
             IntPtr err = Native.spark_client_new(config, Native.Len(config), out handle);
+            _handle = Checked(err, handle);
+        }
+
+        private SparkClient(SparkClientHandle handle)
+        {
+            _handle = handle;
+        }
+
+        /// <summary>
+        /// Creates a client from the text of a <c>spark.toml</c> (no environment overrides; empty
+        /// means the defaults). Throws <see cref="SparkException"/> with
+        /// <see cref="SparkErrorCode.InvalidConfig"/> naming the bad field.
+        /// </summary>
+        public static SparkClient FromToml(string configToml)
+        {
+            if (configToml == null) throw new ArgumentNullException("configToml");
+            byte[] config = Native.Utf8(configToml);
+            SparkClientHandle handle;
+            IntPtr err = Native.spark_client_new_from_toml(config, Native.Len(config), out handle);
+            return new SparkClient(Checked(err, handle));
+        }
+
+        private static SparkClientHandle Checked(IntPtr err, SparkClientHandle handle)
+        {
             if (err != IntPtr.Zero)
             {
                 handle.Dispose();
                 Native.Check(err);
             }
-            _handle = handle;
+            return handle;
         }
 
         /// <summary>A client that only uses the embedded offline scaffold (no network, no key).</summary>

@@ -179,6 +179,12 @@ spark_error_t *spark_client_new(const uint8_t *config_json,
                                 size_t len,
                                 spark_client_t **out);
 
+// Like `spark_client_new`, from the text of a `spark.toml` (UTF-8, pointer + length) without
+// environment overrides; `(NULL, 0)` or an empty text means the defaults.
+spark_error_t *spark_client_new_from_toml(const uint8_t *config_toml,
+                                          size_t len,
+                                          spark_client_t **out);
+
 // Releases a client. Calls already running on other threads finish first (they keep the
 // client alive); later calls with this handle fail with `SPARK_ERROR_INVALID_ARGUMENT`.
 // NULL, and a handle already freed, are ignored.

@@ -203,21 +203,51 @@ pub unsafe extern "C" fn spark_client_new(
         let json = unsafe { text(config_json, len, "config_json") }?;
         let config =
             if json.trim().is_empty() { SparkConfig::from_env()? } else { SparkConfig::from_json_str(json)? };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("spark-ffi")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
-        let spark = {
-            let _ctx = runtime.enter();
-            Spark::from_config(config)?
-        };
-        let token = CLIENTS.insert(Client { spark, runtime: OwnedRuntime(Some(runtime)) });
-        // SAFETY: as above.
-        unsafe { out.write(ptr::without_provenance_mut(token)) };
-        Ok(())
+        // SAFETY: checked non-NULL above.
+        unsafe { register_client(config, out) }
     })
+}
+
+/// Like `spark_client_new`, from the text of a `spark.toml` (UTF-8, pointer + length) without
+/// environment overrides; `(NULL, 0)` or an empty text means the defaults.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_client_new_from_toml(
+    config_toml: *const u8,
+    len: usize,
+    out: *mut *mut spark_client_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        if out.is_null() {
+            return Err(invalid("out (spark_client_t**) is NULL"));
+        }
+        // SAFETY: non-NULL; the caller promises it is writable.
+        unsafe { out.write(ptr::null_mut()) };
+        // SAFETY: the caller promises `len` readable bytes.
+        let toml = unsafe { text(config_toml, len, "config_toml") }?;
+        // SAFETY: checked non-NULL above.
+        unsafe { register_client(SparkConfig::from_toml_str(toml)?, out) }
+    })
+}
+
+/// Builds a client with its runtime and writes its handle to `*out`.
+///
+/// # Safety
+/// `out` must be non-NULL and writable.
+unsafe fn register_client(config: SparkConfig, out: *mut *mut spark_client_t) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("spark-ffi")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+    let spark = {
+        let _ctx = runtime.enter();
+        Spark::from_config(config)?
+    };
+    let token = CLIENTS.insert(Client { spark, runtime: OwnedRuntime(Some(runtime)) });
+    // SAFETY: guaranteed by the caller.
+    unsafe { out.write(ptr::without_provenance_mut(token)) };
+    Ok(())
 }
 
 /// Releases a client. Calls already running on other threads finish first (they keep the

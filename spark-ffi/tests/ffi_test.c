@@ -350,6 +350,23 @@ static void test_bad_input(spark_client_t *client) {
   err = spark_client_new(S("{\"x\":\"\xff\"}"), &c);
   CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "config not UTF-8: %u", spark_error_code(err));
   spark_error_free(err);
+
+  /* The same configuration as spark.toml text. */
+  err = spark_client_new_from_toml(S("[providers]\norder = [\"offline\"]\n[rate_limit]\nburst = 3\n"), &c);
+  CHECK(err == NULL && c != NULL, "toml config: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(code_of(spark_client_info(c, &out)) == 0 && out.data && strstr((char *)out.data, "\"burst\":3"), "toml applied");
+  spark_buf_free(&out);
+  spark_client_free(c);
+  err = spark_client_new_from_toml(S("[providers\norder = 1"), &c);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG && c == NULL, "malformed toml: %u", spark_error_code(err));
+  spark_error_free(err);
+  err = spark_client_new_from_toml(S("[cache]\nenabled = \"yes\"\n"), &c);
+  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG && err && strstr(spark_error_message(err), "cache.enabled"),
+        "toml wrong type: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(code_of(spark_client_new_from_toml(S("x = 1"), NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL toml out");
+  CHECK(code_of(spark_client_new_from_toml(NULL, 5, &c)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL toml text");
 }
 
 static void test_rate_limited(void) {

@@ -217,6 +217,14 @@ internal static class SparkTests
         Check(e != null && e.ErrorCode == SparkErrorCode.InvalidConfig && e.Message.Contains("providers.order"),
             "unknown provider names the field");
 
+        using (var fromToml = SparkClient.FromToml("[providers]\norder = [\"offline\"]\n[rate_limit]\nburst = 3\n"))
+        {
+            Check(fromToml.InfoJson().Contains("\"burst\":3"), "FromToml applies the TOML");
+        }
+        e = Throws<SparkException>(() => SparkClient.FromToml("[cache]\nenabled = \"yes\"\n"), "bad TOML");
+        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidConfig && e.Message.Contains("cache.enabled"),
+            "bad TOML names the field");
+
         using (var limited = new SparkClient(
             "{\"providers\":{\"order\":[\"offline\"]},\"rate_limit\":{\"requests_per_minute\":1,\"burst\":1}}"))
         {
