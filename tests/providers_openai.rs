@@ -101,6 +101,8 @@ async fn complete_sends_the_exact_body_and_headers_and_reads_the_reply() {
     let cfg = OpenAiConfig {
         organization: Some("org-test".into()),
         project: Some("proj_test".into()),
+        // What api.openai.com gets by default; a loopback server would get `max_tokens` unasked.
+        legacy_max_tokens: Some(false),
         ..config(&server.uri())
     };
     let p = OpenAi::new(cfg, &TimeoutConfig::default()).unwrap();
@@ -150,7 +152,7 @@ async fn legacy_max_tokens_and_no_key_for_a_local_server() {
         api_key: None,
         base_url: format!("{}/v1/", server.uri()),
         model: "qwen2.5-coder:7b".into(),
-        legacy_max_tokens: true,
+        legacy_max_tokens: None, // a local server gets `max_tokens` unasked
         max_tokens: 512,
         temperature: None,
         ..OpenAiConfig::default()

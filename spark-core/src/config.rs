@@ -104,10 +104,13 @@ pub struct OpenAiConfig {
     pub base_url: String,
     /// Model name.
     pub model: String,
-    /// Token limit sent as `max_completion_tokens` (or `max_tokens`, see `legacy_max_tokens`).
+    /// Token limit sent as `max_completion_tokens` or `max_tokens` (see `legacy_max_tokens`).
     pub max_tokens: u32,
-    /// Send `max_tokens` instead of `max_completion_tokens` (older compatible servers).
-    pub legacy_max_tokens: bool,
+    /// `true`: send the limit as `max_tokens` (what Ollama, LM Studio, llama.cpp and vLLM read);
+    /// `false`: as `max_completion_tokens` (what OpenAI's reasoning models require). Unset (the
+    /// default): `max_completion_tokens` for api.openai.com, `max_tokens` for any other server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_max_tokens: Option<bool>,
     /// Sampling temperature (0–2); `None` leaves the provider default.
     pub temperature: Option<f32>,
     /// `OpenAI-Organization` header.
@@ -123,7 +126,7 @@ impl Default for OpenAiConfig {
             base_url: "https://api.openai.com/v1".into(),
             model: "gpt-4o-mini".into(),
             max_tokens: 8192,
-            legacy_max_tokens: false,
+            legacy_max_tokens: None,
             temperature: Some(0.2),
             organization: None,
             project: None,

@@ -104,7 +104,8 @@ impl OpenAi {
         let mut body = Map::new();
         body.insert("model".into(), json!(request.model.as_deref().unwrap_or(&self.config.model)));
         body.insert("messages".into(), Value::Array(messages));
-        let limit_field = if self.config.legacy_max_tokens { "max_tokens" } else { "max_completion_tokens" };
+        let legacy = self.config.legacy_max_tokens.unwrap_or_else(|| !is_official(&self.config.base_url));
+        let limit_field = if legacy { "max_tokens" } else { "max_completion_tokens" };
         body.insert(limit_field.into(), json!(request.max_tokens.unwrap_or(self.config.max_tokens)));
         if let Some(t) = request.temperature.or(self.config.temperature) {
             body.insert("temperature".into(), json_f32(t));
