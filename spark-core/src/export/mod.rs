@@ -28,6 +28,7 @@ mod unitypackage;
 mod upm;
 mod zipfile;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
@@ -396,43 +397,43 @@ fn prepare<'a>(files: &'a [ScriptFile], config: &ExportConfig) -> Result<Vec<Scr
 }
 
 /// One file or folder of an export, with its archive path (`/`-separated, no trailing slash).
-pub(crate) struct Asset {
+pub(crate) struct Asset<'a> {
     pub path: String,
     /// `None` for the mount folders (`Assets`, `package`) that have no `.meta`.
     pub guid: Option<String>,
     /// `None` for folders.
-    pub data: Option<Vec<u8>>,
+    pub data: Option<Cow<'a, [u8]>>,
     pub importer: Importer,
 }
 
-impl Asset {
+impl Asset<'_> {
     pub fn meta(&self) -> Option<String> {
         self.guid.as_deref().map(|g| meta_text(g, self.importer))
     }
 }
 
 /// Every asset of an export, sorted by path.
-pub(crate) struct Layout {
-    pub assets: Vec<Asset>,
+pub(crate) struct Layout<'a> {
+    pub assets: Vec<Asset<'a>>,
 }
 
 /// A file before GUIDs are assigned: path relative to the package base.
-struct Planned {
+struct Planned<'a> {
     rel: String,
-    data: Vec<u8>,
+    data: Cow<'a, [u8]>,
     /// For scripts: the model-given path when it differs from the file name, and whether the
     /// script went to the Editor assembly.
     script: Option<(Option<String>, bool)>,
 }
 
-impl Layout {
+impl<'a> Layout<'a> {
     /// `label` names the target in the manifest (`zip`, `upm`, `unitypackage`, `folder`).
     fn build(
-        src: &Provenance<'_>,
+        src: &Provenance<'a>,
         format: ExportFormat,
         label: &str,
         config: &ExportConfig,
-    ) -> Result<Layout> {
+    ) -> Result<Layout<'a>> {
         config.validate()?;
         let scripts = prepare(src.files, config)?;
         let upm = format == ExportFormat::Upm;
@@ -463,7 +464,7 @@ impl Layout {
             *uns |= s.facts.uses_unsafe;
             planned.push(Planned {
                 rel: format!("{dir}/{}", s.name),
-                data: s.source.content.as_bytes().to_vec(),
+                data: Cow::Borrowed(s.source.content.as_bytes()),
                 script: Some(((s.source.path != s.name).then(|| s.source.path.clone()), s.editor)),
             });
         }
@@ -472,7 +473,7 @@ impl Layout {
                 let json = asmdef_json(&runtime_asm, runtime_refs, false, runtime_unsafe);
                 planned.push(Planned {
                     rel: format!("{runtime_dir}/{runtime_asm}.asmdef"),
-                    data: json,
+                    data: json.into(),
                     script: None,
                 });
             }
@@ -483,7 +484,7 @@ impl Layout {
                 let json = asmdef_json(&editor_asm, editor_refs, true, editor_unsafe);
                 planned.push(Planned {
                     rel: format!("Editor/{editor_asm}.asmdef"),
-                    data: json,
+                    data: json.into(),
                     script: None,
                 });
             }
@@ -491,13 +492,13 @@ impl Layout {
         if upm {
             planned.push(Planned {
                 rel: "package.json".into(),
-                data: upm::package_json(config),
+                data: upm::package_json(config).into(),
                 script: None,
             });
             let names: Vec<&str> = scripts.iter().map(|s| s.name.as_str()).collect();
             planned.push(Planned {
                 rel: "README.md".into(),
-                data: upm::readme(config, &names),
+                data: upm::readme(config, &names).into(),
                 script: None,
             });
         }
@@ -573,7 +574,7 @@ impl Layout {
         assets.push(Asset {
             path: full(&manifest_rel),
             guid: manifest_guid,
-            data: Some(manifest.to_json()),
+            data: Some(manifest.to_json().into()),
             importer: Importer::TextScript,
         });
         assets.sort_by(|a, b| a.path.cmp(&b.path));

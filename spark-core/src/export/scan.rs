@@ -78,9 +78,12 @@ struct Lexer<'a> {
     frames: Vec<Frame>,
     /// Only whitespace since the last newline: a `#` here starts a directive.
     line_start: bool,
-    /// The dotted name being read (`UnityEngine.InputSystem.Keyboard`), and whether the last
-    /// significant token was the `.` that continues it.
-    chain: String,
+    /// The dotted name being read (`UnityEngine.InputSystem.Keyboard`) while it can still lead
+    /// to a name of interest (`live`); whether the last significant token was an identifier
+    /// (`in_chain`) or the `.` after one (`after_dot`).
+    chain: Vec<u8>,
+    live: bool,
+    in_chain: bool,
     after_dot: bool,
     /// Waiting for the name after `class` / `struct` / … (and after `record class`).
     want_type: bool,
@@ -136,7 +139,8 @@ impl Lexer<'_> {
                     self.string(verbatim, interpolated);
                 }
                 b'.' if !self.peek(1).is_ascii_digit() => {
-                    self.after_dot = !self.chain.is_empty();
+                    self.after_dot = self.in_chain;
+                    self.in_chain = false;
                     self.i += 1;
                 }
                 b'{' => {
@@ -186,43 +190,54 @@ impl Lexer<'_> {
         while self.i < self.s.len() && is_ident_continue(self.s[self.i]) {
             self.i += 1;
         }
-        let word = std::str::from_utf8(&self.s[word_start..self.i]).unwrap_or("");
+        let word = &self.s[word_start..self.i];
         let verbatim = word_start != start;
-        if self.want_type && !verbatim && matches!(word, "class" | "struct") {
-            // `record class Name`: keep waiting for the name.
-        } else if self.want_type {
-            self.want_type = false;
-            if self.facts.first_type.is_none() && !word.is_empty() {
-                self.facts.first_type = Some(word.to_string());
+        if self.facts.first_type.is_none() {
+            if self.want_type && !verbatim && matches!(word, b"class" | b"struct") {
+                // `record class Name`: keep waiting for the name.
+            } else if self.want_type {
+                self.want_type = false;
+                self.facts.first_type = std::str::from_utf8(word).ok().map(str::to_string);
+            } else if !verbatim {
+                self.want_type = matches!(word, b"class" | b"struct" | b"interface" | b"enum" | b"record");
             }
-        } else if !verbatim && self.facts.first_type.is_none() {
-            self.want_type = matches!(word, "class" | "struct" | "interface" | "enum" | "record");
         }
-        if !verbatim && word == "unsafe" && !self.guarded() {
+        if !verbatim && word == b"unsafe" && !self.guarded() {
             self.facts.uses_unsafe = true;
         }
-        if self.after_dot {
-            self.chain.push('.');
-        } else {
-            self.chain.clear();
-        }
+        let continuing = self.after_dot;
         self.after_dot = false;
-        self.chain.push_str(word);
-        self.check_chain();
+        self.in_chain = true;
+        if !continuing {
+            self.chain.clear();
+            // Every name of interest starts with `U`, `T` or `C`: most chains die here.
+            self.live = matches!(word.first(), Some(b'U' | b'T' | b'C'));
+        }
+        if self.live {
+            if continuing {
+                self.chain.push(b'.');
+            }
+            self.chain.extend_from_slice(word);
+            self.check_chain();
+        }
     }
 
     fn check_chain(&mut self) {
-        let chain = self.chain.as_str();
-        if matches!(chain, "UnityEditor" | "UnityEditorInternal") && !self.guarded() {
+        let chain = self.chain.as_slice();
+        if matches!(chain, b"UnityEditor" | b"UnityEditorInternal") && !self.guarded() {
             self.facts.uses_editor = true;
         }
-        if let Ok(k) = PACKAGE_ASSEMBLIES.binary_search_by(|(ns, _)| (*ns).cmp(chain)) {
+        if let Ok(k) = PACKAGE_ASSEMBLIES.binary_search_by(|(ns, _)| ns.as_bytes().cmp(chain)) {
             self.facts.references.insert(PACKAGE_ASSEMBLIES[k].1);
         }
+        // Stop tracking a chain that no longer leads to a name of interest.
+        let leads = |name: &[u8]| name.starts_with(chain) && name.get(chain.len()).is_none_or(|&b| b == b'.');
+        self.live =
+            leads(b"UnityEditorInternal") || PACKAGE_ASSEMBLIES.iter().any(|(ns, _)| leads(ns.as_bytes()));
     }
 
     fn end_chain(&mut self) {
-        self.chain.clear();
+        self.in_chain = false;
         self.after_dot = false;
     }
 
