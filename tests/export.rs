@@ -517,6 +517,26 @@ fn export_to_dir_refuses_to_follow_links() {
 }
 
 #[test]
+fn names_that_cannot_be_type_names_follow_the_declared_class() {
+    let files = vec![
+        file("player controller.cs", "public class PlayerController : UnityEngine.MonoBehaviour {}\n"),
+        file("Player.Movement.cs", "public partial class Player {}\n"),
+        file("2d-camera.cs", "// no type here\n"),
+    ];
+    let back = import_zip(
+        &export(&files, ExportFormat::Zip, &ExportConfig::default()).unwrap(),
+        &ImportLimits::default(),
+    )
+    .unwrap();
+    let scripts: Vec<&str> = back
+        .iter()
+        .filter_map(|f| f.path.strip_prefix("Assets/Generated/Scripts/"))
+        .filter(|p| p.ends_with(".cs"))
+        .collect();
+    assert_eq!(scripts, ["2d-camera.cs", "Player.Movement.cs", "PlayerController.cs"]);
+}
+
+#[test]
 fn unusable_names_and_limits_are_typed_errors() {
     let cfg = ExportConfig::default();
     // No name left and no type to name the file after.

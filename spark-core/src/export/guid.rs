@@ -14,7 +14,8 @@ use sha2::Sha256;
 const DOMAIN_KEY: &[u8] = b"spark/export/asset-guid/v1";
 
 /// The GUID an asset at `rel_path` (relative to the package, `/`-separated) of `package_id`
-/// gets when nothing collides with it; see [`GuidAllocator`] for the collision rule.
+/// gets when nothing collides with it. Within one export, an asset whose GUID is already taken
+/// (odds 2^-128) gets a re-derived one, deciding in sorted path order.
 pub fn stable_guid(package_id: &str, rel_path: &str) -> String {
     hex::encode(derive(package_id, rel_path, 0))
 }

@@ -381,15 +381,21 @@ fn prepare<'a>(files: &'a [ScriptFile], config: &ExportConfig) -> Result<Vec<Scr
     let mut out = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
         let facts = scan::scan(&f.content);
-        let name = sanitize_script_name(&f.path)
-            .or_else(|| facts.first_type.as_deref().and_then(sanitize_script_name))
-            .ok_or_else(|| {
-                Error::Export(format!(
-                    "script #{} {}: no usable file name, and the content declares no type to name it after",
-                    i + 1,
-                    path::quote(&f.path)
-                ))
-            })?;
+        let from_type = || facts.first_type.as_deref().and_then(sanitize_script_name);
+        // Unity matches a MonoBehaviour to its file by name: a given name that cannot be a type
+        // name (`player controller.cs`, `what?.cs`) yields to the declared type's name.
+        let name = match sanitize_script_name(&f.path) {
+            Some(n) if !path::is_type_like(&n) => from_type().or(Some(n)),
+            Some(n) => Some(n),
+            None => from_type(),
+        };
+        let name = name.ok_or_else(|| {
+            Error::Export(format!(
+                "script #{} {}: no usable file name, and the content declares no type to name it after",
+                i + 1,
+                path::quote(&f.path)
+            ))
+        })?;
         let name = names.claim(&name);
         out.push(Script { name, source: f, editor: facts.uses_editor, facts });
     }

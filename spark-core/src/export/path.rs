@@ -61,6 +61,17 @@ pub fn sanitize_script_name(raw: &str) -> Option<String> {
     if stem.is_empty() { None } else { Some(format!("{stem}.cs")) }
 }
 
+/// Whether the stem of a sanitised `Name.cs` reads as a C# type name, or several joined by
+/// dots (`Player.Movement.cs`, the partial-class convention).
+pub(crate) fn is_type_like(file_name: &str) -> bool {
+    let stem = file_name.strip_suffix(".cs").unwrap_or(file_name);
+    stem.split('.').all(|part| {
+        let mut cs = part.chars();
+        cs.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && cs.all(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
 /// Trims surrounding whitespace and trailing dots, spaces and `~`.
 fn trim_tail(s: &str) -> &str {
     let mut s = s.trim();
@@ -200,6 +211,16 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(sanitize_script_name(raw).as_deref(), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn type_like_names() {
+        for ok in ["Player.cs", "Player.Movement.cs", "_x1.cs", "Ünïcödé_名前.cs"] {
+            assert!(is_type_like(ok), "{ok}");
+        }
+        for bad in ["player controller.cs", "1st.cs", "a-b.cs", "con_.cs.x-y.cs", "what_?.cs", "a..b.cs"] {
+            assert!(!is_type_like(bad), "{bad}");
         }
     }
 
