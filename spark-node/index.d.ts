@@ -255,6 +255,11 @@ export interface GenerateOptions {
    * Promise rejects with that exception.
    */
   onEvent?: (event: StreamEvent) => void
+  /**
+   * Cancels the generation when it aborts: the Promise rejects with code `cancelled` and
+   * the provider call stops.
+   */
+  signal?: AbortSignal
 }
 
 /** Health of one provider in the chain (`spark.providerStatus()`). */

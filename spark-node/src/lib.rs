@@ -16,6 +16,7 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use spark_core::{ExportFormat, SparkConfig};
 
+mod abort;
 mod args;
 mod error;
 mod stream;
@@ -67,17 +68,39 @@ where
     )
 }
 
-/// Checks `prompt` and `options` and builds the core request, plus the `onEvent` callback.
-fn request(
-    prompt: &Unknown<'_>,
-    options: &Unknown<'_>,
-) -> Result<(spark_core::GenerateRequest, Option<OnEvent>), Failure> {
+/// One generation as JavaScript asked for it.
+struct Call {
+    request: spark_core::GenerateRequest,
+    on_event: Option<OnEvent>,
+    abort: Option<abort::Abort>,
+}
+
+/// Checks `prompt` and `options` and builds the core request, plus the `onEvent` callback and
+/// the `signal` subscription.
+fn request(prompt: &Unknown<'_>, options: &Unknown<'_>) -> Result<Call, Failure> {
     let prompt = args::string(prompt, "prompt")?;
     args::optional_function_field(options, "options", "onEvent")?;
-    let mut options = args::object::<GenerateOptions>(options, "options", true, Some(GENERATE_OPTION_KEYS))?
+    let mut parsed = args::object::<GenerateOptions>(options, "options", true, Some(GENERATE_OPTION_KEYS))?
         .unwrap_or_default();
-    let on_event = options.on_event.take();
-    Ok((options.into_request(prompt).map_err(Failure::Type)?, on_event))
+    let on_event = parsed.on_event.take();
+    let request = parsed.into_request(prompt).map_err(Failure::Type)?;
+    // Subscribed last, once nothing else can fail.
+    let abort = abort::from_options(options)?;
+    Ok(Call { request, on_event, abort })
+}
+
+/// Runs `work`, or stops it (dropping it cancels the provider call) with `cancelled` when
+/// `abort` fires first.
+async fn abortable<T>(
+    work: impl Future<Output = Result<T, Failure>>,
+    abort: Option<abort::Abort>,
+) -> Result<T, Failure> {
+    let Some(abort) = abort else { return work.await };
+    // The signal is polled first: once it fired, no further event reaches `onEvent`.
+    match futures::future::select(std::pin::pin!(abort.fired()), std::pin::pin!(work)).await {
+        futures::future::Either::Left(((), _)) => Err(spark_core::Error::Cancelled.into()),
+        futures::future::Either::Right((outcome, _)) => outcome,
+    }
 }
 
 /// Runs one generation, feeding `on_event` with every event in order.
@@ -85,10 +108,15 @@ async fn generate_with_events(
     spark: spark_core::Spark,
     request: spark_core::GenerateRequest,
     on_event: OnEvent,
+    aborted: abort::Aborted,
 ) -> Result<GeneratedScripts, Failure> {
     let mut events = Box::pin(spark.generate_stream(request));
     let mut done = None;
     while let Some(event) = events.next().await {
+        // An abort made inside the previous callback: no event after it.
+        if aborted.get() {
+            return Err(spark_core::Error::Cancelled.into());
+        }
         let event = event?;
         if let spark_core::StreamEvent::Done { result } = &event {
             done = Some(GeneratedScripts::from(result.as_ref()));
@@ -208,13 +236,18 @@ impl Spark {
         prompt: Unknown,
         options: Unknown,
     ) -> napi::Result<PromiseRaw<'env, GeneratedScripts>> {
-        let request = request(&prompt, &options);
+        let call = request(&prompt, &options);
         let spark = self.inner.clone();
         promise(env, async move {
-            match request? {
-                (request, Some(on_event)) => generate_with_events(spark, request, on_event).await,
-                (request, None) => Ok(GeneratedScripts::from(&spark.generate(request).await?)),
-            }
+            let Call { request, on_event, abort } = call?;
+            let aborted = abort.as_ref().map(abort::Abort::flag).unwrap_or_default();
+            let work = async move {
+                match on_event {
+                    Some(on_event) => generate_with_events(spark, request, on_event, aborted).await,
+                    None => Ok(GeneratedScripts::from(&spark.generate(request).await?)),
+                }
+            };
+            abortable(work, abort).await
         })
     }
 
@@ -222,14 +255,15 @@ impl Spark {
     /// Leaving the loop early cancels the generation; a failure is thrown from the loop.
     #[napi(ts_args_type = "prompt: string, options?: GenerateOptions | null")]
     pub fn stream(&self, env: Env, prompt: Unknown, options: Unknown) -> napi::Result<GenerationStream> {
-        let (request, on_event) = request(&prompt, &options).map_err(|f| f.into_js(&env))?;
-        if on_event.is_some() {
+        let call = request(&prompt, &options).map_err(|f| f.into_js(&env))?;
+        if call.on_event.is_some() || call.abort.is_some() {
             return Err(error::type_error(
                 &env,
-                "options.onEvent is not used by stream(): iterate over the events instead",
+                "options.onEvent and options.signal are not used by stream(): iterate over the events, \
+                 and leave the loop to cancel",
             ));
         }
-        Ok(GenerationStream::new(self.inner.clone(), request))
+        Ok(GenerationStream::new(self.inner.clone(), call.request))
     }
 
     /// Validates one C# file off the main thread. Resolves with its diagnostics.

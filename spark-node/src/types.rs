@@ -194,11 +194,16 @@ pub struct GenerateOptions {
     /// Promise rejects with that exception.
     #[napi(ts_type = "(event: StreamEvent) => void")]
     pub on_event: Option<OnEvent>,
+    /// Cancels the generation when it aborts: the Promise rejects with code `cancelled` and
+    /// the provider call stops.
+    #[napi(ts_type = "AbortSignal")]
+    #[allow(dead_code, reason = "listed for index.d.ts; the signal is read by abort::from_options")]
+    pub signal: Option<crate::abort::SignalField>,
 }
 
 /// The option names `GenerateOptions` knows, to reject typos like the core does.
 pub const GENERATE_OPTION_KEYS: &[&str] =
-    &["caller", "model", "maxTokens", "temperature", "repairRounds", "noCache", "onEvent"];
+    &["caller", "model", "maxTokens", "temperature", "repairRounds", "noCache", "onEvent", "signal"];
 
 /// Progress of a streamed generation. `type` tells which fields are set.
 #[napi(object)]

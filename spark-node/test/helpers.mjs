@@ -42,7 +42,9 @@ export function pieces(text, n) {
  * An OpenAI Chat Completions test double on 127.0.0.1. `respond(request)` decides each answer:
  * `{ text, promptTokens?, completionTokens? }` for a success (a JSON body or an SSE stream,
  * following `stream` in the request), or `{ status, body, headers? }` for an error.
- * Every request is recorded in `requests` (method, url, headers, parsed body).
+ * `{ hold: promise, … }` answers only once `promise` resolves (a closed connection sets
+ * `closedEarly` on the recorded request). Every request is recorded in `requests` (method, url,
+ * headers, parsed body).
  */
 export async function startOpenAiMock(respond = () => ({ text: PLAYER_REPLY })) {
   const requests = []
@@ -62,6 +64,16 @@ export async function startOpenAiMock(respond = () => ({ text: PLAYER_REPLY })) 
         return
       }
       const answer = respond(recorded)
+      if (answer.hold) {
+        // Answer later (or never): lets a test cancel a call in flight.
+        res.on('close', () => { if (!res.writableFinished) recorded.closedEarly = true })
+        answer.hold.then(() => { if (!res.destroyed) reply(answer, body) })
+      } else {
+        reply(answer, body)
+      }
+    })
+
+    function reply(answer, body) {
       const id = `chatcmpl-mock${++counter}`
       const requestId = `req_mock${counter}`
       if (answer.status && answer.status !== 200) {
@@ -98,7 +110,7 @@ export async function startOpenAiMock(respond = () => ({ text: PLAYER_REPLY })) 
         choices: [{ index: 0, message: { role: 'assistant', content: answer.text, refusal: null }, logprobs: null, finish_reason: 'stop' }],
         usage,
       }))
-    })
+    }
   })
   // Without this every small response waits for a delayed ACK.
   server.on('connection', (socket) => socket.setNoDelay(true))

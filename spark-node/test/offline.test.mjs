@@ -171,6 +171,17 @@ describe('generate (offline)', () => {
     assert.equal(calls, 2)
   })
 
+  test('aborting from onEvent stops the generation with cancelled', async () => {
+    const controller = new AbortController()
+    const kinds = []
+    const e = await sparkError(offline().generate('a spinning coin', {
+      signal: controller.signal,
+      onEvent: (ev) => { kinds.push(ev.type); if (ev.type === 'delta') controller.abort() },
+    }), 'cancelled')
+    assert.match(e.message, /cancelled/)
+    assert.deepEqual(kinds, ['started', 'delta'])
+  })
+
   test('stream() is an async iterator of the same events', async () => {
     const s = offline()
     const events = []
@@ -265,6 +276,8 @@ describe('wrong argument types', () => {
     await assert.rejects(s.generate('a coin', { noCache: 'yes' }), (e) => assertTypeError(e, /noCache/))
     await assert.rejects(s.generate('a coin', { onEvent: 3 }), (e) => assertTypeError(e, /onEvent must be a function/))
     await assert.rejects(s.generate('a coin', { max_tokens: 5 }), (e) => assertTypeError(e, /unknown field `max_tokens`/))
+    await assert.rejects(s.generate('a coin', { signal: 'stop' }), (e) => assertTypeError(e, /signal must be an AbortSignal/))
+    await assert.rejects(s.generate('a coin', { signal: {} }), (e) => assertTypeError(e, /signal must be an AbortSignal/))
   })
 
   test('constructors, stream and the sync methods throw a TypeError', () => {
@@ -272,6 +285,7 @@ describe('wrong argument types', () => {
     assert.throws(() => Spark.fromToml(3), (e) => assertTypeError(e, /path must be a string/))
     assert.throws(() => s.stream(null), (e) => assertTypeError(e, /prompt must be a string, got null/))
     assert.throws(() => s.stream('a coin', { onEvent() {} }), (e) => assertTypeError(e, /onEvent/))
+    assert.throws(() => s.stream('a coin', { signal: new AbortController().signal }), (e) => assertTypeError(e, /signal/))
     assert.throws(() => s.validateSync(Buffer.from('x'), 'A.cs'), (e) => assertTypeError(e, /source must be a string/))
     assert.throws(() => s.validateSync('class A {}'), (e) => assertTypeError(e, /fileName must be a string/))
     assert.throws(() => s.exportSync({ files: [] }, 1), (e) => assertTypeError(e, /format must be a string/))

@@ -152,6 +152,46 @@ describe('provider errors from the mock', () => {
   })
 })
 
+describe('cancellation with an AbortSignal', () => {
+  let mock
+  let answer
+  before(async () => { mock = await startOpenAiMock((req) => answer(req)) })
+  after(() => mock.close())
+
+  test('aborting rejects with cancelled and closes the provider call in flight', async () => {
+    const s = new Spark(mockConfig(mock, noRetry))
+    for (const onEvent of [undefined, () => {}]) {
+      let arrived
+      const requestArrived = new Promise((resolve) => { arrived = resolve })
+      answer = (req) => { arrived(req); return { text: PLAYER_REPLY, hold: new Promise(() => {}) } }
+      const controller = new AbortController()
+      const pending = s.generate('a player that waits', { noCache: true, signal: controller.signal, onEvent })
+      const req = await requestArrived
+      assert.equal(req.body.stream === true, onEvent !== undefined)
+      controller.abort()
+      const e = await rejection(pending)
+      assert.equal(e.code, 'cancelled', e.message)
+      // Dropping the work closes the provider's connection.
+      for (let i = 0; i < 200 && !req.closedEarly; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.equal(req.closedEarly, true)
+    }
+  })
+
+  test('an aborted signal rejects at once without calling the provider', async () => {
+    answer = () => ({ text: PLAYER_REPLY })
+    const before = mock.requests.length
+    const e = await rejection(new Spark(mockConfig(mock)).generate('a player', { noCache: true, signal: AbortSignal.abort() }))
+    assert.equal(e.code, 'cancelled')
+    assert.equal(mock.requests.length, before)
+  })
+
+  test('a signal that never aborts changes nothing', async () => {
+    answer = () => ({ text: PLAYER_REPLY })
+    const result = await new Spark(mockConfig(mock)).generate('a player', { noCache: true, signal: new AbortController().signal })
+    assert.deepEqual(result.files.map((f) => f.path), ['Player.cs'])
+  })
+})
+
 describe('providerStatus and cacheStats', () => {
   let mock
   let answer
