@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 import { spark, readZip, readTarGz } from './helpers.mjs'
 
-const { Spark, version, errorCodes } = spark
+const { Spark, version, errorCodes, buildProfile } = spark
 const here = path.dirname(fileURLToPath(import.meta.url))
 const offline = () => new Spark({ providers: { order: ['offline'] } })
 
@@ -41,6 +41,7 @@ describe('module', () => {
   test('version matches the package', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(here, '..', 'package.json'), 'utf8'))
     assert.equal(version(), pkg.version)
+    assert.ok(['debug', 'release'].includes(buildProfile()), buildProfile())
   })
 
   test('errorCodes lists the stable codes, and the d.ts ErrorCode union matches it', () => {
