@@ -18,7 +18,8 @@ echo "-- maturin develop (spark-py)"
 python -c "import spark, sys; sys.exit(0 if spark.Spark.__module__ == 'spark' else 1)"
 
 echo "-- pytest"
-python -m pytest -q -p no:cacheprovider spark-py/tests
+# A hang (deadlock) fails the run instead of stalling CI.
+timeout 600 python -m pytest -q -p no:cacheprovider spark-py/tests
 
 echo "-- mypy stubtest"
 python -m mypy.stubtest spark

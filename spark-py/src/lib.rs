@@ -24,6 +24,18 @@ pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
 }
 
+/// Runs a blocking wait with the GIL already released. On a runtime worker thread (inside a
+/// callback of `agenerate`) the worker's queued tasks are first handed to another thread:
+/// otherwise the very task being waited for could sit behind the blocked worker forever.
+pub(crate) fn block<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// How often a blocked call wakes up to let Ctrl-C through.
 pub(crate) const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
@@ -37,7 +49,7 @@ fn recv<T: Send>(
     let mut rx = rx;
     loop {
         let (back, got) = py.detach(move || {
-            let got = rx.recv_timeout(SIGNAL_POLL);
+            let got = block(|| rx.recv_timeout(SIGNAL_POLL));
             (rx, got)
         });
         rx = back;

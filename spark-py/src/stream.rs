@@ -83,9 +83,15 @@ impl EventStream {
     fn __next__(&self, py: Python<'_>) -> PyResult<Event> {
         let events = &self.events;
         loop {
+            // Not `Runtime::block_on`: that panics when the caller is itself on a runtime thread
+            // (a callback of `agenerate`); this executor blocks any thread safely.
             let pulled = py.detach(|| {
-                crate::runtime()
-                    .block_on(async { tokio::time::timeout(crate::SIGNAL_POLL, pull(events)).await.ok() })
+                crate::block(|| {
+                    let _rt = crate::runtime().enter();
+                    futures::executor::block_on(async {
+                        tokio::time::timeout(crate::SIGNAL_POLL, pull(events)).await.ok()
+                    })
+                })
             });
             match pulled {
                 Some(Pulled::Event(event)) => return Ok(Event(event, self.spark.clone())),
@@ -99,7 +105,7 @@ impl EventStream {
     /// Stops the generation; later iteration ends at once.
     fn close(&self, py: Python<'_>) {
         let events = &self.events;
-        py.detach(|| crate::runtime().block_on(async { events.lock().await.take() }));
+        py.detach(|| crate::block(|| futures::executor::block_on(async { events.lock().await.take() })));
     }
 
     /// Async form of `close()`.

@@ -59,6 +59,9 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 body = {"_raw": raw.decode(errors="replace")}
             self.server.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+        if self.server.gate is not None:
+            self.server.arrived.set()
+            self.server.gate.wait(timeout=30)
         if not self.path.endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error", "code": None}})
             return
@@ -139,7 +142,18 @@ class MockServer(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.mode = "ok"
         self.reply = REPLY
+        # When set, requests wait for `gate` (after setting `arrived`): lets a test act while a
+        # call is in flight.
+        self.gate: threading.Event | None = None
+        self.arrived = threading.Event()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (cancelled, interrupted) closes the socket mid-reply: expected here.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
     @property
     def base_url(self) -> str:
