@@ -620,3 +620,27 @@ async fn out_of_range_temperature_is_an_invalid_request() {
     }
     assert_eq!(p.calls(), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_request_stops_retrying() {
+    let primary = Scripted::always("primary", Step::Fail(ProviderErrorKind::Server));
+    let mut cfg = config();
+    cfg.retry.max_attempts = 10;
+    cfg.retry.base_delay_ms = 1_000;
+    cfg.retry.max_delay_ms = 1_000;
+    let s = spark(cfg, &[&primary]);
+
+    // A plain request abandoned by its caller during the backoff.
+    let gave_up = tokio::time::timeout(Duration::from_millis(1), s.generate(req())).await;
+    assert!(gave_up.is_err());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(primary.calls(), 1, "no attempt after the caller left");
+
+    // A streamed one: the background task stops with the stream.
+    let mut stream = Box::pin(s.generate_stream(req()));
+    let _ = tokio::time::timeout(Duration::from_millis(1), stream.next()).await;
+    assert_eq!(primary.calls(), 2);
+    drop(stream);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(primary.calls(), 2, "no attempt after the stream was dropped");
+}
