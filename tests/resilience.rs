@@ -644,3 +644,40 @@ async fn a_dropped_request_stops_retrying() {
     tokio::time::sleep(Duration::from_secs(60)).await;
     assert_eq!(primary.calls(), 2, "no attempt after the stream was dropped");
 }
+
+#[tokio::test(start_paused = true)]
+async fn sections_load_from_toml_and_bad_values_name_their_field() {
+    let cfg = SparkConfig::from_toml_str(
+        "[retry]\nmax_attempts = 1\nbudget_ms = 5000\n[breaker]\nenabled = false\nfailure_threshold = 1\n\
+         [timeouts]\nfirst_token_ms = 250\n[cache]\nmax_bytes = 1048576\nttl_secs = 60\n",
+    )
+    .unwrap();
+    assert_eq!((cfg.retry.max_attempts, cfg.retry.budget_ms, cfg.retry.base_delay_ms), (1, 5_000, 250));
+    assert!(!cfg.breaker.enabled);
+    assert_eq!((cfg.timeouts.first_token_ms, cfg.timeouts.total_ms), (250, 300_000));
+    assert_eq!((cfg.cache.max_bytes, cfg.cache.ttl_secs), (1 << 20, 60));
+
+    // A disabled breaker never opens.
+    let mut cfg = cfg;
+    cfg.rate_limit.enabled = false;
+    cfg.repair.max_rounds = 0;
+    let primary = Scripted::always("primary", Step::Fail(ProviderErrorKind::Server));
+    let s = spark(cfg, &[&primary]);
+    for _ in 0..5 {
+        assert_eq!(s.generate(req().no_cache()).await.unwrap_err().code(), ErrorCode::ProviderFailed);
+    }
+    assert_eq!((primary.calls(), s.provider_status()[0].state), (5, BreakerState::Closed));
+
+    for (toml, field) in [
+        ("[retry]\nmax_attempts = 0\n", "retry.max_attempts"),
+        ("[retry]\nbase_delay_ms = 500\nmax_delay_ms = 100\n", "retry.max_delay_ms"),
+        ("[breaker]\ncooldown_ms = 0\n", "breaker.cooldown_ms"),
+        ("[timeouts]\nidle_ms = 0\n", "timeouts.idle_ms"),
+        ("[cache]\nmax_bytes = 10\n", "cache.max_bytes"),
+    ] {
+        match SparkConfig::from_toml_str(toml) {
+            Err(Error::Config { field: f, .. }) => assert_eq!(f, field, "{toml}"),
+            other => panic!("{toml}: {other:?}"),
+        }
+    }
+}

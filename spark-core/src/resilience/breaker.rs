@@ -157,6 +157,9 @@ impl CircuitBreaker {
         let mut s = self.lock();
         let now = Instant::now();
         s.total_failures += 1;
+        if !self.config.enabled {
+            return;
+        }
         let window = Duration::from_millis(self.config.window_ms);
         match s.state {
             BreakerState::Closed => {
