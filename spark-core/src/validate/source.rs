@@ -231,8 +231,11 @@ impl Grammar {
                 let Some(name) = lang.node_kind_for_id(id) else { continue };
                 // Anonymous tokens share names with some named nodes (`this`, `base`); the rules
                 // only look at named nodes, so tokens stay `Other` and the walk needs no
-                // `is_named` call per node.
+                // `is_named` call per node. Tokens are leaves in this grammar (its anonymous
+                // aliases all rename tokens; a test checks it), so the walk does not even try
+                // to step into them.
                 if !lang.node_kind_is_named(id) {
+                    descend[id as usize] = false;
                     continue;
                 }
                 if let Some((_, k)) = NAMES.iter().find(|(n, _)| *n == name) {
@@ -854,6 +857,37 @@ mod tests {
         let r = editor_regions(t);
         let covered: Vec<&str> = r.iter().map(|r| t[r.start..r.end].trim()).collect();
         assert_eq!(covered, vec!["b", "e"]);
+    }
+
+    /// The walk skips the children of anonymous nodes and of the opaque kinds: they must have
+    /// none that a rule could look at (tokens are leaves; opaque kinds hold tokens only).
+    #[test]
+    fn skipped_children_hold_nothing_for_the_rules() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/valid");
+        let g = Grammar::get();
+        let mut nodes = 0;
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let Ok(text) = std::fs::read_to_string(e.path()) else { continue };
+            let tree = parse(&text).unwrap();
+            let mut c = tree.walk();
+            let mut stack = vec![tree.root_node()];
+            while let Some(n) = stack.pop() {
+                nodes += 1;
+                let (_, descend) = g.classify(n);
+                if !n.is_named() {
+                    assert_eq!(n.child_count(), 0, "token `{}` with children", n.kind());
+                }
+                if !descend {
+                    let mut inner: Vec<Node<'_>> = n.children(&mut c).collect();
+                    while let Some(ch) = inner.pop() {
+                        assert_eq!(g.classify(ch).0, K::Other, "{} in {}", ch.kind(), n.kind());
+                        inner.extend(ch.children(&mut c));
+                    }
+                }
+                stack.extend(n.children(&mut c));
+            }
+        }
+        assert!(nodes > 10_000, "{nodes}");
     }
 
     /// The incremental re-parse after blanking must give exactly the tree a fresh parse gives,
