@@ -160,6 +160,11 @@ fn read_error(name: &str, e: std::io::Error) -> Error {
     if let Some(trip) = e.get_ref().and_then(|i| i.downcast_ref::<Tripped>()) {
         return unsafe_archive(trip.0.clone());
     }
+    // The zip crate stops an entry at its declared size; more data means a header that lies,
+    // the shape of a zip bomb. (Matched on its message; anything else stays "malformed".)
+    if e.kind() == std::io::ErrorKind::InvalidData && e.to_string().contains("declared uncompressed size") {
+        return unsafe_archive(format!("entry {} expands beyond its declared size", quote(name)));
+    }
     malformed("archive", format!("entry {}: {e}", quote(name)))
 }
 
