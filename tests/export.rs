@@ -314,6 +314,34 @@ fn round_trip_through_the_import_side() {
 }
 
 #[test]
+fn a_thousand_scripts_import_back_under_default_limits() {
+    let files: Vec<ScriptFile> = (0..1000)
+        .map(|i| file(&format!("Pickup{i}.cs"), &PLAYER.replace("class Player", &format!("class Pickup{i}"))))
+        .collect();
+    for format in ExportFormat::ALL {
+        let bytes = export(&files, format, &ExportConfig::default()).unwrap();
+        let back = import(&bytes, format, &ImportLimits::default()).unwrap();
+        assert_eq!(back.iter().filter(|f| f.path.ends_with(".cs")).count(), 1000, "{format}");
+    }
+}
+
+#[test]
+fn export_to_dir_writes_what_the_zip_holds() {
+    let project = tempfile::tempdir().unwrap();
+    export_to_dir(&fixture(), &ExportConfig::default(), project.path()).unwrap();
+    let zip = import_zip(
+        &export(&fixture(), ExportFormat::Zip, &ExportConfig::default()).unwrap(),
+        &ImportLimits::default(),
+    )
+    .unwrap();
+    let on_disk = walk(project.path());
+    assert_eq!(on_disk, zip.iter().map(|f| f.path.clone()).collect::<Vec<_>>());
+    for f in zip.iter().filter(|f| !f.path.ends_with("spark-manifest.json")) {
+        assert_eq!(std::fs::read(project.path().join(&f.path)).unwrap(), f.bytes, "{}", f.path);
+    }
+}
+
+#[test]
 fn guarded_editor_code_stays_runtime_and_no_editor_folder_without_editor_code() {
     let files = vec![file("Enemy.cs", ENEMY)];
     let s = python_check(
