@@ -371,6 +371,10 @@ fn guarded_editor_code_stays_runtime_and_no_editor_folder_without_editor_code() 
     let s = python_check(ExportFormat::Zip, &export(&fixture(), ExportFormat::Zip, &cfg).unwrap());
     assert!(s["asmdefs"].as_object().unwrap().is_empty());
     assert!(asset_paths(&s).contains("Assets/Generated/Editor/PlayerEditor.cs"));
+    let m: ExportManifest = serde_json::from_value(s["manifest"].clone()).unwrap();
+    let assembly = |name: &str| m.files.iter().find(|f| f.path.ends_with(name)).unwrap().assembly.clone();
+    assert_eq!(assembly("/PlayerEditor.cs").as_deref(), Some("Assembly-CSharp-Editor"));
+    assert_eq!(assembly("/Player.cs").as_deref(), Some("Assembly-CSharp"));
 }
 
 const HOSTILE: &[&str] = &[

@@ -50,7 +50,8 @@ pub struct ManifestFile {
     /// For a script whose name was changed on export: the name the model gave.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// For a script: the assembly it compiles into (none without assembly definitions).
+    /// For a script: the assembly it compiles into (`Assembly-CSharp` / `Assembly-CSharp-Editor`
+    /// without assembly definitions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assembly: Option<String>,
 }

@@ -537,13 +537,17 @@ impl<'a> Layout<'a> {
         let mut files = Vec::with_capacity(planned.len());
         for p in &planned {
             let guid = guids[p.rel.as_str()].clone();
+            // Without assembly definitions Unity compiles into its predefined assemblies.
+            let assembly = |editor: bool| match (asmdefs, editor) {
+                (true, true) => editor_asm.clone(),
+                (true, false) => runtime_asm.clone(),
+                (false, true) => "Assembly-CSharp-Editor".to_string(),
+                (false, false) => "Assembly-CSharp".to_string(),
+            };
             let (source, assembly) = match &p.script {
-                Some((source, editor)) => {
-                    (source.clone(), Some(if *editor { editor_asm.clone() } else { runtime_asm.clone() }))
-                }
+                Some((source, editor)) => (source.clone(), Some(assembly(*editor))),
                 None => (None, None),
             };
-            let assembly = assembly.filter(|_| asmdefs);
             files.push(ManifestFile {
                 path: full(&p.rel),
                 size: p.data.len() as u64,
