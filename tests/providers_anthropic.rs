@@ -618,3 +618,20 @@ fn unusable_settings_are_configuration_errors_at_construction() {
         assert!(!err.to_string().contains("secret"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_proxy_that_ignores_stream_true_and_answers_json_still_streams() {
+    let server = MockServer::start().await;
+    let body = json!({
+        "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+        "content": [{"type": "text", "text": "### Spinner.cs\n"}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 25, "output_tokens": 15}
+    });
+    mock_messages(&server, ResponseTemplate::new(200).set_body_json(body)).await;
+    let p = provider(&server.uri());
+    let out = collect_stream("anthropic", "x", p.stream(&request()).await.unwrap()).await.unwrap();
+    assert_eq!(out.text, "### Spinner.cs\n");
+    assert_eq!(out.usage, Usage { input_tokens: 25, output_tokens: 15 });
+    assert_eq!(out.stop_reason, Some(StopReason::EndTurn));
+}

@@ -577,3 +577,21 @@ async fn a_runaway_line_mid_stream_is_malformed_after_the_text_before_it() {
     assert!(provider_error(&err).message.contains("line longer than"), "{err}");
     assert_eq!(err.partial_text(), Some("ok"));
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_stream_true_and_answers_json_still_streams() {
+    let server = MockServer::start().await;
+    mock_chat(&server, ResponseTemplate::new(200).set_body_json(completion_body())).await;
+    let p = provider(&server.uri());
+    let (events, error) = drain_provider_stream(p.stream(&request()).await.unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(
+        events,
+        vec![
+            ProviderEvent::Start { model: "gpt-4o-mini-2024-07-18".into(), request_id: None },
+            ProviderEvent::TextDelta { text: "```csharp\nclass Spinner {}\n```".into() },
+            ProviderEvent::Usage { usage: Usage { input_tokens: 31, output_tokens: 18 } },
+            ProviderEvent::Stop { reason: StopReason::EndTurn },
+        ]
+    );
+}

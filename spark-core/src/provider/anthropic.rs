@@ -329,6 +329,22 @@ impl EventHandler for AnthropicStream {
     }
 }
 
+impl Anthropic {
+    fn completion(&self, ctx: http::Ctx, msg: MessageResponse, request: &CompletionRequest) -> Completion {
+        Completion {
+            text: text_of(&msg.content),
+            usage: msg.usage.usage(),
+            stop_reason: msg.stop_reason.as_deref().map(map_stop_reason),
+            provider: NAME.into(),
+            model: msg
+                .model
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
+            request_id: ctx.request_id,
+        }
+    }
+}
+
 #[async_trait]
 impl Provider for Anthropic {
     fn name(&self) -> &str {
@@ -353,24 +369,15 @@ impl Provider for Anthropic {
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion> {
         let (ctx, resp) = self.post(request, false).await?;
         let msg: MessageResponse = http::read_json(&ctx, resp, self.connect_ms).await?;
-        Ok(Completion {
-            text: text_of(&msg.content),
-            usage: msg.usage.usage(),
-            stop_reason: msg.stop_reason.as_deref().map(map_stop_reason),
-            provider: NAME.into(),
-            model: msg
-                .model
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
-            request_id: ctx.request_id,
-        })
+        Ok(self.completion(ctx, msg, request))
     }
 
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let (ctx, resp) = self.post(request, true).await?;
         if !http::is_event_stream(&resp) {
-            let _: Value = http::read_json(&ctx, resp, self.connect_ms).await?;
-            return Err(ctx.error(ProviderErrorKind::Malformed, "expected an event stream, got JSON").into());
+            // A proxy or compatible server that ignores `stream: true` answers with the whole reply.
+            let msg: MessageResponse = http::read_json(&ctx, resp, self.connect_ms).await?;
+            return Ok(self.completion(ctx, msg, request).into_stream());
         }
         Ok(http::drive(ctx, resp, AnthropicStream::default(), self.connect_ms))
     }

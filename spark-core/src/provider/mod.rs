@@ -194,6 +194,21 @@ pub trait Provider: Send + Sync + 'static {
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream>;
 }
 
+impl Completion {
+    /// The events a stream of this reply would carry: `Start`, one `TextDelta`, `Usage`, `Stop`.
+    /// For servers that answer a streaming request with a whole JSON reply, and for providers
+    /// with nothing to stream.
+    pub fn into_stream(self) -> ProviderStream {
+        let mut events = vec![Ok(ProviderEvent::Start { model: self.model, request_id: self.request_id })];
+        if !self.text.is_empty() {
+            events.push(Ok(ProviderEvent::TextDelta { text: self.text }));
+        }
+        events.push(Ok(ProviderEvent::Usage { usage: self.usage }));
+        events.push(Ok(ProviderEvent::Stop { reason: self.stop_reason.unwrap_or(StopReason::EndTurn) }));
+        Box::pin(futures::stream::iter(events))
+    }
+}
+
 /// Drains a provider stream into a [`Completion`]; usage events overwrite, never add.
 pub async fn collect_stream(
     provider: &str,

@@ -302,6 +302,35 @@ impl EventHandler for OpenAiStream {
     }
 }
 
+impl OpenAi {
+    fn completion(
+        &self,
+        ctx: http::Ctx,
+        reply: ChatResponse,
+        request: &CompletionRequest,
+    ) -> Result<Completion> {
+        let choice =
+            reply.choices.iter().find(|c| c.index == 0).or(reply.choices.first()).ok_or_else(|| {
+                Error::from(ctx.error(ProviderErrorKind::Malformed, "the response has no choices"))
+            })?;
+        let mut stop_reason = choice.finish_reason.as_deref().map(map_finish_reason);
+        if choice.message.content.is_none() && choice.message.refusal.is_some() {
+            stop_reason = Some(StopReason::ContentFilter);
+        }
+        Ok(Completion {
+            text: choice.message.content.clone().unwrap_or_default(),
+            usage: reply.usage.map(Usage::from).unwrap_or_default(),
+            stop_reason,
+            provider: NAME.into(),
+            model: reply
+                .model
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
+            request_id: ctx.request_id,
+        })
+    }
+}
+
 #[async_trait]
 impl Provider for OpenAi {
     fn name(&self) -> &str {
@@ -325,32 +354,15 @@ impl Provider for OpenAi {
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion> {
         let (ctx, resp) = self.post(request, false).await?;
         let reply: ChatResponse = http::read_json(&ctx, resp, self.connect_ms).await?;
-        let choice =
-            reply.choices.iter().find(|c| c.index == 0).or(reply.choices.first()).ok_or_else(|| {
-                Error::from(ctx.error(ProviderErrorKind::Malformed, "the response has no choices"))
-            })?;
-        let mut stop_reason = choice.finish_reason.as_deref().map(map_finish_reason);
-        if choice.message.content.is_none() && choice.message.refusal.is_some() {
-            stop_reason = Some(StopReason::ContentFilter);
-        }
-        Ok(Completion {
-            text: choice.message.content.clone().unwrap_or_default(),
-            usage: reply.usage.map(Usage::from).unwrap_or_default(),
-            stop_reason,
-            provider: NAME.into(),
-            model: reply
-                .model
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
-            request_id: ctx.request_id,
-        })
+        self.completion(ctx, reply, request)
     }
 
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let (ctx, resp) = self.post(request, true).await?;
         if !http::is_event_stream(&resp) {
-            let _: Value = http::read_json(&ctx, resp, self.connect_ms).await?;
-            return Err(ctx.error(ProviderErrorKind::Malformed, "expected an event stream, got JSON").into());
+            // Some compatible servers ignore `stream: true` and answer with the whole reply.
+            let reply: ChatResponse = http::read_json(&ctx, resp, self.connect_ms).await?;
+            return Ok(self.completion(ctx, reply, request)?.into_stream());
         }
         Ok(http::drive(ctx, resp, OpenAiStream::default(), self.connect_ms))
     }

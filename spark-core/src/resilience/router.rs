@@ -14,7 +14,9 @@ use super::timeout::{Deadline, guard_stream};
 use super::{RetryConfig, TimeoutConfig};
 use crate::config::SparkConfig;
 use crate::error::{Error, Result};
-use crate::provider::{Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream};
+use crate::provider::{
+    Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, collect_stream,
+};
 
 /// A stream from the provider that actually answered.
 pub struct RoutedStream {
@@ -56,7 +58,11 @@ impl std::fmt::Debug for Router {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
+    /// A whole reply. Read as a stream all the same, so the first-token and idle deadlines
+    /// bound it (a non-streamed HTTP reply sends nothing until the last token), and a failure
+    /// mid-reply may still fall through: nothing has reached the caller yet.
     Complete,
     Stream,
 }
@@ -150,7 +156,7 @@ impl Router {
                 let deadline = Deadline::new(Instant::now(), "first_token", first_token).min(total);
                 let result = match mode {
                     Mode::Complete => {
-                        self.complete_once(entry, &req, deadline, permit).await.map(Output::Completion)
+                        self.complete_once(entry, &req, deadline, total, permit).await.map(Output::Completion)
                     }
                     Mode::Stream => {
                         self.stream_once(entry, &req, deadline, total, permit).await.map(Output::Stream)
@@ -161,7 +167,8 @@ impl Router {
                     Err(e) => e,
                 };
                 let total_passed = matches!(&error, Error::Timeout { stage, .. } if stage == "total");
-                if total_passed || matches!(error, Error::Cancelled) || error.partial_text().is_some() {
+                let shown = mode == Mode::Stream && error.partial_text().is_some();
+                if total_passed || matches!(error, Error::Cancelled) || shown {
                     return Err(error);
                 }
                 match retry_delay(&self.retry, &error, attempt, budget_end) {
@@ -186,26 +193,12 @@ impl Router {
         entry: &Entry,
         req: &CompletionRequest,
         deadline: Deadline,
+        total: Deadline,
         permit: BreakerPermit,
     ) -> Result<Completion> {
-        match tokio::time::timeout_at(deadline.at, entry.provider.complete(req)).await {
-            Ok(Ok(mut c)) => {
-                permit.success();
-                if c.provider.is_empty() {
-                    c.provider = entry.provider.name().to_string();
-                }
-                Ok(c)
-            }
-            Ok(Err(e)) => {
-                permit.failure(&e);
-                Err(e)
-            }
-            Err(_) => {
-                let e = deadline.error(None);
-                permit.failure(&e);
-                Err(e)
-            }
-        }
+        let routed = self.stream_once(entry, req, deadline, total, permit).await?;
+        // The guarded stream reports success or failure to the breaker when it ends.
+        collect_stream(&routed.provider, &routed.model, routed.stream).await
     }
 
     async fn stream_once(
