@@ -112,3 +112,23 @@ async fn zip_export_contains_the_script() {
     .unwrap();
     assert_eq!(s, out.files[0].content);
 }
+
+#[tokio::test]
+async fn out_of_range_repair_rounds_is_an_invalid_request() {
+    let e = offline().generate(GenerateRequest::new("a coin").repair_rounds(11)).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn a_local_openai_compatible_server_joins_the_automatic_chain_without_a_key() {
+    if std::env::var("ANTHROPIC_API_KEY").is_ok() || std::env::var("OPENAI_API_KEY").is_ok() {
+        return; // the automatic chain then depends on the environment
+    }
+    let cfg = SparkConfig::from_toml_str("[openai]\nbase_url = \"http://127.0.0.1:11434/v1\"\n").unwrap();
+    let spark = Spark::from_config(cfg).unwrap();
+    let names: Vec<&str> = spark.providers().iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["openai"]);
+    assert!(!spark.is_offline());
+    let plain = Spark::from_config(SparkConfig::default()).unwrap();
+    assert!(plain.is_offline());
+}

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::cache::{CacheStats, CacheStore, ResponseCache};
 use crate::config::SparkConfig;
 use crate::error::{Error, Result};
-use crate::export::{ExportFormat, export};
+use crate::export::ExportFormat;
 use crate::extract::ScriptFile;
 use crate::guard::{Admission, check_caller, check_prompt};
 use crate::provider::{
@@ -112,9 +112,10 @@ impl GeneratedScripts {
         self.diagnostics.iter().filter(|d| policy.is_blocking(d))
     }
 
-    /// Builds an archive of the files with default export settings.
+    /// Builds an archive of the files, with their provenance in the manifest, under default
+    /// export settings (`Spark::export` applies the client's `[export]` settings).
     pub fn export(&self, format: ExportFormat) -> Result<Vec<u8>> {
-        export(&self.files, format, &Default::default())
+        crate::export::export_generated(self, format, &Default::default())
     }
 }
 
@@ -259,7 +260,9 @@ pub fn providers_from_config(config: &SparkConfig) -> Result<Vec<Arc<dyn Provide
         }
         let openai_keyed =
             config.openai.api_key.is_some() || crate::ApiKey::from_env("OPENAI_API_KEY").is_some();
-        if openai_keyed {
+        // A base URL of its own (Ollama, vLLM, LM Studio) is a choice to use that server, key or not.
+        let openai_pointed = config.openai.base_url != crate::config::OpenAiConfig::default().base_url;
+        if openai_keyed || openai_pointed {
             out.push(Arc::new(OpenAi::new(config.openai.clone(), &config.timeouts)?));
         }
         if out.is_empty() {
@@ -343,8 +346,10 @@ impl Spark {
         if req.max_tokens == Some(0) {
             return Err(Error::InvalidRequest("max_tokens must be at least 1".into()));
         }
-        if let Some(r) = req.repair_rounds {
-            crate::config::check_range("repair_rounds", r as f64, 0.0, 10.0)?;
+        if let Some(r) = req.repair_rounds
+            && r > 10
+        {
+            return Err(Error::InvalidRequest(format!("repair_rounds must be between 0 and 10, got {r}")));
         }
         Ok(())
     }
