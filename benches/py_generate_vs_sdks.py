@@ -1,8 +1,9 @@
 """Per-call latency of `spark.Spark.generate` next to the official `openai` SDK and
 `litellm.completion`, all three calling the same loopback OpenAI-compatible mock.
 
-The mock (spark-py/tests/mock_openai.py) answers a non-streaming `chat.completion` with a small
-C# script, with Nagle disabled. spark runs its whole pipeline per call (guards, request, reply
+The mock (spark-py/tests/mock_openai.py) answers every request with the same non-streaming
+`chat.completion` JSON holding a small C# script (spark asks with `stream: true` and accepts a
+JSON answer), with Nagle disabled. spark runs its whole pipeline per call (guards, request, reply
 extraction, validation of the script) with the cache bypassed (`no_cache=True`) and repair off;
 the SDKs only make the HTTP call and parse the JSON. Each client sends the same messages. The
 clients take turns in rounds so that machine noise hits them alike; the figure is the median of
@@ -99,6 +100,7 @@ def main() -> int:
         return 2
 
     server = MockServer().start()
+    server.json_only = True
     try:
         clients = make_clients(server.base_url)
         for run in clients.values():

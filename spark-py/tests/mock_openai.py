@@ -82,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
                                             "code": "invalid_api_key"}})
             return
         model = body.get("model", "gpt-4o-mini")
-        if body.get("stream"):
+        if body.get("stream") and not self.server.json_only:
             self._stream(model, bool(body.get("stream_options", {}).get("include_usage")))
         else:
             self._send_json(200, {
@@ -145,6 +145,9 @@ class MockServer(ThreadingHTTPServer):
         # When set, requests wait for `gate` (after setting `arrived`): lets a test act while a
         # call is in flight.
         self.gate: threading.Event | None = None
+        # Answer every request with one `chat.completion` JSON, even a streaming one (servers
+        # may; benchmarks use it so every client gets the same bytes).
+        self.json_only = False
         self.arrived = threading.Event()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 

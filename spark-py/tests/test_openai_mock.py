@@ -139,3 +139,58 @@ def test_500_then_breaker_opens(mock_server: MockServer) -> None:
     assert opened.value.retry_after is not None and opened.value.retry_after > 0
     assert mock_server.calls == calls  # refused without touching the network
     assert client.provider_status()[0]["state"] == "open"
+
+
+BROKEN = """using UnityEngine;
+
+public class Spinner : MonoBehaviour
+{
+    private void Update()
+    {
+        transform.Rotate(0f, 1f, 0f)
+    }
+}
+"""
+
+
+def test_blocking_diagnostics_raise_validation_failed(mock_server: MockServer) -> None:
+    mock_server.reply = "### Spinner.cs\n```csharp\n" + BROKEN + "```\n"
+    client = spark.Spark(mock_config(mock_server, validation={"fail_on_blocking": True}))
+    with pytest.raises(spark.ValidationFailed) as info:
+        generate(client, "a spinning cube", no_cache=True, repair_rounds=0)
+    e = info.value
+    assert e.code == "validation_failed"
+    assert e.diagnostics and all(isinstance(d, spark.Diagnostic) for d in e.diagnostics)
+    first = e.diagnostics[0]
+    assert first.severity == "error" and first.file == "Spinner.cs" and first.line == 7
+
+
+def test_broken_reply_is_returned_with_diagnostics_by_default(mock_server: MockServer) -> None:
+    mock_server.reply = "### Spinner.cs\n```csharp\n" + BROKEN + "```\n"
+    client = spark.Spark(mock_config(mock_server))
+    result = generate(client, "a spinning cube", no_cache=True, repair_rounds=0)
+    assert [d.severity for d in result.diagnostics][:1] == ["error"]
+    assert result.diagnostics[0].line == 7
+
+
+def test_deadline_raises_timeout(mock_server: MockServer) -> None:
+    import threading
+
+    mock_server.gate = threading.Event()
+    client = spark.Spark(mock_config(mock_server, timeouts={"first_token_ms": 200, "total_ms": 300}))
+    try:
+        with pytest.raises(spark.Timeout) as info:
+            generate(client, "a spinning cube", no_cache=True)
+    finally:
+        mock_server.gate.set()
+    e = info.value
+    assert e.code == "timeout" and isinstance(e, TimeoutError)
+    assert e.stage in ("first_token", "total")
+
+
+def test_json_answer_to_a_streaming_request(mock_server: MockServer) -> None:
+    mock_server.json_only = True
+    client = spark.Spark(mock_config(mock_server))
+    result = generate(client, "a spinning cube", no_cache=True, repair_rounds=0)
+    assert [(f.path, f.content) for f in result.files] == [("Spinner.cs", SCRIPT)]
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (120, 80)

@@ -1,7 +1,7 @@
 """Type stubs of the native module `spark._spark` (re-exported by `spark`)."""
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal, Union, final, overload
 
 __all__ = [
@@ -190,9 +190,9 @@ class EventStream:
 @final
 class Spark:
     """The SPARK client. Build one and share it; every method is thread-safe."""
-    def __new__(cls, config: Mapping[str, Any] | None = None) -> Spark: ...
+    def __new__(cls, config: dict[str, Any] | None = None) -> Spark: ...
     @staticmethod
-    def from_config(config: Mapping[str, Any]) -> Spark: ...
+    def from_config(config: dict[str, Any]) -> Spark: ...
     @staticmethod
     def from_toml(path: _StrPath) -> Spark: ...
     @staticmethod
