@@ -5,7 +5,7 @@ use tree_sitter::Node;
 
 use super::Sink;
 use super::source::K;
-use super::walk::{Callee, Ctx, Pre, UnityKind, simple_name};
+use super::walk::{Callee, Ctx, Pre, UnityKind, kids, simple_name};
 
 /// A Unity message: name, parameter types, whether it may be a coroutine, and whether Unity
 /// also calls it without its parameter (collision messages).
@@ -291,8 +291,7 @@ struct Shape {
 
 fn shape(node: Node<'_>, ctx: &Ctx<'_>) -> Shape {
     let mut s = Shape::default();
-    let mut c = node.walk();
-    for ch in node.children(&mut c) {
+    for ch in kids(node) {
         match ctx.kind(ch) {
             K::Modifier => match ctx.t(ch) {
                 "static" => s.is_static = true,
@@ -630,10 +629,8 @@ fn implicit_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(ty) = ctx.field(node, ctx.src.g.f.type_) else { return };
     let tt = ctx.t(ty);
     let Some(kind) = creation_kind(ctx, tt) else { return };
-    let mut c = node.walk();
-    for v in node.named_children(&mut c).filter(|v| ctx.kind(*v) == K::VariableDeclarator) {
-        let mut c2 = v.walk();
-        if let Some(init) = v.named_children(&mut c2).find(|x| ctx.kind(*x) == K::ImplicitObjectCreation) {
+    for v in kids(node).filter(|v| ctx.kind(*v) == K::VariableDeclarator) {
+        if let Some(init) = kids(v).find(|x| ctx.kind(*x) == K::ImplicitObjectCreation) {
             report_creation(init, simple_name(tt), kind, sink);
         }
     }

@@ -101,8 +101,7 @@ pub(crate) fn collect_classes(src: &Source<'_>) -> Vec<ClassDecl> {
 }
 
 pub(crate) fn base_list<'t>(class: Node<'t>, src: &Source<'_>) -> Option<Node<'t>> {
-    let mut c = class.walk();
-    class.named_children(&mut c).find(|n| src.g.kind(*n) == K::BaseList)
+    kids(class).find(|n| src.g.kind(*n) == K::BaseList)
 }
 
 /// Which class names are Unity objects: the built-in bases plus every class deriving from one,
@@ -292,8 +291,7 @@ impl<'s> Ctx<'s> {
     /// Argument expressions of an invocation or object creation.
     pub fn args<'t>(&self, call: Node<'t>) -> Vec<Node<'t>> {
         let Some(list) = self.field(call, self.src.g.f.arguments) else { return Vec::new() };
-        let mut c = list.walk();
-        list.named_children(&mut c)
+        kids(list)
             .filter(|a| self.kind(*a) == K::Argument)
             .filter_map(|a| a.named_child(a.named_child_count().saturating_sub(1) as u32))
             .collect()
@@ -302,8 +300,7 @@ impl<'s> Ctx<'s> {
     /// The `i`-th argument expression, without allocating.
     pub fn arg<'t>(&self, call: Node<'t>, i: usize) -> Option<Node<'t>> {
         let list = self.field(call, self.src.g.f.arguments)?;
-        let mut c = list.walk();
-        let a = list.named_children(&mut c).filter(|a| self.kind(*a) == K::Argument).nth(i)?;
+        let a = kids(list).filter(|a| self.kind(*a) == K::Argument).nth(i)?;
         a.named_child(a.named_child_count().saturating_sub(1) as u32)
     }
 
@@ -451,6 +448,44 @@ pub(crate) fn preorder<'t>(root: Node<'t>, v: &mut impl Visit<'t>) {
 /// Parents with at most this many children are walked by child index.
 const NARROW: u32 = 16;
 
+/// The children of a node (named and anonymous), by index when there are few of them, else with
+/// a cursor; see [`preorder`] for why.
+pub(crate) fn kids<'t>(node: Node<'t>) -> Kids<'t> {
+    let count = node.child_count();
+    let cursor = (count > NARROW).then(|| node.walk());
+    Kids { node, next: 0, count, cursor }
+}
+
+pub(crate) struct Kids<'t> {
+    node: Node<'t>,
+    next: u32,
+    count: u32,
+    cursor: Option<tree_sitter::TreeCursor<'t>>,
+}
+
+impl<'t> Iterator for Kids<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        if self.next >= self.count {
+            return None;
+        }
+        self.next += 1;
+        match &mut self.cursor {
+            None => self.node.child(self.next - 1),
+            Some(c) => {
+                let moved = if self.next == 1 { c.goto_first_child() } else { c.goto_next_sibling() };
+                if moved {
+                    Some(c.node())
+                } else {
+                    self.next = self.count;
+                    None
+                }
+            }
+        }
+    }
+}
+
 /// Runs the rules on one node and opens its frame; returns whether its children matter.
 fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -> bool {
     let (k, descend) = ctx.src.g.classify(node);
@@ -529,8 +564,7 @@ fn param_names(node: Node<'_>, ctx: &Ctx<'_>) -> Vec<String> {
     if ctx.kind(list) == K::Identifier {
         return vec![ctx.t(list).to_string()];
     }
-    let mut c = list.walk();
-    list.named_children(&mut c)
+    kids(list)
         .filter(|p| ctx.kind(*p) == K::Parameter)
         .filter_map(|p| ctx.field(p, ctx.src.g.f.name).map(|n| ctx.t(n).to_string()))
         .collect()
@@ -547,8 +581,8 @@ fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
     };
     let mut tf = TypeFrame { unity, coroutines: Vec::new(), methods: Vec::new(), fields: Vec::new() };
     let Some(body) = ctx.field(node, g.f.body) else { return tf };
-    let mut c = body.walk();
-    for m in body.named_children(&mut c) {
+    // Kinds are only given to named nodes, so all children filtered by kind are the named ones.
+    for m in kids(body) {
         match ctx.kind(m) {
             K::Method => {
                 let Some(n) = ctx.field(m, g.f.name) else { continue };
@@ -562,16 +596,9 @@ fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
                 tf.methods.push(mname);
             }
             K::FieldDeclaration | K::PropertyDeclaration => {
-                let mut c2 = m.walk();
-                let decl = m.named_children(&mut c2).find(|x| ctx.kind(*x) == K::VariableDeclaration);
+                let decl = kids(m).find(|x| ctx.kind(*x) == K::VariableDeclaration);
                 if let Some(decl) = decl {
-                    let mut c3 = decl.walk();
-                    let g2 = ctx.src.g;
-                    let decls: Vec<Node<'_>> = decl
-                        .named_children(&mut c3)
-                        .filter(|x| g2.kind(*x) == K::VariableDeclarator)
-                        .collect();
-                    for v in decls {
+                    for v in kids(decl).filter(|x| g.kind(*x) == K::VariableDeclarator) {
                         let Some(n) = ctx.field(v, g.f.name) else { continue };
                         let fname = ctx.t(n).to_string();
                         if let Some(val) = v.named_child(v.named_child_count().saturating_sub(1) as u32)
