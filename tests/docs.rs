@@ -19,3 +19,17 @@ fn readme_starts_with_the_two_setup_commands() {
     assert!(block[0].starts_with("cargo run --example generate -- "), "{block:?}");
     assert!(block[1].starts_with("bash scripts/test.sh"), "{block:?}");
 }
+
+#[test]
+fn readme_configuration_reference_loads() {
+    let text = readme();
+    let section = &text[text.find("## Configuration").expect("configuration section")..];
+    let start = section.find("```toml\n").expect("toml block") + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").expect("closing fence")];
+    // Every section and field the reference names must exist and hold a valid value; the keys
+    // would need `[anthropic] api_key`, so the provider order is dropped for the check.
+    let block = block.replace("order = [\"anthropic\", \"openai\"]", "order = []");
+    let cfg = spark_core::SparkConfig::from_toml_str(&block).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.export.root, "Generated");
+    assert_eq!(cfg.retry.budget_ms, 20000);
+}
