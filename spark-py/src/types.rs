@@ -272,7 +272,7 @@ impl GeneratedScripts {
 
     fn __repr__(&self) -> String {
         let files: Vec<String> = self.inner.files.iter().map(|f| repr_str(&f.path)).collect();
-        let cost = self.inner.cost_usd.map(|c| format!("{c:.6}")).unwrap_or_else(|| "None".into());
+        let cost = self.inner.cost_usd.map(|c| format!("{c:?}")).unwrap_or_else(|| "None".into());
         format!(
             "GeneratedScripts(provider={}, model={}, files=[{}], diagnostics={}, usage={}, cost_usd={}, rounds={})",
             repr_str(&self.inner.provider),

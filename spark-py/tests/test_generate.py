@@ -30,6 +30,7 @@ def test_generate_offline_returns_files_and_metadata(offline: spark.Spark) -> No
     assert len(result.request_hash) == 64
     assert result.to_dict()["files"][0]["path"] == "RotatingPickup.cs"
     assert repr(result).startswith("GeneratedScripts(provider='offline', model='offline-scaffold', files=['RotatingPickup.cs']")
+    assert "cost_usd=0.0," in repr(result)
 
 
 def test_spark_default_constructor_and_properties(monkeypatch: pytest.MonkeyPatch) -> None:
