@@ -24,13 +24,13 @@ fn main() {
     .expect("bench fixture");
     let spark = Spark::builder().provider(Offline::new()).build().expect("offline spark");
     for _ in 0..WARMUP {
-        black_box(spark.validate(black_box(&source), "ThirdPersonCharacter.cs"));
+        let _ = black_box(spark.validate(black_box(&source), "ThirdPersonCharacter.cs"));
     }
     let mut per_call_us: Vec<f64> = (0..BATCHES)
         .map(|_| {
             let start = Instant::now();
             for _ in 0..BATCH {
-                black_box(spark.validate(black_box(&source), "ThirdPersonCharacter.cs"));
+                let _ = black_box(spark.validate(black_box(&source), "ThirdPersonCharacter.cs"));
             }
             start.elapsed().as_secs_f64() * 1e6 / BATCH as f64
         })
