@@ -6,7 +6,7 @@
 #  2. the C test (tests/ffi_test.c) built with -Wall -Wextra -Werror against the header, run natively
 #     and under valgrind, offline and against the loopback OpenAI mock (tests/mock_openai.py)
 #  3. the C# wrapper and its tests compiled with mcs and run with mono, offline and against the mock
-#  4. the Unity sample (examples/unity/com.spark.unity): its Runtime copies equal spark-ffi/csharp,
+#  4. the Unity sample (examples/unity/com.spark.unity): Runtime filled from spark-ffi/csharp,
 #     every file has a valid .meta, and Runtime + Editor window compile with the Unity define
 #     against a UnityEngine/UnityEditor stand-in
 set -euo pipefail
@@ -79,13 +79,11 @@ grep -q '^// ---- Door.cs' "$OUT/Generate.out"
 step "C#: mono, offline and against the loopback mock"
 (cd "$OUT" && LD_LIBRARY_PATH="$LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" SPARK_MOCK_URL="$MOCK_URL" mono --debug SparkTests.exe)
 
-step "Unity sample: Runtime sources equal spark-ffi/csharp"
+step "Unity sample: Runtime filled from spark-ffi/csharp, each source with its committed .meta"
+bash examples/unity/install-native.sh --sources-only
 for f in spark-ffi/csharp/*.cs; do
-  cmp "$f" "$PKG/Runtime/$(basename "$f")" ||
-    { echo "ffi: copy $f to $PKG/Runtime/ (the sample ships the wrapper as is)" >&2; exit 1; }
-done
-for f in "$PKG"/Runtime/*.cs; do
-  [ -f "spark-ffi/csharp/$(basename "$f")" ] || { echo "ffi: $f has no source in spark-ffi/csharp" >&2; exit 1; }
+  [ -f "$PKG/Runtime/$(basename "$f").meta" ] ||
+    { echo "ffi: $PKG/Runtime/$(basename "$f").meta is missing (a fixed GUID for the new source)" >&2; exit 1; }
 done
 step "Unity sample: package.json, asmdefs, a valid unique .meta for every file and folder"
 VERSION="$(sed -n 's/^#define SPARK_VERSION_STRING "\(.*\)"$/\1/p' spark-ffi/include/spark.h)"

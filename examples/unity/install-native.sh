@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds the release spark_ffi library and copies it, with its PluginImporter .meta, into the sample
-# package's Plugins folder (Linux or macOS; see com.spark.unity/Plugins/README.md for Windows).
-# Usage (any directory): bash examples/unity/install-native.sh
+# Fills the sample package: copies the C# wrapper (spark-ffi/csharp/*.cs, its one source) into
+# Runtime/ (whose .meta files, with fixed GUIDs, are committed), then builds the release spark_ffi
+# library and copies it, with its PluginImporter .meta, into Plugins/ (Linux or macOS; see
+# com.spark.unity/Plugins/README.md for Windows).
+# Usage (any directory): bash examples/unity/install-native.sh [--sources-only]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
 PKG=examples/unity/com.spark.unity
+
+cp spark-ffi/csharp/*.cs "$PKG/Runtime/"
+[ "${1:-}" = "--sources-only" ] && exit 0
 
 case "$(uname -s)/$(uname -m)" in
   Linux/x86_64) dirs="Plugins/Linux Plugins/Linux/x86_64" lib=libspark_ffi.so os=Linux cpu=x86_64 player=Linux64 ;;
