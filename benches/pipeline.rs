@@ -55,8 +55,8 @@ impl Provider for Fixed {
             request_id: None,
         })
     }
-    async fn stream(&self, _: &CompletionRequest) -> spark_core::Result<ProviderStream> {
-        Err(spark_core::Error::Internal("not used".into()))
+    async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {
+        Ok(self.complete(request).await?.into_stream())
     }
 }
 
