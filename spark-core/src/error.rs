@@ -175,6 +175,23 @@ pub enum ProviderErrorKind {
     Malformed,
 }
 
+impl ProviderErrorKind {
+    /// A passing fault of the provider or the path to it (rate limit, overload, 5xx, connection,
+    /// deadline, cut stream), which a later attempt may not meet; the request and the account are
+    /// fine. Retries and circuit breakers both build on this.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ProviderErrorKind::RateLimited
+                | ProviderErrorKind::Overloaded
+                | ProviderErrorKind::Server
+                | ProviderErrorKind::Connection
+                | ProviderErrorKind::Timeout
+                | ProviderErrorKind::Truncated
+        )
+    }
+}
+
 /// A failure reported by (or while talking to) a model provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderError {
@@ -421,15 +438,7 @@ impl Error {
     /// streams; false for bad requests, authentication, quota, and everything local.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Provider(p) => matches!(
-                p.kind,
-                ProviderErrorKind::RateLimited
-                    | ProviderErrorKind::Overloaded
-                    | ProviderErrorKind::Server
-                    | ProviderErrorKind::Connection
-                    | ProviderErrorKind::Timeout
-                    | ProviderErrorKind::Truncated
-            ),
+            Error::Provider(p) => p.kind.is_transient(),
             Error::Timeout { .. } | Error::RateLimited { .. } | Error::QueueFull { .. } => true,
             _ => false,
         }

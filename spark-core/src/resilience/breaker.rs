@@ -70,16 +70,8 @@ pub struct CircuitBreaker {
 /// or the account): only those count towards opening the breaker.
 pub fn is_health_failure(error: &Error) -> bool {
     match error {
-        Error::Provider(p) => matches!(
-            p.kind,
-            ProviderErrorKind::RateLimited
-                | ProviderErrorKind::Overloaded
-                | ProviderErrorKind::Server
-                | ProviderErrorKind::Connection
-                | ProviderErrorKind::Timeout
-                | ProviderErrorKind::Truncated
-                | ProviderErrorKind::Malformed
-        ),
+        // A malformed reply is not worth retrying at once but does say the endpoint is unwell.
+        Error::Provider(p) => p.kind.is_transient() || p.kind == ProviderErrorKind::Malformed,
         Error::Timeout { .. } => true,
         _ => false,
     }
