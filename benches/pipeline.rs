@@ -161,22 +161,25 @@ fn cache_hit(c: &mut Criterion) {
     });
 }
 
-/// Runs `n` requests at `CONCURRENCY`, each built by `one(i)`; returns the latencies.
-async fn run<F, Fut>(n: usize, one: F) -> Vec<Duration>
+/// Runs `n` requests, `concurrency` at a time, each built by `one(i)` and spawned as its own task
+/// (as a server would: requests share the runtime's workers instead of one task's poll); returns
+/// the latencies.
+async fn run<F, Fut>(n: usize, concurrency: usize, one: F) -> Vec<Duration>
 where
     F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     futures::stream::iter(0..n)
         .map(|i| {
             let f = one(i);
-            async move {
+            tokio::spawn(async move {
                 let t = Instant::now();
                 f.await;
                 t.elapsed()
-            }
+            })
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency)
+        .map(|r| r.expect("request task"))
         .collect()
         .await
 }
@@ -201,7 +204,7 @@ fn http_path(c: &mut Criterion) {
                 round += 1;
                 let r = round;
                 let t = Instant::now();
-                rt.block_on(run(BATCH, |i| {
+                rt.block_on(run(BATCH, CONCURRENCY, |i| {
                     let s = spark.clone();
                     async move {
                         s.generate(unique_request(i, r)).await.unwrap();
@@ -242,7 +245,7 @@ fn throughput_report(n: usize) {
     let endpoint = format!("{url}/v1/chat/completions");
     let raw = Arc::new(serde_json::json!({"model":"gpt-bench","messages":[{"role":"user","content":"x"}]}));
     // Warm the connection pools.
-    rt.block_on(run(CONCURRENCY * 2, |i| {
+    rt.block_on(run(CONCURRENCY * 2, CONCURRENCY, |i| {
         let (s, c, e, r) = (spark.clone(), client.clone(), endpoint.clone(), raw.clone());
         async move {
             s.generate(unique_request(i, u64::MAX)).await.unwrap();
@@ -255,36 +258,20 @@ fn throughput_report(n: usize) {
     for (label, conc) in [("c64", CONCURRENCY), ("c1", 1)] {
         let n = if conc == 1 { n / 10 } else { n };
         let t = Instant::now();
-        let lat = rt.block_on(async {
-            futures::stream::iter(0..n)
-                .map(|_| {
-                    let (c, e, r) = (client.clone(), endpoint.clone(), raw.clone());
-                    async move {
-                        let t = Instant::now();
-                        black_box(c.post(&e).json(&*r).send().await.unwrap().bytes().await.unwrap());
-                        t.elapsed()
-                    }
-                })
-                .buffer_unordered(conc)
-                .collect::<Vec<_>>()
-                .await
-        });
+        let lat = rt.block_on(run(n, conc, |_| {
+            let (c, e, r) = (client.clone(), endpoint.clone(), raw.clone());
+            async move {
+                black_box(c.post(&e).json(&*r).send().await.unwrap().bytes().await.unwrap());
+            }
+        }));
         let (rp50, rp99) = report(&format!("raw HTTP only ({label})"), lat, t.elapsed());
         let t = Instant::now();
-        let lat = rt.block_on(async {
-            futures::stream::iter(0..n)
-                .map(|i| {
-                    let s = spark.clone();
-                    async move {
-                        let t = Instant::now();
-                        black_box(s.generate(unique_request(i, conc as u64)).await.unwrap());
-                        t.elapsed()
-                    }
-                })
-                .buffer_unordered(conc)
-                .collect::<Vec<_>>()
-                .await
-        });
+        let lat = rt.block_on(run(n, conc, |i| {
+            let s = spark.clone();
+            async move {
+                black_box(s.generate(unique_request(i, conc as u64)).await.unwrap());
+            }
+        }));
         let (sp50, sp99) = report(&format!("Spark::generate, cache miss ({label})"), lat, t.elapsed());
         println!(
             "added by SPARK ({label}): p50 {:.1} µs, p99 {:.1} µs",
