@@ -595,3 +595,27 @@ async fn a_server_that_ignores_stream_true_and_answers_json_still_streams() {
         ]
     );
 }
+
+#[tokio::test]
+async fn reasoning_models_get_no_default_temperature() {
+    let server = MockServer::start().await;
+    mock_chat(&server, ResponseTemplate::new(200).set_body_json(completion_body())).await;
+    let p = provider(&server.uri());
+    for (model, explicit, sent) in [
+        ("o3-mini", None, None),
+        ("gpt-5", None, None),
+        ("openrouter/openai/o1", None, None),
+        ("gpt-5", Some(1.0), Some(1.0)),
+        ("gpt-5-chat-latest", None, Some(0.2)),
+        ("gpt-4o-mini", None, Some(0.2)),
+        ("qwen2.5-coder:7b", None, Some(0.2)),
+    ] {
+        let mut req = request();
+        req.model = Some(model.into());
+        req.temperature = explicit;
+        p.complete(&req).await.unwrap();
+        let body: serde_json::Value =
+            server.received_requests().await.unwrap().last().unwrap().body_json().unwrap();
+        assert_eq!(body.get("temperature").and_then(|t| t.as_f64()).map(|t| t as f32), sent, "{model}");
+    }
+}

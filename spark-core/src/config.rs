@@ -111,7 +111,8 @@ pub struct OpenAiConfig {
     /// default): `max_completion_tokens` for api.openai.com, `max_tokens` for any other server.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy_max_tokens: Option<bool>,
-    /// Sampling temperature (0–2); `None` leaves the provider default.
+    /// Sampling temperature (0–2); `None` leaves the provider default. Not sent to reasoning
+    /// models (o1, o3, o4-mini, gpt-5), which reject any but their own.
     pub temperature: Option<f32>,
     /// `OpenAI-Organization` header.
     pub organization: Option<String>,

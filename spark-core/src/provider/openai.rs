@@ -41,6 +41,13 @@ fn is_official(base_url: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// OpenAI reasoning models (o1, o3, o4-mini, gpt-5…), which accept only their default temperature.
+fn fixed_temperature(model: &str) -> bool {
+    let m = model.rsplit('/').next().unwrap_or(model).to_ascii_lowercase();
+    let reasoning = ["o1", "o3", "o4"].iter().any(|p| m == *p || m.starts_with(&format!("{p}-")));
+    reasoning || (m.starts_with("gpt-5") && !m.contains("chat"))
+}
+
 impl OpenAi {
     /// Builds from configuration; the key comes from `config.api_key` or `OPENAI_API_KEY`.
     ///
@@ -101,13 +108,17 @@ impl OpenAi {
             };
             messages.push(json!({"role": role, "content": m.content}));
         }
+        let model = request.model.as_deref().unwrap_or(&self.config.model);
         let mut body = Map::new();
-        body.insert("model".into(), json!(request.model.as_deref().unwrap_or(&self.config.model)));
+        body.insert("model".into(), json!(model));
         body.insert("messages".into(), Value::Array(messages));
         let legacy = self.config.legacy_max_tokens.unwrap_or_else(|| !is_official(&self.config.base_url));
         let limit_field = if legacy { "max_tokens" } else { "max_completion_tokens" };
         body.insert(limit_field.into(), json!(request.max_tokens.unwrap_or(self.config.max_tokens)));
-        if let Some(t) = request.temperature.or(self.config.temperature) {
+        // Reasoning models answer 400 to any temperature but their own: the configured default is
+        // left out for them; a temperature the request names is still sent.
+        let default_temperature = self.config.temperature.filter(|_| !fixed_temperature(model));
+        if let Some(t) = request.temperature.or(default_temperature) {
             body.insert("temperature".into(), json_f32(t));
         }
         if !request.stop.is_empty() {
