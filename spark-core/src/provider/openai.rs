@@ -177,10 +177,19 @@ pub fn map_finish_reason(reason: &str) -> StopReason {
 
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
 struct WireUsage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     prompt_tokens: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     completion_tokens: u64,
+}
+
+/// Compatible servers write `null` where OpenAI omits a field or sends an empty one.
+fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 impl From<WireUsage> for Usage {
@@ -199,7 +208,7 @@ struct ChatMessage {
 
 #[derive(Debug, Deserialize)]
 struct Choice {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     index: u32,
     message: ChatMessage,
     #[serde(default)]
@@ -223,7 +232,7 @@ struct ChunkDelta {
 
 #[derive(Debug, Deserialize)]
 struct ChunkChoice {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     index: u32,
     #[serde(default)]
     delta: Option<ChunkDelta>,
@@ -235,7 +244,7 @@ struct ChunkChoice {
 struct Chunk {
     #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     choices: Vec<ChunkChoice>,
     #[serde(default)]
     usage: Option<WireUsage>,
@@ -376,5 +385,24 @@ impl Provider for OpenAi {
             return Ok(self.completion(ctx, reply, request)?.into_stream());
         }
         Ok(http::drive(ctx, resp, OpenAiStream::default(), self.connect_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_from_compatible_servers_read_as_absent() {
+        let chunk: Chunk = serde_json::from_value(json!({
+            "model": "m", "choices": null,
+            "usage": {"prompt_tokens": 12, "completion_tokens": null, "total_tokens": null}
+        }))
+        .unwrap();
+        assert!(chunk.choices.is_empty());
+        assert_eq!(Usage::from(chunk.usage.unwrap()), Usage { input_tokens: 12, output_tokens: 0 });
+        let chunk: Chunk =
+            serde_json::from_value(json!({"choices": [{"index": null, "delta": {"content": "x"}}]})).unwrap();
+        assert_eq!(chunk.choices[0].index, 0);
     }
 }
