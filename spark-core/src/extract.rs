@@ -3,10 +3,13 @@
 //! Handles fences with or without a language tag (```` ``` ```` and `~~~`), several files per
 //! reply, file names from the info string (```` ```csharp Player.cs ````), from a heading or
 //! label just above the fence (`### Player.cs`, `**File: Player.cs**`), from a `// File:` comment
-//! on the first line, or else from the first declared type. A fence left open by a truncated
+//! on the first line, or else from the type Unity names the file after
+//! ([`crate::export::main_type_name`]). A fence left open by a truncated
 //! reply is kept up to the end. A reply without fences that is plainly C# is taken whole.
 
 use serde::{Deserialize, Serialize};
+
+use crate::export::main_type_name;
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,7 +59,7 @@ pub fn extract_files(reply: &str) -> Vec<ScriptFile> {
     for (name, body) in files {
         let content = normalize(&body);
         let path = name
-            .or_else(|| first_type_name(&content).map(|t| format!("{t}.cs")))
+            .or_else(|| main_type_name(&content).map(|t| format!("{t}.cs")))
             .unwrap_or_else(|| "Script.cs".to_string());
         let path = unique(&out, path);
         out.push(ScriptFile { path, content });
@@ -132,25 +135,6 @@ fn looks_like_csharp(text: &str) -> bool {
     has_decl && has_cs && text.contains('{')
 }
 
-/// The first declared class/struct/interface/enum/record name.
-pub fn first_type_name(source: &str) -> Option<String> {
-    let mut words =
-        source.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '@')).filter(|w| !w.is_empty());
-    while let Some(w) = words.next() {
-        if matches!(w, "class" | "struct" | "interface" | "enum" | "record") {
-            let mut next = words.next()?;
-            if w == "record" && matches!(next, "class" | "struct") {
-                next = words.next()?;
-            }
-            let name = next.trim_start_matches('@');
-            if name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
-                return Some(name.to_string());
-            }
-        }
-    }
-    None
-}
-
 fn normalize(body: &str) -> String {
     let mut s = body.replace("\r\n", "\n");
     while s.ends_with("\n\n") {
@@ -205,10 +189,20 @@ mod tests {
     }
 
     #[test]
+    fn named_after_the_unity_type_not_comments_or_helper_types() {
+        let reply = "```csharp\n/// <summary>This class spins things.</summary>\n[System.Serializable]\npublic class SpinSettings { public float speed; }\n\n// the enum below is unused\npublic class Spinner : UnityEngine.MonoBehaviour { public SpinSettings settings; }\n```\n";
+        assert_eq!(extract_files(reply)[0].path, "Spinner.cs");
+        let generic = "```csharp\npublic class Pool<T> : IPool where T : MonoBehaviour { }\npublic sealed class Bullets : ScriptableObject { }\n```\n";
+        assert_eq!(extract_files(generic)[0].path, "Bullets.cs");
+        let plain = "```csharp\n// a class of helpers\npublic static class MathUtil { }\n```\n";
+        assert_eq!(extract_files(plain)[0].path, "MathUtil.cs");
+    }
+
+    #[test]
     fn bare_code_and_prose() {
         assert!(extract_files("I cannot help with that.").is_empty());
         let bare = "using UnityEngine;\npublic class Bare : MonoBehaviour { }\n";
         assert_eq!(extract_files(bare)[0].path, "Bare.cs");
-        assert_eq!(first_type_name("public record struct Point(int X);").as_deref(), Some("Point"));
+        assert_eq!(main_type_name("public record struct Point(int X);").as_deref(), Some("Point"));
     }
 }

@@ -47,7 +47,7 @@ pub use import::{ImportLimits, ImportedFile, import, import_unitypackage, import
 pub use manifest::{ExportManifest, MANIFEST_FILE_NAME, ManifestFile, ValidationSummary};
 pub use meta::{Importer, meta_text};
 pub use path::{MAX_NAME_BYTES, check_archive_path, is_reserved_name, sanitize_script_name};
-pub use scan::uses_unity_editor;
+pub use scan::{main_type_name, uses_unity_editor};
 pub use upm::{is_valid_package_name, is_valid_semver, sanitize_package_name};
 
 /// Archive formats.
@@ -381,7 +381,7 @@ fn prepare<'a>(files: &'a [ScriptFile], config: &ExportConfig) -> Result<Vec<Scr
     let mut out = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
         let facts = scan::scan(&f.content);
-        let from_type = || facts.first_type.as_deref().and_then(sanitize_script_name);
+        let from_type = || facts.main_type().and_then(sanitize_script_name);
         // Unity matches a MonoBehaviour to its file by name: a given name that cannot be a type
         // name (`player controller.cs`, `what?.cs`) yields to the declared type's name.
         let name = match sanitize_script_name(&f.path) {

@@ -47,12 +47,46 @@ pub(crate) struct ScriptFacts {
     pub uses_unsafe: bool,
     /// The first declared class / struct / interface / enum / record.
     pub first_type: Option<String>,
+    /// The first class deriving from a Unity object type (`MonoBehaviour`, `ScriptableObject`,
+    /// `EditorWindow`…): the one Unity requires the file to be named after.
+    pub unity_type: Option<String>,
+}
+
+impl ScriptFacts {
+    /// The type the file should be named after: the Unity object type, else the first type.
+    pub fn main_type(&self) -> Option<&str> {
+        self.unity_type.as_deref().or(self.first_type.as_deref())
+    }
+}
+
+/// Base classes whose subclasses Unity finds by file name.
+fn is_unity_object_base(word: &[u8]) -> bool {
+    word.ends_with(b"Behaviour")
+        || matches!(
+            word,
+            b"ScriptableObject"
+                | b"Editor"
+                | b"EditorWindow"
+                | b"ScriptableWizard"
+                | b"PropertyDrawer"
+                | b"DecoratorDrawer"
+                | b"ScriptedImporter"
+                | b"ScriptableSingleton"
+        )
 }
 
 /// Whether `source` uses `UnityEditor` outside `#if UNITY_EDITOR` (and so belongs in an Editor
 /// assembly). Comments, string literals and editor-only preprocessor branches do not count.
 pub fn uses_unity_editor(source: &str) -> bool {
     scan(source).uses_editor
+}
+
+/// The type a script file should be named after: the first class deriving from a Unity object
+/// type (`MonoBehaviour`, `ScriptableObject`, `EditorWindow`…), else the first declared class,
+/// struct, interface, enum or record. Comments, strings and attributes do not count.
+pub fn main_type_name(source: &str) -> Option<String> {
+    let facts = scan(source);
+    facts.unity_type.or(facts.first_type)
 }
 
 pub(crate) fn scan(source: &str) -> ScriptFacts {
@@ -87,6 +121,9 @@ struct Lexer<'a> {
     after_dot: bool,
     /// Waiting for the name after `class` / `struct` / … (and after `record class`).
     want_type: bool,
+    /// The type just declared, until its body opens; `in_bases` once its `:` base list started.
+    declared: Option<String>,
+    in_bases: bool,
 }
 
 impl Lexer<'_> {
@@ -143,8 +180,19 @@ impl Lexer<'_> {
                     self.in_chain = false;
                     self.i += 1;
                 }
+                b':' if self.declared.is_some() => {
+                    self.end_chain();
+                    self.in_bases = true;
+                    self.i += 1;
+                }
+                b';' | b'(' => {
+                    self.end_chain();
+                    self.end_declaration();
+                    self.i += 1;
+                }
                 b'{' => {
                     self.end_chain();
+                    self.end_declaration();
                     depth += 1;
                     self.i += 1;
                 }
@@ -192,15 +240,24 @@ impl Lexer<'_> {
         }
         let word = &self.s[word_start..self.i];
         let verbatim = word_start != start;
-        if self.facts.first_type.is_none() {
-            if self.want_type && !verbatim && matches!(word, b"class" | b"struct") {
-                // `record class Name`: keep waiting for the name.
-            } else if self.want_type {
-                self.want_type = false;
-                self.facts.first_type = std::str::from_utf8(word).ok().map(str::to_string);
-            } else if !verbatim {
-                self.want_type = matches!(word, b"class" | b"struct" | b"interface" | b"enum" | b"record");
+        if self.want_type && !verbatim && matches!(word, b"class" | b"struct") {
+            // `record class Name`: keep waiting for the name.
+        } else if self.want_type {
+            self.want_type = false;
+            let name = std::str::from_utf8(word).ok().map(str::to_string);
+            if self.facts.first_type.is_none() {
+                self.facts.first_type.clone_from(&name);
             }
+            self.declared = name;
+        } else if self.in_bases {
+            if !verbatim && word == b"where" {
+                self.end_declaration();
+            } else if self.facts.unity_type.is_none() && is_unity_object_base(word) {
+                self.facts.unity_type = self.declared.take();
+                self.in_bases = false;
+            }
+        } else if !verbatim {
+            self.want_type = matches!(word, b"class" | b"struct" | b"interface" | b"enum" | b"record");
         }
         if !verbatim && word == b"unsafe" && !self.guarded() {
             self.facts.uses_unsafe = true;
@@ -220,6 +277,11 @@ impl Lexer<'_> {
             self.chain.extend_from_slice(word);
             self.check_chain();
         }
+    }
+
+    fn end_declaration(&mut self) {
+        self.declared = None;
+        self.in_bases = false;
     }
 
     fn check_chain(&mut self) {
