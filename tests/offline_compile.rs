@@ -23,6 +23,8 @@ const PROMPTS: &[&str] = &[
     "a player with health that can jump",
     "something completely different",
     "a door",
+    "a door that opens when the player is near",
+    "a light that turns on when the player comes close",
     "音乐 player",
     "a </summary> <b>tricky</b> & \"quoted\" request\nwith lines",
 ];

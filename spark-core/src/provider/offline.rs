@@ -242,8 +242,10 @@ const UNITY_TYPES: &[&str] = &[
     "WindZone",
 ];
 
-/// Derives a PascalCase class name from a request: the noun phrase before the first connector.
-pub fn class_name_for(prompt: &str) -> String {
+/// The request's subject, lowercased: the noun phrase before the first connector ("a door that
+/// opens when the player is near" → `door`), so that other things it names ("the player") do not
+/// pick the script's features.
+fn subject_words(prompt: &str) -> Vec<String> {
     let words: Vec<String> = prompt
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -253,12 +255,18 @@ pub fn class_name_for(prompt: &str) -> String {
     while start < words.len() && LEADING_NOISE.contains(&words[start].as_str()) {
         start += 1;
     }
-    let mut phrase: Vec<&str> = words[start..]
+    words[start..]
         .iter()
         .take_while(|w| !CONNECTORS.contains(&w.as_str()))
-        .map(String::as_str)
         .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric()))
-        .collect();
+        .cloned()
+        .collect()
+}
+
+/// Derives a PascalCase class name from a request: the noun phrase before the first connector.
+pub fn class_name_for(prompt: &str) -> String {
+    let words = subject_words(prompt);
+    let mut phrase: Vec<&str> = words.iter().map(String::as_str).collect();
     if phrase.len() > 3 {
         phrase = phrase[phrase.len() - 3..].to_vec();
     }
@@ -280,6 +288,9 @@ pub fn class_name_for(prompt: &str) -> String {
     }
     name
 }
+
+/// Makes the object's collider a trigger when the component is added (pickups, proximity).
+const TRIGGER_RESET: &str = "private void Reset()\n    {\n        // Detection goes through a trigger collider.\n        var trigger = GetComponent<Collider>();\n        if (trigger != null)\n        {\n            trigger.isTrigger = true;\n        }\n    }";
 
 #[derive(Default)]
 struct Parts {
@@ -305,8 +316,18 @@ pub fn scaffold(prompt: &str) -> Scaffold {
     let pickup =
         has(&p, &["pickup", "pick-up", "pick up", "collectible", "collect", "coin", "power-up", "powerup"]);
     let sound = has(&p, &["sound", "audio", "sfx", "noise", "music"]);
+    let subject = subject_words(prompt).join(" ");
     let jump = p.contains("jump");
-    let mover = jump || has(&p, &["controller", "movement", "move", "walk", "run", "player"]);
+    // "player" makes a mover only as the subject: in "a door that opens when the player is near"
+    // the player is who triggers the door.
+    let mover =
+        jump || has(&p, &["controller", "movement", "move", "walk", "run"]) || has(&subject, &["player"]);
+    let door = has(&subject, &["door", "gate", "hatch"]);
+    let proximity = !pickup
+        && has(
+            &p,
+            &[" near", "nearby", "approach", "proximity", "enters", "in range", "close to", "comes close"],
+        );
     let rotate = has(&p, &["rotat", "spin", "turn"]) && !mover;
     let bob = has(&p, &["bob", "float", "hover"]);
     let health = has(&p, &["health", "damage", "hp", "hit point", "die"]);
@@ -345,7 +366,22 @@ pub fn scaffold(prompt: &str) -> Scaffold {
         parts.methods.push(format!(
             "private void OnTriggerEnter(Collider other)\n    {{\n        if (!other.CompareTag(collectorTag))\n        {{\n            return;\n        }}{play}\n        onCollected.Invoke();\n        Destroy(gameObject);\n    }}"
         ));
-        parts.methods.push("private void Reset()\n    {\n        // A pickup is detected through a trigger collider.\n        var trigger = GetComponent<Collider>();\n        if (trigger != null)\n        {\n            trigger.isTrigger = true;\n        }\n    }".into());
+        parts.methods.push(TRIGGER_RESET.into());
+    }
+    if door {
+        parts.fields.push("[Tooltip(\"Degrees the door turns around its hinge (local Y) when open.\")]\n    [SerializeField] private float openAngle = 90f;\n    [SerializeField, Min(0.01f)] private float openSpeed = 180f;\n    private Quaternion closedRotation;\n    private bool isOpen;".into());
+        parts.awake.push("closedRotation = transform.localRotation;".into());
+        parts.update.push("Quaternion target = isOpen ? closedRotation * Quaternion.Euler(0f, openAngle, 0f) : closedRotation;\n        transform.localRotation = Quaternion.RotateTowards(transform.localRotation, target, openSpeed * Time.deltaTime);".into());
+        parts.methods.push("/// <summary>Swings the door open.</summary>\n    public void Open()\n    {\n        isOpen = true;\n    }\n\n    /// <summary>Swings the door shut.</summary>\n    public void Close()\n    {\n        isOpen = false;\n    }".into());
+    }
+    if proximity {
+        parts.usings.push("UnityEngine.Events");
+        parts.fields.push("[SerializeField] private string triggerTag = \"Player\";\n    [SerializeField] private UnityEvent onEnter = new UnityEvent();\n    [SerializeField] private UnityEvent onExit = new UnityEvent();".into());
+        let (enter, exit) = if door { ("\n        Open();", "\n        Close();") } else { ("", "") };
+        parts.methods.push(format!(
+            "private void OnTriggerEnter(Collider other)\n    {{\n        if (!other.CompareTag(triggerTag))\n        {{\n            return;\n        }}{enter}\n        onEnter.Invoke();\n    }}\n\n    private void OnTriggerExit(Collider other)\n    {{\n        if (!other.CompareTag(triggerTag))\n        {{\n            return;\n        }}{exit}\n        onExit.Invoke();\n    }}"
+        ));
+        parts.methods.push(TRIGGER_RESET.into());
     }
     if mover {
         let third = has(&p, &["third-person", "third person", "thirdperson"]);
@@ -457,6 +493,22 @@ fn assemble(class_name: &str, prompt: &str, mut parts: Parts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_subject_picks_the_features_not_other_actors() {
+        let door = scaffold("a door that opens when the player is near");
+        assert_eq!(door.class_name, "Door");
+        assert!(!door.source.contains("CharacterController"), "{}", door.source);
+        for part in
+            ["public void Open()", "OnTriggerEnter", "OnTriggerExit", "CompareTag(triggerTag)", "Open();"]
+        {
+            assert!(door.source.contains(part), "{part} missing:\n{}", door.source);
+        }
+        let camera = scaffold("a camera that follows the player smoothly");
+        assert!(camera.source.contains("SmoothDamp") && !camera.source.contains("CharacterController"));
+        let player = scaffold("a player that can walk");
+        assert!(player.source.contains("CharacterController"));
+    }
 
     #[test]
     fn class_names_from_requests() {
