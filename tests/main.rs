@@ -13,6 +13,7 @@ mod providers_openai;
 mod repair;
 mod resilience;
 mod sse;
+mod validate_realworld;
 mod validate_rules;
 mod validate_syntax;
 mod validate_valid;

@@ -208,7 +208,15 @@ fn file_op(node: Node<'_>, recv: &str, name: &str, args: &[Node<'_>], ctx: &Ctx<
         );
     }
     let params: Vec<&str> = ctx.params().collect();
-    for a in args.iter().take(2) {
+    // Only Copy/Move/Replace take more than one path; for WriteAllText & co the second argument is
+    // the content, which may well come from input.
+    let paths = if matches!(name, "Copy" | "Move" | "Replace" | "CopyFileOrDirectory" | "MoveFileOrDirectory")
+    {
+        3
+    } else {
+        1
+    };
+    for a in args.iter().take(paths) {
         if from_input(*a, &params, ctx) {
             sink.emit_node(
                 "SPK2005",

@@ -470,7 +470,7 @@ fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut
         if let Some(update) = ctx.per_frame() {
             let recv_ok = ctx.is_self(callee.receiver)
                 || callee.receiver.is_some_and(|r| matches!(ctx.t(r), "gameObject" | "transform"));
-            if recv_ok {
+            if recv_ok && !lazily_cached(node, ctx) {
                 sink.emit_node(
                     "SPK1019",
                     node,
@@ -487,7 +487,7 @@ fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut
                 "Find" => recv == "GameObject",
                 _ => matches!(recv, "" | "GameObject" | "Object"),
             };
-            if scene_search {
+            if scene_search && !lazily_cached(node, ctx) {
                 sink.emit_node(
                     "SPK1019",
                     node,
@@ -691,4 +691,48 @@ fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>
                 .into(),
         );
     }
+}
+
+/// Whether a per-frame lookup is the lazy-cache idiom: its result is assigned to a variable that
+/// an enclosing `if` checks for null (`if (rb == null) rb = GetComponent<Rigidbody>();`) or with
+/// `??=`, so the lookup runs once rather than every frame.
+fn lazily_cached(call: Node<'_>, ctx: &Ctx<'_>) -> bool {
+    let mut value = call;
+    let mut parent = call.parent();
+    while let Some(p) = parent {
+        if matches!(ctx.kind(p), K::Parenthesized | K::Cast) || p.kind() == "as_expression" {
+            value = p;
+            parent = p.parent();
+        } else {
+            break;
+        }
+    }
+    let Some(assign) = parent.filter(|p| ctx.kind(*p) == K::Assignment) else { return false };
+    let g = ctx.src.g;
+    if ctx.field(assign, g.f.right) != Some(value) {
+        return false;
+    }
+    let Some(left) = ctx.field(assign, g.f.left) else { return false };
+    let squash = |t: &str| t.split_whitespace().collect::<String>().replace("this.", "");
+    let target = squash(ctx.t(left));
+    if ctx.field(assign, g.f.operator).is_some_and(|o| ctx.t(o) == "??=") {
+        return true;
+    }
+    let mut up = assign.parent();
+    for _ in 0..6 {
+        let Some(a) = up else { break };
+        if a.kind() == "if_statement" {
+            let Some(cond) = a.child_by_field_name("condition") else { return false };
+            let cond = squash(ctx.t(cond));
+            let negated = cond.match_indices(&format!("!{target}")).any(|(i, m)| {
+                !cond[i + m.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+            });
+            return negated
+                || cond.contains(&format!("{target}==null"))
+                || cond.contains(&format!("null=={target}"))
+                || cond.contains(&format!("{target}isnull"));
+        }
+        up = a.parent();
+    }
+    false
 }

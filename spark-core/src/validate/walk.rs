@@ -146,6 +146,7 @@ pub(crate) struct FuncFrame {
     pub name: String,
     /// `Update`, `FixedUpdate` or `LateUpdate` of a MonoBehaviour (inherited by local functions).
     pub per_frame: Option<&'static str>,
+    /// Parameters that can carry text (numbers and bools cannot steer a file path anywhere).
     pub params: Vec<String>,
     pub lambda: bool,
 }
@@ -566,8 +567,28 @@ fn param_names(node: Node<'_>, ctx: &Ctx<'_>) -> Vec<String> {
     }
     kids(list)
         .filter(|p| ctx.kind(*p) == K::Parameter)
+        .filter(|p| !ctx.field(*p, ctx.src.g.f.type_).is_some_and(|t| is_scalar(ctx.t(t))))
         .filter_map(|p| ctx.field(p, ctx.src.g.f.name).map(|n| ctx.t(n).to_string()))
         .collect()
+}
+
+/// Built-in numeric and bool types: their text form holds no path separator or `..`.
+fn is_scalar(t: &str) -> bool {
+    matches!(
+        t.trim(),
+        "int"
+            | "uint"
+            | "long"
+            | "ulong"
+            | "short"
+            | "ushort"
+            | "byte"
+            | "sbyte"
+            | "float"
+            | "double"
+            | "decimal"
+            | "bool"
+    )
 }
 
 fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
