@@ -70,3 +70,21 @@ fn lookup_under_an_unrelated_guard_still_fires_every_frame() {
     );
     assert_eq!(rules(&src, "Shooter.cs"), ["SPK1019", "SPK1019"]);
 }
+
+#[test]
+fn game_words_in_player_prefs_are_not_secrets() {
+    let src = mono(
+        "Arcade",
+        "    private int tokens;\n    private string tokenName = \"gold\";\n    public KeyCode jumpKey = KeyCode.Space;\n    void OnDisable()\n    {\n        PlayerPrefs.SetInt(\"Tokens\", tokens);\n        PlayerPrefs.SetString(\"SelectedSkin\", tokenName);\n        PlayerPrefs.SetString(\"JumpBinding\", jumpKey.ToString());\n    }",
+    );
+    assert!(rules(&src, "Arcade.cs").is_empty(), "{:#?}", run(&src, "Arcade.cs"));
+}
+
+#[test]
+fn secret_text_in_player_prefs_still_fires() {
+    let src = mono(
+        "Login",
+        "    public UnityEngine.UI.InputField passwordInput;\n    public void Remember()\n    {\n        PlayerPrefs.SetString(\"user\", passwordInput.text);\n    }",
+    );
+    assert_eq!(rules(&src, "Login.cs"), ["SPK2010"]);
+}

@@ -148,9 +148,14 @@ fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut
                 url_check(*a, ctx, sink);
             }
         }
-        ("PlayerPrefs", "SetString" | "SetInt" | "SetFloat") => {
+        // Passwords, tokens and keys are text: `SetInt("Tokens", coins)` is an arcade counter.
+        ("PlayerPrefs", "SetString") => {
             let key_secret = args().first().and_then(|a| ctx.literal(*a)).is_some_and(secret_word);
-            let value_secret = args().get(1).is_some_and(|a| secret_word(ctx.t(*a)));
+            // Judge each name in the value (`passwordInput.text`), so `tokenName` or
+            // `keyToPress.ToString()` are not read as secrets.
+            let value_secret = args().get(1).is_some_and(|a| {
+                ctx.t(*a).split(|c: char| !(c.is_alphanumeric() || c == '_')).any(secret_name)
+            });
             if key_secret || value_secret {
                 sink.emit_node(
                     "SPK2010",
