@@ -88,3 +88,28 @@ fn secret_text_in_player_prefs_still_fires() {
     );
     assert_eq!(rules(&src, "Login.cs"), ["SPK2010"]);
 }
+
+#[test]
+fn custom_editor_beside_its_component_needs_no_own_file() {
+    let src = "using UnityEngine;\n#if UNITY_EDITOR\nusing UnityEditor;\n#endif\n\npublic class Turret : MonoBehaviour\n{\n    public float range = 5f;\n}\n\n#if UNITY_EDITOR\n[CustomEditor(typeof(Turret))]\npublic class TurretInspector : Editor\n{\n    public override void OnInspectorGUI()\n    {\n        DrawDefaultInspector();\n    }\n}\n#endif\n";
+    assert!(rules(src, "Turret.cs").is_empty(), "{:#?}", run(src, "Turret.cs"));
+
+    // A second component in the same file still cannot be attached, so it is still reported.
+    let two = src.replace("TurretInspector : Editor", "TurretBase : MonoBehaviour");
+    assert_eq!(rules(&two, "Turret.cs"), ["SPK1001"]);
+}
+
+#[test]
+fn setting_the_physics_step_in_update_is_not_reading_it() {
+    let src = mono(
+        "SlowMotion",
+        "    private float step = 0.02f;\n    void Update()\n    {\n        Time.timeScale = 0.5f;\n        Time.fixedDeltaTime = step * Time.timeScale;\n    }",
+    );
+    assert!(rules(&src, "SlowMotion.cs").is_empty(), "{:#?}", run(&src, "SlowMotion.cs"));
+
+    let read = src.replace(
+        "Time.fixedDeltaTime = step * Time.timeScale;",
+        "transform.Translate(Vector3.up * Time.fixedDeltaTime);",
+    );
+    assert_eq!(rules(&read, "SlowMotion.cs"), ["SPK1007"]);
+}

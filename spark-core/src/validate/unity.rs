@@ -250,6 +250,11 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let name = ctx.t(name_node);
     let Some(b) = super::walk::base_list(node, ctx.src).and_then(|b| b.named_child(0)) else { return };
     let Some(kind) = ctx.known.get(simple_name(ctx.t(b))).copied() else { return };
+    // Unity creates custom inspectors itself from `[CustomEditor]`, never from a script asset, so
+    // the usual `FooEditor` next to `Foo` in `Foo.cs` (under `#if UNITY_EDITOR`) is fine.
+    if kind == UnityKind::Editor {
+        return;
+    }
     if has_modifier(node, ctx, "abstract") || has_modifier(node, ctx, "static") {
         return;
     }
@@ -681,8 +686,14 @@ fn tag_comparison(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 
 /// UNT0004
 fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    // Writing it (`Time.fixedDeltaTime = 0.02f * Time.timeScale`, Unity's slow-motion recipe)
+    // sets the physics step; only reading it as a frame time is the mistake.
+    let written = node.parent().is_some_and(|p| {
+        ctx.kind(p) == K::Assignment && ctx.field(p, ctx.src.g.f.left).is_some_and(|l| l.id() == node.id())
+    });
     if (t == "Time.fixedDeltaTime" || t == "UnityEngine.Time.fixedDeltaTime")
         && ctx.per_frame() == Some("Update")
+        && !written
     {
         sink.emit_node(
             "SPK1007",
