@@ -113,3 +113,16 @@ fn setting_the_physics_step_in_update_is_not_reading_it() {
     );
     assert_eq!(rules(&read, "SlowMotion.cs"), ["SPK1007"]);
 }
+
+#[test]
+fn version_dependent_headers_in_conditional_branches_parse() {
+    let src = "using UnityEngine;\n\n#if UNITY_2021_1_OR_NEWER\npublic class Bridge : MonoBehaviour, ISerializationCallbackReceiver\n#else\npublic class Bridge : MonoBehaviour\n#endif\n{\n#if UNITY_2021_1_OR_NEWER\n    public void OnBeforeSerialize() { }\n    public void OnAfterDeserialize() { }\n#endif\n    void Update()\n    {\n#if ENABLE_INPUT_SYSTEM\n        if (UnityEngine.InputSystem.Keyboard.current.spaceKey.wasPressedThisFrame)\n#else\n        if (Input.GetKeyDown(KeyCode.Space))\n#endif\n        {\n            Debug.Log(\"jump\");\n        }\n    }\n}\n";
+    assert!(rules(src, "Bridge.cs").is_empty(), "{:#?}", run(src, "Bridge.cs"));
+}
+
+#[test]
+fn complete_alternatives_are_still_parsed_in_every_branch() {
+    // Both branches hold whole statements, so an error in the second one is still reported.
+    let src = "using UnityEngine;\n\npublic class Jumper : MonoBehaviour\n{\n    void Start()\n    {\n#if UNITY_ANDROID\n        Debug.Log(\"android\");\n#else\n        Debug.Log(\"other\")\n#endif\n    }\n}\n";
+    assert!(rules(src, "Jumper.cs").iter().any(|r| r.starts_with("SPK000")), "{:#?}", run(src, "Jumper.cs"));
+}

@@ -605,10 +605,11 @@ fn blank_split_conditionals(b: &mut [u8]) -> bool {
     }
     let mut blank: Vec<(usize, usize)> = Vec::new();
     for g in &groups {
-        let split = g.windows(2).any(|w| {
-            let (from, to) = (dirs[w[0]].line.1, dirs[w[1]].line.0);
-            brace_delta(&b[from..to]) != 0
-        });
+        let branch = |w: &[usize]| &b[dirs[w[0]].line.1..dirs[w[1]].line.0];
+        // Alternative headers stop mid-declaration in every branch; a lone unfinished branch
+        // is more likely a real error (a missing `;`) and stays visible.
+        let split = g.windows(2).any(|w| brace_delta(branch(w)) != 0)
+            || (g.len() > 2 && g.windows(2).all(|w| is_fragment(branch(w))));
         if !split {
             continue;
         }
@@ -630,6 +631,16 @@ fn blank_split_conditionals(b: &mut [u8]) -> bool {
         }
     }
     !blank.is_empty()
+}
+
+/// Whether an alternative branch stops mid-declaration or mid-statement, like the two headers of
+/// `#if A class C : B, I #else class C : B #endif {`: parsed together they read as one broken
+/// header. A branch ending in `;`, `{`, `}`, `]`, `,` or `:` ends where its alternatives can.
+fn is_fragment(b: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(b) else { return false };
+    let last =
+        text.lines().map(|l| l.split("//").next().unwrap_or("").trim_end()).rfind(|l| !l.trim().is_empty());
+    last.and_then(|l| l.chars().next_back()).is_some_and(|c| !matches!(c, ';' | '{' | '}' | ']' | ',' | ':'))
 }
 
 fn brace_delta(b: &[u8]) -> i64 {
