@@ -126,3 +126,15 @@ fn complete_alternatives_are_still_parsed_in_every_branch() {
     let src = "using UnityEngine;\n\npublic class Jumper : MonoBehaviour\n{\n    void Start()\n    {\n#if UNITY_ANDROID\n        Debug.Log(\"android\");\n#else\n        Debug.Log(\"other\")\n#endif\n    }\n}\n";
     assert!(rules(src, "Jumper.cs").iter().any(|r| r.starts_with("SPK000")), "{:#?}", run(src, "Jumper.cs"));
 }
+
+#[test]
+fn secret_levels_and_coin_tokens_are_game_content() {
+    let src = mono(
+        "Bonus",
+        "    private string secretLevel = \"BonusLevel01\";\n    private string secretScene = \"HiddenGrotto\";\n    private string tokenPrefab = \"Prefabs/CoinToken\";\n    void Start()\n    {\n        string secretSpawn = \"Spawn_\" + Random.Range(0, 4);\n        Debug.Log(secretSpawn + secretLevel + secretScene + tokenPrefab);\n    }",
+    );
+    assert!(rules(&src, "Bonus.cs").is_empty(), "{:#?}", run(&src, "Bonus.cs"));
+
+    let real = src.replace("secretLevel = \"BonusLevel01\"", "secretKey = \"q8Zr2LpX7vKw\"");
+    assert_eq!(rules(&real, "Bonus.cs"), ["SPK2009"]);
+}
