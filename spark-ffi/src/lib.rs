@@ -193,19 +193,12 @@ pub unsafe extern "C" fn spark_client_new(
     len: usize,
     out: *mut *mut spark_client_t,
 ) -> *mut spark_error_t {
-    guard(|| {
-        if out.is_null() {
-            return Err(invalid("out (spark_client_t**) is NULL"));
-        }
-        // SAFETY: non-NULL; the caller promises it is writable.
-        unsafe { out.write(ptr::null_mut()) };
-        // SAFETY: the caller promises `len` readable bytes.
-        let json = unsafe { text(config_json, len, "config_json") }?;
-        let config =
-            if json.trim().is_empty() { SparkConfig::from_env()? } else { SparkConfig::from_json_str(json)? };
-        // SAFETY: checked non-NULL above.
-        unsafe { register_client(config, out) }
-    })
+    // SAFETY: forwarded from the caller's promises.
+    unsafe {
+        new_client(config_json, len, "config_json", out, |json| {
+            if json.trim().is_empty() { SparkConfig::from_env() } else { SparkConfig::from_json_str(json) }
+        })
+    }
 }
 
 /// Like `spark_client_new`, from the text of a `spark.toml` (UTF-8, pointer + length) without
@@ -216,6 +209,21 @@ pub unsafe extern "C" fn spark_client_new_from_toml(
     len: usize,
     out: *mut *mut spark_client_t,
 ) -> *mut spark_error_t {
+    // SAFETY: forwarded from the caller's promises.
+    unsafe { new_client(config_toml, len, "config_toml", out, SparkConfig::from_toml_str) }
+}
+
+/// The body of the `spark_client_new*` constructors: `*out` is NULL unless a client is made.
+///
+/// # Safety
+/// `config` points to `len` readable bytes (or is NULL with `len` 0); `out` is NULL or writable.
+unsafe fn new_client(
+    config: *const u8,
+    len: usize,
+    name: &str,
+    out: *mut *mut spark_client_t,
+    parse: impl FnOnce(&str) -> Result<SparkConfig>,
+) -> *mut spark_error_t {
     guard(|| {
         if out.is_null() {
             return Err(invalid("out (spark_client_t**) is NULL"));
@@ -223,9 +231,9 @@ pub unsafe extern "C" fn spark_client_new_from_toml(
         // SAFETY: non-NULL; the caller promises it is writable.
         unsafe { out.write(ptr::null_mut()) };
         // SAFETY: the caller promises `len` readable bytes.
-        let toml = unsafe { text(config_toml, len, "config_toml") }?;
+        let source = unsafe { text(config, len, name) }?;
         // SAFETY: checked non-NULL above.
-        unsafe { register_client(SparkConfig::from_toml_str(toml)?, out) }
+        unsafe { register_client(parse(source)?, out) }
     })
 }
 
