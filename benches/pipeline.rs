@@ -53,6 +53,7 @@ impl Provider for Fixed {
             provider: "fixed".into(),
             model: "fixed-1".into(),
             request_id: None,
+            cached: false,
         })
     }
     async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {

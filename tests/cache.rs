@@ -44,16 +44,16 @@ async fn each_parameter_that_changes_the_answer_misses() {
     let mut variants = vec![
         GenerateRequest::new("a spinning sphere"),
         req().model("other-model"),
-        GenerateRequest { max_tokens: Some(77), ..req() },
-        GenerateRequest { temperature: Some(0.7), ..req() },
-        GenerateRequest { temperature: Some(0.70001), ..req() },
+        req().max_tokens(77),
+        req().temperature(0.7),
+        req().temperature(0.70001),
     ];
     for (i, r) in variants.drain(..).enumerate() {
         s.generate(r).await.unwrap();
         assert_eq!(p.calls(), i + 2, "variant {i} must miss");
     }
     // Each variant is now cached on its own.
-    s.generate(GenerateRequest { max_tokens: Some(77), ..req() }).await.unwrap();
+    s.generate(req().max_tokens(77)).await.unwrap();
     assert_eq!(p.calls(), 6);
 
     // A different system prompt (configuration) is a different answer too.
@@ -186,14 +186,15 @@ fn completion(n: usize) -> Arc<Completion> {
         provider: "p".into(),
         model: "m".into(),
         request_id: None,
+        cached: false,
     })
 }
 
 #[tokio::test]
 async fn the_store_is_bounded_by_bytes() {
-    let store = MokaStore::new(20_000, Duration::from_secs(60));
+    let store = MokaStore::new(20_000);
     for i in 0..100u8 {
-        store.insert(CacheKey([i; 32]), completion(1_000)).await;
+        store.put(CacheKey([i; 32]), completion(1_000), Duration::from_secs(60)).await.unwrap();
     }
     store.run_pending_tasks().await;
     let per_entry = entry_weight(&CacheKey([0; 32]), &completion(1_000)) as u64;
@@ -204,7 +205,7 @@ async fn the_store_is_bounded_by_bytes() {
         .filter(|i| {
             let store = store.clone();
             let i = *i;
-            async move { store.get(&CacheKey([i; 32])).await.is_some() }
+            async move { store.get(&CacheKey([i; 32])).await.unwrap().is_some() }
         })
         .count()
         .await;
@@ -213,7 +214,7 @@ async fn the_store_is_bounded_by_bytes() {
 
 #[tokio::test]
 async fn a_custom_store_can_be_plugged_in() {
-    let store = Arc::new(MokaStore::new(1 << 20, Duration::from_secs(60)));
+    let store = Arc::new(MokaStore::new(1 << 20));
     let p = Scripted::always("primary", Step::Ok(SCRIPT));
     let s = Spark::builder()
         .config(cached_config())

@@ -46,24 +46,28 @@ fn generated(files: Vec<ScriptFile>) -> GeneratedScripts {
         end_line: 1,
         end_column: 2,
     };
-    GeneratedScripts {
-        files,
-        diagnostics: vec![
-            diag(Severity::Warning, "SPK0101"),
-            diag(Severity::Warning, "SPK0101"),
-            diag(Severity::Info, "SPK0200"),
-        ],
-        usage: Default::default(),
-        cost_usd: None,
-        provider: "anthropic".into(),
-        model: "claude-test".into(),
-        offline: false,
-        raw: String::new(),
-        rounds: vec![],
-        stop_reason: None,
-        request_id: None,
-        request_hash: "ab".repeat(32),
-    }
+    let diagnostics = vec![
+        diag(Severity::Warning, "SPK0101"),
+        diag(Severity::Warning, "SPK0101"),
+        diag(Severity::Info, "SPK0200"),
+    ];
+    serde_json::from_value(serde_json::json!({
+        "files": files,
+        "diagnostics": diagnostics,
+        "usage": {"input_tokens": 0, "output_tokens": 0},
+        "cost_usd": null,
+        "provider": "anthropic",
+        "model": "claude-test",
+        "offline": false,
+        "raw": "",
+        "rounds": [],
+        "stop_reason": null,
+        "request_id": "r-1",
+        "provider_request_id": null,
+        "request_hash": "ab".repeat(32),
+        "verdicts": [],
+    }))
+    .expect("a result from JSON")
 }
 
 /// Runs the Python checker on an archive and returns its summary (it fails the test on any

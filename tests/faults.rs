@@ -337,10 +337,16 @@ async fn each_fault_alone_is_the_right_typed_error_within_the_deadline() {
                     assert_eq!(err.retry_after(), Some(Duration::from_secs(30)), "{what}")
                 }
                 Fault::StallBeforeHeaders => {
-                    assert!(matches!(&err, Error::Timeout { stage, .. } if stage == "first_token"), "{what}")
+                    assert!(
+                        matches!(&err, Error::Timeout { stage, .. } if stage.as_str() == "first_token"),
+                        "{what}"
+                    )
                 }
                 Fault::StallAfterFirstChunk => {
-                    assert!(matches!(&err, Error::Timeout { stage, .. } if stage == "idle"), "{what}")
+                    assert!(
+                        matches!(&err, Error::Timeout { stage, .. } if stage.as_str() == "idle"),
+                        "{what}"
+                    )
                 }
                 _ => {}
             }

@@ -84,15 +84,46 @@ async fn missing_key_for_configured_provider_is_typed() {
     }
 }
 
+/// A provider that costs money as far as SPARK knows: the offline scaffold under another name.
+struct Paid(Offline);
+
+#[async_trait::async_trait]
+impl spark_core::Provider for Paid {
+    fn name(&self) -> &str {
+        "paid"
+    }
+    fn default_model(&self) -> &str {
+        "paid-1"
+    }
+    async fn stream(
+        &self,
+        request: &spark_core::provider::CompletionRequest,
+    ) -> spark_core::Result<spark_core::provider::ProviderStream> {
+        self.0.stream(request).await
+    }
+}
+
 #[tokio::test]
 async fn per_caller_rate_limit_is_typed() {
     let cfg = SparkConfig::from_toml_str("[rate_limit]\nrequests_per_minute = 1\nburst = 1\n").unwrap();
-    let spark = Spark::builder().config(cfg).provider(Offline::new()).build().unwrap();
+    let spark = Spark::builder().config(cfg).provider(Paid(Offline::new())).build().unwrap();
     spark.generate(GenerateRequest::new("a coin").caller("alice")).await.unwrap();
-    let e = spark.generate(GenerateRequest::new("a coin").caller("alice")).await.unwrap_err();
+    // The same request again is a cache hit: limits protect provider spend, a hit spends nothing.
+    spark.generate(GenerateRequest::new("a coin").caller("alice")).await.unwrap();
+    let e = spark.generate(GenerateRequest::new("a door").caller("alice")).await.unwrap_err();
     assert!(e.is_rate_limited());
     assert!(e.retry_after().is_some());
-    spark.generate(GenerateRequest::new("a coin").caller("bob")).await.unwrap();
+    spark.generate(GenerateRequest::new("a door").caller("bob")).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_local_batch_of_offline_calls_is_never_refused() {
+    // Default limits (60 per minute, burst 10): the offline scaffold costs nothing.
+    let spark = Spark::builder().provider(Offline::new()).build().unwrap();
+    for i in 0..1_000 {
+        let req = GenerateRequest::new(format!("a rotating coin number {i}")).caller("script");
+        spark.generate(req).await.unwrap_or_else(|e| panic!("call {i}: {e}"));
+    }
 }
 
 #[tokio::test]

@@ -59,6 +59,7 @@ impl Provider for Scripted {
                 provider: "scripted".into(),
                 model: "scripted-1".into(),
                 request_id: None,
+                cached: false,
             }),
             Some(Reply::Fail(kind)) => {
                 Err(Error::Provider(Box::new(ProviderError::new("scripted", kind, "scripted failure"))))
@@ -70,7 +71,7 @@ impl Provider for Scripted {
     async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {
         let c = self.complete(request).await?;
         let events = vec![
-            Ok(ProviderEvent::Start { model: c.model.clone(), request_id: None }),
+            Ok(ProviderEvent::start(c.model.clone(), None)),
             Ok(ProviderEvent::TextDelta { text: c.text }),
             Ok(ProviderEvent::Usage { usage: c.usage }),
             Ok(ProviderEvent::Stop { reason: StopReason::EndTurn }),
@@ -306,6 +307,7 @@ fn repair_prompt_is_bounded() {
         provider: "x".into(),
         model: "y".into(),
         request_id: None,
+        cached: false,
     };
     let prompt = spark_core::repair::repair_prompt(&files, &d, &c);
     assert_eq!(prompt.matches("error[SPK").count(), spark_core::repair::MAX_PROMPT_DIAGNOSTICS);

@@ -93,6 +93,7 @@ impl Scripted {
             provider: self.name.to_string(),
             model: format!("{}-model", self.name),
             request_id: None,
+            cached: false,
         }
     }
 }
@@ -136,7 +137,7 @@ impl Provider for Scripted {
     async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {
         let step = self.next(request);
         let flag = DropFlag(self.streams_dropped.clone());
-        let start = Ok(ProviderEvent::Start { model: format!("{}-model", self.name), request_id: None });
+        let start = Ok(ProviderEvent::start(format!("{}-model", self.name), None));
         let pieces = |text: &'static str| {
             let third = text.len() / 3;
             vec![&text[..third], &text[third..2 * third], &text[2 * third..]]
@@ -550,7 +551,7 @@ async fn stall_after_the_first_chunk_is_an_idle_timeout_with_partial_text() {
     assert_eq!(t0.elapsed(), Duration::from_millis(200));
     match result.unwrap_err() {
         Error::Timeout { stage, partial_text, .. } => {
-            assert_eq!(stage, "idle");
+            assert_eq!(stage.as_str(), "idle");
             assert_eq!(partial_text.as_deref(), Some(SCRIPT));
         }
         other => panic!("{other:?}"),
@@ -567,7 +568,7 @@ async fn a_trickling_stream_ends_at_the_total_deadline() {
     let (_, text, result) = drain(&s, req()).await;
     assert_eq!(t0.elapsed(), Duration::from_millis(2_000));
     let err = result.unwrap_err();
-    assert!(matches!(&err, Error::Timeout { stage, .. } if stage == "total"), "{err:?}");
+    assert!(matches!(&err, Error::Timeout { stage, .. } if stage.as_str() == "total"), "{err:?}");
     assert_eq!(err.partial_text(), Some(text.as_str()));
     assert!((19..=20).contains(&text.len()), "one chunk per 100 ms until 2 s: {}", text.len());
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 /// Result alias used across SPARK.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -141,6 +141,48 @@ impl ErrorCode {
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Which deadline a [`Error::Timeout`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TimeoutStage {
+    /// TCP/TLS connect.
+    Connect,
+    /// Request sent → first text.
+    FirstToken,
+    /// Gap between two stream chunks.
+    Idle,
+    /// The whole call, CPU work after the reply included.
+    Total,
+    /// Waiting in the admission queue.
+    Queue,
+}
+
+impl TimeoutStage {
+    /// The stable snake_case name (`connect`, `first_token`, `idle`, `total`, `queue`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeoutStage::Connect => "connect",
+            TimeoutStage::FirstToken => "first_token",
+            TimeoutStage::Idle => "idle",
+            TimeoutStage::Total => "total",
+            TimeoutStage::Queue => "queue",
+        }
+    }
+}
+
+impl std::fmt::Display for TimeoutStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for TimeoutStage {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -315,8 +357,8 @@ pub enum Error {
     /// A deadline passed.
     #[error("timed out: {stage} after {:.3}s", after.as_secs_f64())]
     Timeout {
-        /// Which deadline (`connect`, `first_token`, `idle`, `total`).
-        stage: String,
+        /// Which deadline passed.
+        stage: TimeoutStage,
         /// The deadline.
         after: Duration,
         /// Text streamed before the deadline, if any.
@@ -330,11 +372,13 @@ pub enum Error {
         /// Time until the breaker lets a probe through.
         retry_in: Duration,
     },
-    /// The admission queue is full.
-    #[error("queue full ({capacity} waiting)")]
+    /// The admission queue is full, or a queued request waited longer than the queue timeout.
+    #[error("queue full ({capacity} waiting); retry in {:.3}s", retry_after.as_secs_f64())]
     QueueFull {
         /// The configured queue capacity.
         capacity: usize,
+        /// An estimate of when a slot frees up (never zero).
+        retry_after: Duration,
     },
     /// The caller cancelled the operation.
     #[error("cancelled")]
@@ -460,6 +504,7 @@ impl Error {
             Error::Provider(p) => p.retry_after,
             Error::RateLimited { retry_after, .. } => Some(*retry_after),
             Error::CircuitOpen { retry_in, .. } => Some(*retry_in),
+            Error::QueueFull { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

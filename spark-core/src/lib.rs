@@ -19,30 +19,46 @@
 //! ```
 #![warn(missing_docs)]
 
+// Modules from the bottom of the layer stack up: a module imports only those above it in this
+// list, never one below (`config` is read by the facade alone).
 pub mod cache;
+mod cancel;
+mod check;
 pub mod config;
+mod diagnostic;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod guard;
+pub mod observe;
+mod pipeline;
+mod pricing;
+mod prompt;
 pub mod provider;
 pub mod repair;
 pub mod resilience;
+mod result;
 pub mod secret;
 mod spark;
 pub mod validate;
 
+pub use cache::{CacheStats, CacheStore};
+pub use cancel::CancelToken;
 pub use config::SparkConfig;
-pub use error::{Error, ErrorCode, ProviderError, ProviderErrorKind, Result};
+pub use diagnostic::{Diagnostic, Severity};
+pub use error::{Error, ErrorCode, ProviderError, ProviderErrorKind, Result, TimeoutStage};
 pub use export::ExportFormat;
 pub use extract::ScriptFile;
+pub use guard::{Guard, GuardAction, GuardInput, Verdict};
+pub use observe::{Event, Observer, Stage};
+pub use pipeline::MAX_REQUEST_ID_BYTES;
+pub use pricing::{ModelPrice, cost_of, price_of};
+pub use prompt::{GenerationConfig, SYSTEM_PROMPT, user_message};
 pub use provider::{Anthropic, Offline, OpenAi, Provider};
+pub use repair::RepairRound;
+pub use result::{ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, StreamEvent};
 pub use secret::ApiKey;
-pub use spark::{
-    ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, SYSTEM_PROMPT, Spark, SparkBuilder, StreamEvent,
-    providers_from_config, validate_with,
-};
-pub use validate::{Diagnostic, Severity};
+pub use spark::{Layer, Spark, SparkBuilder, providers_from_config, validate_with};
 
 /// SPARK's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

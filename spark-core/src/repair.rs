@@ -18,11 +18,11 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{SparkConfig, check_range};
-use crate::error::{Error, Result};
-use crate::extract::{ScriptFile, extract_files};
+use crate::check::check_range;
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result, TimeoutStage};
+use crate::extract::ScriptFile;
 use crate::provider::{Completion, CompletionRequest, Message, StopReason, Usage};
-use crate::validate::{Diagnostic, validate_files};
 
 /// Repair loop settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,45 +78,41 @@ pub(crate) struct Outcome {
     pub completion: Completion,
 }
 
-/// Runs the loop from the first completion; `send` performs one more provider call and says
-/// whether it came from the cache.
-pub(crate) async fn run<F, Fut>(
+/// Files, all their diagnostics, and the blocking ones among them.
+pub(crate) type Evaluation = (Vec<ScriptFile>, Vec<Diagnostic>, Vec<Diagnostic>);
+
+/// Errors that end the whole request rather than one repair round: the caller went away or
+/// the request's deadline passed.
+fn ends_request(e: &Error) -> bool {
+    matches!(e, Error::Cancelled | Error::Timeout { stage: TimeoutStage::Total, .. })
+}
+
+/// Runs the loop from the first completion. `evaluate` extracts and validates a reply; `send`
+/// performs one more provider call (its completion says whether it came from the cache).
+pub(crate) async fn run<E, EFut, F, Fut>(
     first: Completion,
-    first_cached: bool,
     base: &CompletionRequest,
-    config: &SparkConfig,
     max_rounds: u32,
+    mut evaluate: E,
     mut send: F,
 ) -> Result<Outcome>
 where
+    E: FnMut(&Completion) -> EFut,
+    EFut: Future<Output = Result<Evaluation>>,
     F: FnMut(CompletionRequest) -> Fut,
-    Fut: Future<Output = Result<(Completion, bool)>>,
+    Fut: Future<Output = Result<Completion>>,
 {
-    let policy = &config.validation;
-    let evaluate = |c: &Completion| -> Result<(Vec<ScriptFile>, Vec<Diagnostic>, usize)> {
-        if c.text.len() > config.limits.max_reply_bytes {
-            return Err(Error::InputTooLarge {
-                what: "model reply".into(),
-                size: c.text.len(),
-                limit: config.limits.max_reply_bytes,
-            });
-        }
-        let files = extract_files(&c.text);
-        let diags = validate_files(&files, policy);
-        let blocking = diags.iter().filter(|d| policy.is_blocking(d)).count();
-        Ok((files, diags, blocking))
-    };
-
-    let (files, diags, blocking) = evaluate(&first)?;
+    let (files, diags, blocking) = evaluate(&first).await?;
+    let blocking_now = blocking.len();
     let mut usage = first.usage;
     let mut rounds = vec![RepairRound {
         round: 0,
         diagnostics_before: Vec::new(),
         diagnostics_after: diags.clone(),
-        blocking,
+        blocking: blocking_now,
         files: files.len(),
         usage: first.usage,
-        cached: first_cached,
+        cached: first.cached,
         kept: true,
         error: None,
     }];
@@ -124,12 +120,11 @@ where
     let mut kept = 0usize;
 
     for round in 1..=max_rounds {
-        let (files, diags, blocking, completion) = &best;
-        if *blocking == 0 && !files.is_empty() {
+        let (files, _, blocking, completion) = &best;
+        if blocking.is_empty() && !files.is_empty() {
             break;
         }
-        let blocking_diags: Vec<Diagnostic> =
-            diags.iter().filter(|d| policy.is_blocking(d)).cloned().collect();
+        let blocking_diags = blocking.clone();
         let mut request = base.clone();
         request.messages.push(Message::assistant(completion.text.clone()));
         request.messages.push(Message::user(repair_prompt(files, &blocking_diags, completion)));
@@ -144,9 +139,9 @@ where
             kept: false,
             error: None,
         };
-        let (next, cached) = match send(request).await {
+        let next = match send(request).await {
             Ok(r) => r,
-            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e) if ends_request(&e) => return Err(e),
             Err(e) => {
                 record.error = Some(e.to_string());
                 rounds.push(record);
@@ -155,9 +150,10 @@ where
         };
         usage += next.usage;
         record.usage = next.usage;
-        record.cached = cached;
-        let (n_files, n_diags, n_blocking) = match evaluate(&next) {
+        record.cached = next.cached;
+        let (n_files, n_diags, n_blocking) = match evaluate(&next).await {
             Ok(r) => r,
+            Err(e) if ends_request(&e) => return Err(e),
             Err(e) => {
                 record.error = Some(e.to_string());
                 rounds.push(record);
@@ -165,9 +161,9 @@ where
             }
         };
         record.diagnostics_after = n_diags.clone();
-        record.blocking = n_blocking;
+        record.blocking = n_blocking.len();
         record.files = n_files.len();
-        let improved = !n_files.is_empty() && (n_blocking < *blocking || files.is_empty());
+        let improved = !n_files.is_empty() && (n_blocking.len() < blocking.len() || files.is_empty());
         rounds.push(record);
         if improved {
             best = (n_files, n_diags, n_blocking, next);

@@ -112,7 +112,17 @@ mod tests {
             temperature: Some(0.2),
             stop: vec!["END".into()],
             extra: Default::default(),
+            context: Default::default(),
         }
+    }
+
+    #[test]
+    fn who_asks_is_not_part_of_the_key() {
+        let mut other = base();
+        other.context.caller = Some("mallory".into());
+        other.context.request_id = Some("r-1".into());
+        other.context.streaming = true;
+        assert_eq!(cache_key("p/m", &base()), cache_key("p/m", &other));
     }
 
     #[test]

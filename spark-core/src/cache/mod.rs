@@ -1,11 +1,13 @@
 //! Response cache: exact-match keys, single-flight, bounded by bytes and time.
 //!
-//! A request is keyed by [`cache_key`] over the provider chain's identity and every field of the
-//! [`CompletionRequest`]. Identical requests that arrive while one is in flight wait for it
-//! (single-flight) instead of calling the provider again — for streams too: the first caller
-//! streams live while the reply is recorded, late joiners get the whole result when it is done.
-//! Only complete answers are stored: errors and streams cut short (error, deadline, caller gone)
-//! are never cached; when the caller that was fetching goes away, one waiting caller takes over.
+//! [`CacheLayer`] wraps any [`Provider`] and is one itself. A request is keyed by [`cache_key`]
+//! over the wrapped provider's identity and every field of the [`CompletionRequest`]. Identical
+//! requests that arrive while one is in flight wait for it (single-flight) instead of calling the
+//! provider again — for streams too: the first caller streams live while the reply is recorded,
+//! late joiners get the whole reply when it is done. Only complete answers are stored: errors and
+//! streams cut short (error, deadline, caller gone) are never cached; when the caller that was
+//! fetching goes away, one waiting caller takes over. A failing [`CacheStore`] is a miss, never
+//! an error: the cache is an optimisation.
 //!
 //! Defaults (`[cache]` in [`SparkConfig`](crate::SparkConfig)): enabled, 64 MiB, one hour TTL.
 //! `GenerateRequest::no_cache` bypasses it per request.
@@ -16,13 +18,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::config::check_range;
+use crate::check::check_range;
 use crate::error::{Error, Result};
-use crate::provider::{Completion, CompletionRequest, ProviderEvent, ProviderStream, Usage};
-use crate::resilience::{RoutedStream, Router};
+use crate::observe::{CacheOutcome, Event, Observers};
+use crate::provider::{Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream};
 
 mod key;
 mod store;
@@ -82,6 +85,7 @@ enum Flight {
 #[derive(Debug)]
 struct Shared {
     store: Arc<dyn CacheStore>,
+    ttl: Duration,
     inflight: Mutex<HashMap<CacheKey, Arc<watch::Sender<Flight>>>>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -133,11 +137,12 @@ enum Role {
 
 type Memo = moka::future::Cache<CacheKey, (Arc<dyn Any + Send + Sync>, u32)>;
 
-/// The response cache in front of the provider chain.
+/// The response cache: a [`CacheStore`] with single-flight and counters, shared by the
+/// [`CacheLayer`]s built from it; plus a memo of finished results.
 ///
-/// Besides completions it memoises finished results per client ([`ResponseCache::get_result`]):
-/// extraction and validation are deterministic for a given reply and client configuration, so a
-/// repeated request skips them too. That memo gets a quarter of `max_bytes` and the same TTL.
+/// The memo ([`ResponseCache::get_result`]) exists because extraction and validation are
+/// deterministic for a given reply and client configuration, so a repeated request can skip them
+/// too. It gets a quarter of `max_bytes` and the same TTL.
 #[derive(Clone)]
 pub struct ResponseCache {
     shared: Arc<Shared>,
@@ -153,13 +158,10 @@ impl std::fmt::Debug for ResponseCache {
 impl ResponseCache {
     /// A cache with an in-process [`MokaStore`] sized by `config`.
     pub fn new(config: &CacheConfig) -> Self {
-        Self::with_store(
-            Arc::new(MokaStore::new(config.max_bytes, Duration::from_secs(config.ttl_secs))),
-            config,
-        )
+        Self::with_store(Arc::new(MokaStore::new(config.max_bytes)), config)
     }
 
-    /// A cache over another store; `config` sizes the result memo.
+    /// A cache over another store; `config` gives the TTL and sizes the result memo.
     pub fn with_store(store: Arc<dyn CacheStore>, config: &CacheConfig) -> Self {
         let results = moka::future::Cache::builder()
             .max_capacity((config.max_bytes / 4).max(1))
@@ -170,6 +172,7 @@ impl ResponseCache {
             results,
             shared: Arc::new(Shared {
                 store,
+                ttl: Duration::from_secs(config.ttl_secs),
                 inflight: Mutex::default(),
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
@@ -192,6 +195,12 @@ impl ResponseCache {
             entries: self.shared.store.entry_count(),
             bytes: self.shared.store.weighted_bytes(),
         }
+    }
+
+    /// `inner` behind this cache, reporting to `observers`.
+    pub fn layer(&self, inner: Arc<dyn Provider>, observers: Observers) -> CacheLayer {
+        let identity = inner.identity();
+        CacheLayer { inner, cache: self.clone(), identity, observers }
     }
 
     /// The memo key of a client-level request (`request` serialized without who asks).
@@ -217,11 +226,28 @@ impl ResponseCache {
         self.results.insert(key, (value as Arc<dyn Any + Send + Sync>, weight)).await;
     }
 
+    async fn lookup(
+        &self,
+        key: &CacheKey,
+        observers: &Observers,
+        request_id: &str,
+    ) -> Option<Arc<Completion>> {
+        match self.shared.store.get(key).await {
+            Ok(hit) => hit,
+            Err(e) => {
+                tracing::warn!(error = %e, "cache store failed; serving as a miss");
+                observers.emit(Event::Cache { request_id, outcome: CacheOutcome::StoreError });
+                None
+            }
+        }
+    }
+
     /// A cached answer, an in-flight one, or the right to fetch it.
-    async fn acquire(&self, key: CacheKey) -> Result<Role> {
+    async fn acquire(&self, key: CacheKey, observers: &Observers, request_id: &str) -> Result<Role> {
         loop {
-            if let Some(hit) = self.shared.store.get(&key).await {
+            if let Some(hit) = self.lookup(&key, observers, request_id).await {
                 self.shared.hits.fetch_add(1, Ordering::Relaxed);
+                observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Hit });
                 return Ok(Role::Hit(hit));
             }
             let joined = {
@@ -240,12 +266,14 @@ impl ResponseCache {
                 Err(tx) => {
                     let guard = FlightGuard { shared: self.shared.clone(), key, tx, settled: false };
                     // A flight may have finished between the store lookup and taking the lock.
-                    if let Some(hit) = self.shared.store.get(&key).await {
+                    if let Some(hit) = self.lookup(&key, observers, request_id).await {
                         self.shared.hits.fetch_add(1, Ordering::Relaxed);
+                        observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Hit });
                         guard.settle(Flight::Done(hit.clone()));
                         return Ok(Role::Hit(hit));
                     }
                     self.shared.misses.fetch_add(1, Ordering::Relaxed);
+                    observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Miss });
                     return Ok(Role::Lead(guard));
                 }
             };
@@ -256,6 +284,7 @@ impl ResponseCache {
             match outcome {
                 Flight::Done(c) => {
                     self.shared.coalesced.fetch_add(1, Ordering::Relaxed);
+                    observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Coalesced });
                     return Ok(Role::Hit(c));
                 }
                 Flight::Failed(e) => return Err(e),
@@ -263,44 +292,49 @@ impl ResponseCache {
             }
         }
     }
+}
 
-    /// A completion for `request` from the cache, from an identical request in flight, or from
-    /// `router` (then stored). The flag is true when no provider was called for this caller.
-    pub async fn complete(&self, router: &Router, request: &CompletionRequest) -> Result<(Completion, bool)> {
-        let key = cache_key(router.identity_str(), request);
-        match self.acquire(key).await? {
-            Role::Hit(c) => Ok(((*c).clone(), true)),
-            Role::Lead(guard) => match router.complete_routed(request).await {
-                Ok(c) => {
-                    let value = Arc::new(c);
-                    self.shared.store.insert(key, value.clone()).await;
-                    guard.settle(Flight::Done(value.clone()));
-                    Ok((Arc::unwrap_or_clone(value), false))
-                }
-                Err(e) => {
-                    guard.settle(if matches!(e, Error::Cancelled) {
-                        Flight::Abandoned
-                    } else {
-                        Flight::Failed(e.clone())
-                    });
-                    Err(e)
-                }
-            },
-        }
+/// A [`Provider`] behind the response cache: replays stored replies, coalesces identical
+/// requests in flight, records complete replies. Built by [`ResponseCache::layer`].
+pub struct CacheLayer {
+    inner: Arc<dyn Provider>,
+    cache: ResponseCache,
+    identity: String,
+    observers: Observers,
+}
+
+impl std::fmt::Debug for CacheLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheLayer").field("inner", &self.identity).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Provider for CacheLayer {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn default_model(&self) -> &str {
+        self.inner.default_model()
+    }
+    fn identity(&self) -> String {
+        self.identity.clone()
+    }
+    fn is_offline(&self) -> bool {
+        self.inner.is_offline()
     }
 
-    /// A stream for `request`: replayed from the cache or from an identical request in flight
-    /// (once it is complete), or live from `router` while being recorded. The flag is true when
-    /// no provider was called for this caller.
-    pub async fn stream(&self, router: &Router, request: &CompletionRequest) -> Result<(RoutedStream, bool)> {
-        let key = cache_key(router.identity_str(), request);
-        match self.acquire(key).await? {
-            Role::Hit(c) => Ok((replay(&c), true)),
-            Role::Lead(guard) => match router.stream_routed(request).await {
-                Ok(routed) => {
-                    let recording = record(routed.stream, &routed.provider, &routed.model, key, guard);
-                    Ok((RoutedStream { stream: recording, ..routed }, false))
-                }
+    async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
+        let request_id = request.context.request_id.as_deref().unwrap_or("");
+        if request.context.no_cache {
+            self.observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Bypass });
+            return self.inner.stream(request).await;
+        }
+        let key = cache_key(&self.identity, request);
+        match self.cache.acquire(key, &self.observers, request_id).await? {
+            Role::Hit(c) => Ok(replay(&c)),
+            Role::Lead(guard) => match self.inner.stream(request).await {
+                Ok(stream) => Ok(record(stream, key, guard)),
                 Err(e) => {
                     guard.settle(if matches!(e, Error::Cancelled) {
                         Flight::Abandoned
@@ -314,10 +348,14 @@ impl ResponseCache {
     }
 }
 
-/// A stored completion as a stream of provider events.
-pub fn replay(c: &Completion) -> RoutedStream {
-    let mut events =
-        vec![Ok(ProviderEvent::Start { model: c.model.clone(), request_id: c.request_id.clone() })];
+/// A stored completion as a stream of provider events, marked as cached.
+pub fn replay(c: &Completion) -> ProviderStream {
+    let mut events = vec![Ok(ProviderEvent::Start {
+        model: c.model.clone(),
+        request_id: c.request_id.clone(),
+        provider: c.provider.clone(),
+        cached: true,
+    })];
     if !c.text.is_empty() {
         events.push(Ok(ProviderEvent::TextDelta { text: c.text.clone() }));
     }
@@ -325,11 +363,7 @@ pub fn replay(c: &Completion) -> RoutedStream {
     if let Some(reason) = &c.stop_reason {
         events.push(Ok(ProviderEvent::Stop { reason: reason.clone() }));
     }
-    RoutedStream {
-        provider: c.provider.clone(),
-        model: c.model.clone(),
-        stream: Box::pin(futures::stream::iter(events)),
-    }
+    Box::pin(futures::stream::iter(events))
 }
 
 struct Recording {
@@ -342,38 +376,14 @@ struct Recording {
 /// Passes `inner` through while collecting it; a stream that ends cleanly is stored and handed
 /// to the waiters, one that fails hands them the error, one that is dropped early lets a waiter
 /// fetch again.
-fn record(
-    inner: ProviderStream,
-    provider: &str,
-    model: &str,
-    key: CacheKey,
-    guard: FlightGuard,
-) -> ProviderStream {
+fn record(inner: ProviderStream, key: CacheKey, guard: FlightGuard) -> ProviderStream {
     use futures::StreamExt;
-    let acc = Completion {
-        text: String::new(),
-        usage: Usage::default(),
-        stop_reason: None,
-        provider: provider.to_string(),
-        model: model.to_string(),
-        request_id: None,
-    };
-    let state = Recording { inner, acc, key, guard: Some(guard) };
+    let state = Recording { inner, acc: Completion::empty("", ""), key, guard: Some(guard) };
     Box::pin(futures::stream::unfold(state, |mut st| async move {
         let guard = st.guard.as_ref()?;
         match st.inner.next().await {
             Some(Ok(ev)) => {
-                match &ev {
-                    ProviderEvent::Start { model, request_id } => {
-                        if !model.is_empty() {
-                            st.acc.model = model.clone();
-                        }
-                        st.acc.request_id = request_id.clone();
-                    }
-                    ProviderEvent::TextDelta { text } => st.acc.text.push_str(text),
-                    ProviderEvent::Usage { usage } => st.acc.usage = *usage,
-                    ProviderEvent::Stop { reason } => st.acc.stop_reason = Some(reason.clone()),
-                }
+                st.acc.apply(&ev);
                 Some((Ok(ev), st))
             }
             Some(Err(e)) => {
@@ -383,8 +393,13 @@ fn record(
                 Some((Err(e), st))
             }
             None => {
-                let value = Arc::new(std::mem::replace(&mut st.acc, empty()));
-                guard.shared.store.insert(st.key, value.clone()).await;
+                let mut done = std::mem::replace(&mut st.acc, Completion::empty("", ""));
+                done.cached = false;
+                let value = Arc::new(done);
+                let shared = guard.shared.clone();
+                if let Err(e) = shared.store.put(st.key, value.clone(), shared.ttl).await {
+                    tracing::warn!(error = %e, "cache store failed to keep a reply");
+                }
                 if let Some(g) = st.guard.take() {
                     g.settle(Flight::Done(value));
                 }
@@ -392,15 +407,4 @@ fn record(
             }
         }
     }))
-}
-
-fn empty() -> Completion {
-    Completion {
-        text: String::new(),
-        usage: Usage::default(),
-        stop_reason: None,
-        provider: String::new(),
-        model: String::new(),
-        request_id: None,
-    }
 }

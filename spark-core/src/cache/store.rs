@@ -1,26 +1,31 @@
 //! Where cached completions live: the [`CacheStore`] trait and the in-process moka store.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
 use super::CacheKey;
+use crate::error::Result;
 use crate::provider::Completion;
 
 /// A store of finished completions. Implement it to share a cache between processes (Redis,
 /// memcached…); SPARK adds single-flight, statistics and the no-partial-results rule on top.
+///
+/// Every call may fail (a network store can be down or slow): the cache layer then serves the
+/// request as a miss and reports [`CacheOutcome::StoreError`](crate::observe::CacheOutcome).
 #[async_trait]
 pub trait CacheStore: Send + Sync + std::fmt::Debug + 'static {
     /// The completion stored under `key`, if present and not expired.
-    async fn get(&self, key: &CacheKey) -> Option<Arc<Completion>>;
-    /// Stores `value` under `key` (the store may evict to respect its bounds).
-    async fn insert(&self, key: CacheKey, value: Arc<Completion>);
+    async fn get(&self, key: &CacheKey) -> Result<Option<Arc<Completion>>>;
+    /// Stores `value` under `key` for at most `ttl` (the store may evict sooner to respect its
+    /// bounds).
+    async fn put(&self, key: CacheKey, value: Arc<Completion>, ttl: Duration) -> Result<()>;
     /// Removes `key`.
-    async fn remove(&self, key: &CacheKey);
-    /// Entries currently held (may lag behind recent writes).
+    async fn remove(&self, key: &CacheKey) -> Result<()>;
+    /// Entries currently held (may lag behind recent writes; 0 when the store cannot tell).
     fn entry_count(&self) -> u64;
-    /// Approximate bytes currently held (may lag behind recent writes).
+    /// Approximate bytes currently held (may lag behind recent writes; 0 when unknown).
     fn weighted_bytes(&self) -> u64;
 }
 
@@ -35,20 +40,49 @@ pub fn entry_weight(key: &CacheKey, value: &Completion) -> u32 {
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
-/// The in-process store: a moka cache bounded by bytes (see [`entry_weight`]) and by time to
-/// live.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
+struct Entry {
+    value: Arc<Completion>,
+    ttl: Duration,
+}
+
+struct PerEntryTtl;
+
+impl moka::Expiry<CacheKey, Entry> for PerEntryTtl {
+    fn expire_after_create(&self, _key: &CacheKey, value: &Entry, _created_at: Instant) -> Option<Duration> {
+        Some(value.ttl)
+    }
+    fn expire_after_update(
+        &self,
+        _key: &CacheKey,
+        value: &Entry,
+        _updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// The in-process store: a moka cache bounded by bytes (see [`entry_weight`]), each entry living
+/// for the TTL it was stored with.
+#[derive(Clone)]
 pub struct MokaStore {
-    cache: moka::future::Cache<CacheKey, Arc<Completion>>,
+    cache: moka::future::Cache<CacheKey, Entry>,
+}
+
+impl std::fmt::Debug for MokaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MokaStore").field("entries", &self.cache.entry_count()).finish()
+    }
 }
 
 impl MokaStore {
-    /// A store holding at most `max_bytes` for at most `ttl` per entry.
-    pub fn new(max_bytes: u64, ttl: Duration) -> Self {
+    /// A store holding at most `max_bytes`.
+    pub fn new(max_bytes: u64) -> Self {
         let cache = moka::future::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|k: &CacheKey, v: &Arc<Completion>| entry_weight(k, v))
-            .time_to_live(ttl)
+            .weigher(|k: &CacheKey, v: &Entry| entry_weight(k, &v.value))
+            .expire_after(PerEntryTtl)
             .build();
         MokaStore { cache }
     }
@@ -62,14 +96,16 @@ impl MokaStore {
 
 #[async_trait]
 impl CacheStore for MokaStore {
-    async fn get(&self, key: &CacheKey) -> Option<Arc<Completion>> {
-        self.cache.get(key).await
+    async fn get(&self, key: &CacheKey) -> Result<Option<Arc<Completion>>> {
+        Ok(self.cache.get(key).await.map(|e| e.value))
     }
-    async fn insert(&self, key: CacheKey, value: Arc<Completion>) {
-        self.cache.insert(key, value).await;
+    async fn put(&self, key: CacheKey, value: Arc<Completion>, ttl: Duration) -> Result<()> {
+        self.cache.insert(key, Entry { value, ttl }).await;
+        Ok(())
     }
-    async fn remove(&self, key: &CacheKey) {
+    async fn remove(&self, key: &CacheKey) -> Result<()> {
         self.cache.invalidate(key).await;
+        Ok(())
     }
     fn entry_count(&self) -> u64 {
         self.cache.entry_count()

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use super::{ExportConfig, ExportFormat, Layout, Provenance, check_archive_path};
 use crate::error::{Error, Result};
 use crate::extract::ScriptFile;
-use crate::spark::GeneratedScripts;
 
 /// Writes `files` into the Unity project at `project_dir` (the folder that holds `Assets/`), in
 /// the ZIP layout: `Assets/<root>/Scripts/…`, `Editor/…`, assembly definitions, `.meta` files
@@ -30,12 +29,12 @@ pub fn export_to_dir(
 }
 
 /// [`export_to_dir`] for a whole generation result (the manifest records its provenance).
-pub fn export_generated_to_dir(
-    scripts: &GeneratedScripts,
+pub fn export_generated_to_dir<'a>(
+    scripts: impl Into<Provenance<'a>>,
     config: &ExportConfig,
     project_dir: &Path,
 ) -> Result<Vec<PathBuf>> {
-    write_layout(&Layout::build(&Provenance::of(scripts), ExportFormat::Zip, "folder", config)?, project_dir)
+    write_layout(&Layout::build(&scripts.into(), ExportFormat::Zip, "folder", config)?, project_dir)
 }
 
 fn write_layout(layout: &Layout, project_dir: &Path) -> Result<Vec<PathBuf>> {

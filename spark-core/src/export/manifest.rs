@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 
 /// File name of the manifest, at the root of every export (`Assets/<root>/` or `package/`).
 pub const MANIFEST_FILE_NAME: &str = "spark-manifest.json";

@@ -36,10 +36,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::extract::ScriptFile;
-use crate::spark::GeneratedScripts;
-use crate::validate::Diagnostic;
 
 pub use dir::{export_generated_to_dir, export_to_dir};
 pub use guid::{is_unity_guid, stable_guid};
@@ -296,14 +295,15 @@ pub fn export(files: &[ScriptFile], format: ExportFormat, config: &ExportConfig)
     )
 }
 
-/// Builds an archive of a whole generation result in `format`; its manifest records the
-/// provider, model, request hash and a summary of the diagnostics.
-pub fn export_generated(
-    scripts: &GeneratedScripts,
+/// Builds an archive of a whole generation result (a [`crate::GeneratedScripts`], or any
+/// [`Provenance`]) in `format`; its manifest records the provider, model, request hash and a
+/// summary of the diagnostics.
+pub fn export_generated<'a>(
+    scripts: impl Into<Provenance<'a>>,
     format: ExportFormat,
     config: &ExportConfig,
 ) -> Result<Vec<u8>> {
-    write_archive(&Layout::build(&Provenance::of(scripts), format, format.as_str(), config)?, format, config)
+    write_archive(&Layout::build(&scripts.into(), format, format.as_str(), config)?, format, config)
 }
 
 fn write_archive(layout: &Layout, format: ExportFormat, config: &ExportConfig) -> Result<Vec<u8>> {
@@ -314,28 +314,38 @@ fn write_archive(layout: &Layout, format: ExportFormat, config: &ExportConfig) -
     }
 }
 
-/// Where the files came from, for the manifest.
-pub(crate) struct Provenance<'a> {
-    files: &'a [ScriptFile],
-    provider: Option<&'a str>,
-    model: Option<&'a str>,
-    request_hash: Option<&'a str>,
-    diagnostics: &'a [Diagnostic],
+/// Files to export and where they came from, for the manifest.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'a> {
+    pub(crate) files: &'a [ScriptFile],
+    pub(crate) provider: Option<&'a str>,
+    pub(crate) model: Option<&'a str>,
+    pub(crate) request_hash: Option<&'a str>,
+    pub(crate) diagnostics: &'a [Diagnostic],
 }
 
 impl<'a> Provenance<'a> {
-    fn files_only(files: &'a [ScriptFile]) -> Self {
+    /// Files with no recorded origin.
+    pub fn files_only(files: &'a [ScriptFile]) -> Self {
         Provenance { files, provider: None, model: None, request_hash: None, diagnostics: &[] }
     }
 
-    fn of(g: &'a GeneratedScripts) -> Self {
+    /// Files produced by `provider` / `model` for the request hashed as `request_hash`, with
+    /// their diagnostics (empty strings read as unknown).
+    pub fn generated(
+        files: &'a [ScriptFile],
+        provider: &'a str,
+        model: &'a str,
+        request_hash: &'a str,
+        diagnostics: &'a [Diagnostic],
+    ) -> Self {
         let opt = |s: &'a str| if s.is_empty() { None } else { Some(s) };
         Provenance {
-            files: &g.files,
-            provider: opt(&g.provider),
-            model: opt(&g.model),
-            request_hash: opt(&g.request_hash),
-            diagnostics: &g.diagnostics,
+            files,
+            provider: opt(provider),
+            model: opt(model),
+            request_hash: opt(request_hash),
+            diagnostics,
         }
     }
 }

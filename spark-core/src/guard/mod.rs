@@ -1,16 +1,21 @@
-//! Guards in front of the providers: input limits, per-caller rate limits, admission control.
+//! Guards around the request path: a [`Guard`] looks at a request before any provider call and
+//! at the result after it; [`admission`] keeps per-caller limits and the concurrency queue in
+//! front of the providers that cost money.
+//!
+//! A guard's [`Verdict`] with [`GuardAction::Block`] before the call becomes
+//! [`Error::InputRejected`] naming the guard, and no provider is called; warnings travel in the
+//! result (`GeneratedScripts::verdicts`).
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
-use crate::config::{LimitsConfig, RateLimitConfig};
 use crate::error::{Error, Result};
+use crate::result::GeneratedScripts;
+pub use crate::result::{GuardAction, Verdict};
+use async_trait::async_trait;
+
+pub mod admission;
+mod config;
+
+pub use admission::{Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota};
+pub use config::{LimitsConfig, RateLimitConfig};
 
 /// Largest caller id accepted, in bytes.
 pub const MAX_CALLER_BYTES: usize = 256;
@@ -48,72 +53,59 @@ pub fn check_caller(caller: &str) -> Result<()> {
     Ok(())
 }
 
-/// Per-caller token buckets plus a global concurrency limit with a bounded wait queue.
-pub struct Admission {
-    limiter: Option<DefaultKeyedRateLimiter<String>>,
-    slots: Arc<Semaphore>,
-    waiting: AtomicUsize,
-    max_queue: usize,
+/// What a guard sees before the call.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct GuardInput<'a> {
+    /// The prompt as the caller wrote it.
+    pub prompt: &'a str,
+    /// The caller id (`anonymous` when none).
+    pub caller: &'a str,
+    /// SPARK's request id.
+    pub request_id: &'a str,
 }
 
-impl std::fmt::Debug for Admission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Admission")
-            .field("rate_limited", &self.limiter.is_some())
-            .field("free_slots", &self.slots.available_permits())
-            .field("waiting", &self.waiting.load(Ordering::Relaxed))
-            .finish()
+/// A check around the request path. Both phases default to "nothing to say".
+#[async_trait]
+pub trait Guard: Send + Sync + 'static {
+    /// The guard's name, as it appears in verdicts and `InputRejected`.
+    fn name(&self) -> &str;
+
+    /// Before any provider call. `Err` refuses the request; verdicts with
+    /// [`GuardAction::Block`] refuse it as `InputRejected`.
+    async fn before(&self, _input: &GuardInput<'_>) -> Result<Vec<Verdict>> {
+        Ok(Vec::new())
+    }
+
+    /// After the result is built; may change it (redact, mark) or refuse it.
+    async fn after(&self, _result: &mut GeneratedScripts) -> Result<Vec<Verdict>> {
+        Ok(Vec::new())
     }
 }
 
-/// Holds a concurrency slot; dropping it frees the slot.
-#[derive(Debug)]
-pub struct Admitted {
-    _permit: OwnedSemaphorePermit,
+/// The built-in guard: prompt and caller-id limits ([`check_prompt`], [`check_caller`]).
+#[derive(Debug, Clone)]
+pub struct LimitsGuard {
+    limits: LimitsConfig,
 }
 
-impl Admission {
-    /// From configuration (already validated).
-    pub fn new(config: &RateLimitConfig) -> Self {
-        let limiter = config.enabled.then(|| {
-            let rate = NonZeroU32::new(config.requests_per_minute).unwrap_or(NonZeroU32::MIN);
-            let burst = NonZeroU32::new(config.burst).unwrap_or(NonZeroU32::MIN);
-            RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst))
-        });
-        Admission {
-            limiter,
-            slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
-            waiting: AtomicUsize::new(0),
-            max_queue: config.max_queue,
-        }
+impl LimitsGuard {
+    /// A guard enforcing `limits`.
+    pub fn new(limits: LimitsConfig) -> Self {
+        LimitsGuard { limits }
+    }
+}
+
+#[async_trait]
+impl Guard for LimitsGuard {
+    fn name(&self) -> &str {
+        "limits"
     }
 
-    /// Takes one request from `caller`'s bucket, then waits for a concurrency slot.
-    pub async fn admit(&self, caller: &str) -> Result<Admitted> {
-        if let Some(limiter) = &self.limiter {
-            if let Err(not_until) = limiter.check_key(&caller.to_string()) {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                return Err(Error::RateLimited {
-                    caller: caller.to_string(),
-                    retry_after: wait.max(Duration::from_millis(1)),
-                });
-            }
-            // Forget idle callers now and then so the key map stays bounded.
-            if limiter.len() > 10_000 {
-                limiter.retain_recent();
-            }
-        }
-        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
-            return Ok(Admitted { _permit: permit });
-        }
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_queue {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(Error::QueueFull { capacity: self.max_queue });
-        }
-        let permit = self.slots.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        let permit = permit.map_err(|_| Error::Internal("admission closed".into()))?;
-        Ok(Admitted { _permit: permit })
+    async fn before(&self, input: &GuardInput<'_>) -> Result<Vec<Verdict>> {
+        check_prompt(input.prompt, &self.limits)?;
+        check_caller(input.caller)?;
+        Ok(Vec::new())
     }
 }
 
@@ -130,24 +122,5 @@ mod tests {
             matches!(check_prompt(&big, &limits), Err(Error::InputTooLarge { size, .. }) if size == big.len())
         );
         assert!(check_prompt("a spinning coin", &limits).is_ok());
-    }
-
-    #[tokio::test]
-    async fn per_caller_buckets_and_queue_bound() {
-        let cfg = RateLimitConfig {
-            requests_per_minute: 1,
-            burst: 2,
-            max_concurrent: 1,
-            max_queue: 0,
-            ..Default::default()
-        };
-        let adm = Admission::new(&cfg);
-        let a = adm.admit("alice").await.unwrap();
-        // The single slot is taken and the queue holds nobody: bob is turned away, not parked.
-        assert!(matches!(adm.admit("bob").await, Err(Error::QueueFull { .. })));
-        drop(a);
-        let _b = adm.admit("alice").await.unwrap();
-        let e = adm.admit("alice").await.unwrap_err();
-        assert!(e.is_rate_limited() && e.retry_after().unwrap() > Duration::from_secs(1), "{e}");
     }
 }

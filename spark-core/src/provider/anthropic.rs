@@ -8,16 +8,61 @@
 use std::collections::VecDeque;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::TimeoutConfig;
 use super::http::{self, Ctx, EventHandler};
 use super::sse::SseEvent;
 use super::{Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, StopReason, Usage};
-use crate::config::AnthropicConfig;
+use crate::check::{check_nonempty, check_range, check_url};
 use crate::error::{Error, ProviderErrorKind, Result};
-use crate::resilience::TimeoutConfig;
 use crate::secret::ApiKey;
+
+/// Anthropic Messages API settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnthropicConfig {
+    /// API key; when absent, `ANTHROPIC_API_KEY` is read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<ApiKey>,
+    /// Base URL without `/v1/messages`.
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// `max_tokens` sent with each request.
+    pub max_tokens: u32,
+    /// Sampling temperature (0–1); `None` leaves the provider default.
+    pub temperature: Option<f32>,
+    /// `anthropic-version` header.
+    pub version: String,
+}
+
+impl Default for AnthropicConfig {
+    fn default() -> Self {
+        AnthropicConfig {
+            api_key: None,
+            base_url: "https://api.anthropic.com".into(),
+            model: "claude-sonnet-4-5".into(),
+            max_tokens: 8192,
+            temperature: Some(0.2),
+            version: "2023-06-01".into(),
+        }
+    }
+}
+
+impl AnthropicConfig {
+    pub(crate) fn validate(&self) -> Result<()> {
+        check_url("anthropic.base_url", &self.base_url)?;
+        check_nonempty("anthropic.model", &self.model)?;
+        check_nonempty("anthropic.version", &self.version)?;
+        check_range("anthropic.max_tokens", self.max_tokens as f64, 1.0, 1_000_000.0)?;
+        if let Some(t) = self.temperature {
+            check_range("anthropic.temperature", t as f64, 0.0, 1.0)?;
+        }
+        Ok(())
+    }
+}
 
 const NAME: &str = "anthropic";
 const REQUEST_ID_HEADERS: &[&str] = &["request-id", "x-request-id"];
@@ -40,7 +85,7 @@ impl Anthropic {
             .clone()
             .or_else(|| ApiKey::from_env("ANTHROPIC_API_KEY"))
             .ok_or(Error::MissingApiKey { provider: NAME.into(), env_var: "ANTHROPIC_API_KEY".into() })?;
-        http::check_url("anthropic.base_url", &config.base_url)?;
+        check_url("anthropic.base_url", &config.base_url)?;
         http::check_header("anthropic.api_key", key.expose())?;
         http::check_header("anthropic.version", &config.version)?;
         let client = http::build_client(timeouts)?;
@@ -219,7 +264,7 @@ impl AnthropicStream {
     fn start(&mut self, ctx: &Ctx, model: String, out: &mut VecDeque<ProviderEvent>) {
         if !self.started {
             self.started = true;
-            out.push_back(ProviderEvent::Start { model, request_id: ctx.request_id.clone() });
+            out.push_back(ProviderEvent::start(model, ctx.request_id.clone()));
         }
     }
 
@@ -341,6 +386,7 @@ impl Anthropic {
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
             request_id: ctx.request_id,
+            cached: false,
         }
     }
 }

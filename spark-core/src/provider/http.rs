@@ -8,10 +8,10 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use reqwest::header::HeaderMap;
 
+use super::TimeoutConfig;
 use super::sse::{SseDecoder, SseEvent};
 use super::{ProviderEvent, ProviderStream};
 use crate::error::{Error, ProviderError, ProviderErrorKind, Result};
-use crate::resilience::TimeoutConfig;
 use crate::secret::ApiKey;
 
 /// Most of an error body kept for the message; error bodies are small, HTML pages are not.
@@ -35,17 +35,8 @@ pub(crate) fn build_client(timeouts: &TimeoutConfig) -> Result<reqwest::Client> 
         .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {}", error_chain(&e))))
 }
 
-/// Checks at construction what would otherwise fail on every request: an http(s) base URL and
-/// header values HTTP allows (the message never repeats a secret value).
-pub(crate) fn check_url(field: &str, value: &str) -> Result<()> {
-    let url = url::Url::parse(value).map_err(|e| Error::config(field, format!("not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(field, "must be an http:// or https:// URL"));
-    }
-    Ok(())
-}
-
-/// See [`check_url`].
+/// Checks at construction a header value HTTP must accept (the message never repeats a secret
+/// value); an invalid one would otherwise fail every request.
 pub(crate) fn check_header(field: &str, value: &str) -> Result<()> {
     reqwest::header::HeaderValue::from_str(value)
         .map(|_| ())
@@ -495,8 +486,18 @@ impl<H: EventHandler> Driver<H> {
                     }
                 }
                 Some(Err(e)) => {
-                    // A body error after a 200 is a dropped connection (or a deadline): retryable.
-                    let err = self.ctx.transport_error(&e, self.connect_ms);
+                    // The 200 and its headers arrived: a body that breaks off now is a truncated
+                    // stream (retryable), whatever the socket said; a deadline stays a timeout.
+                    let mut err = self.ctx.transport_error(&e, self.connect_ms);
+                    if err.kind == ProviderErrorKind::Connection {
+                        err.kind = ProviderErrorKind::Truncated;
+                        err.message = format!(
+                            "the connection dropped before `{}` ({} characters received): {}",
+                            self.handler.terminal_name(),
+                            self.handler.partial_text().chars().count(),
+                            err.message
+                        );
+                    }
                     return Some(Err(self.fail(err)));
                 }
                 None => {
@@ -511,7 +512,7 @@ impl<H: EventHandler> Driver<H> {
 /// Decodes an SSE response body into provider events through `handler`.
 ///
 /// The stream ends cleanly only after the handler saw the terminal event; a body that ends
-/// earlier yields a `Truncated` error, a dropped connection a `Connection` error, both carrying
+/// earlier, or whose connection drops, yields a `Truncated` error carrying
 /// the partial text.
 pub(crate) fn drive<H: EventHandler>(
     ctx: Ctx,

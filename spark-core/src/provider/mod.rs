@@ -13,10 +13,51 @@ pub mod http;
 pub mod offline;
 pub mod openai;
 pub mod sse;
+mod timeouts;
 
-pub use anthropic::Anthropic;
+pub use anthropic::{Anthropic, AnthropicConfig};
 pub use offline::Offline;
-pub use openai::OpenAi;
+pub use openai::{OpenAi, OpenAiConfig};
+pub use timeouts::TimeoutConfig;
+
+/// Provider selection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvidersConfig {
+    /// Provider names in fallback order: `anthropic`, `openai`, `offline`.
+    ///
+    /// Empty (the default) means: every provider whose key is set (Anthropic first), and the
+    /// offline scaffold when none is. A listed provider without a key is a configuration error.
+    #[serde(deserialize_with = "one_or_many")]
+    pub order: Vec<String>,
+}
+
+impl ProvidersConfig {
+    pub(crate) fn validate(&self) -> Result<()> {
+        for name in &self.order {
+            if !matches!(name.as_str(), "anthropic" | "openai" | "offline") {
+                return Err(crate::error::Error::config(
+                    "providers.order",
+                    format!("unknown provider `{name}` (expected anthropic, openai or offline)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        OneOrMany::Many(v) => v,
+    })
+}
 
 /// Who said a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,10 +90,29 @@ impl Message {
     }
 }
 
+/// Who asks, and under which id: travels with a [`CompletionRequest`] through the layers
+/// (admission uses the caller, providers send the request id as a header). Never part of the
+/// cache key, the request hash or the provider's body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallContext {
+    /// The caller id rate limits and budgets are kept for.
+    pub caller: Option<String>,
+    /// SPARK's request id (the caller's, or generated).
+    pub request_id: Option<String>,
+    /// Whether the caller sees text as it arrives. Then the first text commits the provider;
+    /// otherwise a reply that breaks halfway may still be retried or fall back.
+    pub streaming: bool,
+    /// Skip the response cache for this call (neither read nor written).
+    pub no_cache: bool,
+    /// Largest reply kept, in bytes; the router stops reading past it (`InputTooLarge`).
+    pub reply_limit: Option<usize>,
+}
+
 /// A provider-neutral completion request.
 ///
-/// `None` fields take the provider's configured value. Every field changes the answer, so every
-/// field is part of the cache key.
+/// `None` fields take the provider's configured value. Every field but `context` changes the
+/// answer, so every field but `context` is part of the cache key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompletionRequest {
     /// Model override.
@@ -69,6 +129,9 @@ pub struct CompletionRequest {
     pub stop: Vec<String>,
     /// Provider-specific body fields merged into the request (`top_p`, `seed`, `metadata`…).
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Who asks; not sent to the model and not part of any key.
+    #[serde(skip)]
+    pub context: CallContext,
 }
 
 /// Token usage of one call.
@@ -127,6 +190,45 @@ pub struct Completion {
     pub model: String,
     /// The provider's request id.
     pub request_id: Option<String>,
+    /// Whether this answer came from the cache (or an identical request in flight) rather than
+    /// a provider call made for this caller.
+    #[serde(default)]
+    pub cached: bool,
+}
+
+impl Completion {
+    /// An empty completion from `provider` / `model`, to be filled by a stream.
+    pub fn empty(provider: impl Into<String>, model: impl Into<String>) -> Self {
+        Completion {
+            text: String::new(),
+            usage: Usage::default(),
+            stop_reason: None,
+            provider: provider.into(),
+            model: model.into(),
+            request_id: None,
+            cached: false,
+        }
+    }
+
+    /// Applies one stream event: text appends, usage overwrites (it is cumulative), the start
+    /// event names the model, the answering provider and whether it was cached.
+    pub fn apply(&mut self, event: &ProviderEvent) {
+        match event {
+            ProviderEvent::Start { model, request_id, provider, cached } => {
+                if !model.is_empty() {
+                    self.model.clone_from(model);
+                }
+                if !provider.is_empty() {
+                    self.provider.clone_from(provider);
+                }
+                self.request_id.clone_from(request_id);
+                self.cached = *cached;
+            }
+            ProviderEvent::TextDelta { text } => self.text.push_str(text),
+            ProviderEvent::Usage { usage } => self.usage = *usage,
+            ProviderEvent::Stop { reason } => self.stop_reason = Some(reason.clone()),
+        }
+    }
 }
 
 /// One event of a provider stream.
@@ -142,6 +244,13 @@ pub enum ProviderEvent {
         model: String,
         /// The provider's request id.
         request_id: Option<String>,
+        /// The provider that answers; empty from a provider itself, set by the router (after
+        /// any fallback) so every layer above knows who answered.
+        #[serde(default)]
+        provider: String,
+        /// Whether the reply is replayed from the cache (set by the cache layer).
+        #[serde(default)]
+        cached: bool,
     },
     /// A piece of reply text.
     TextDelta {
@@ -158,6 +267,13 @@ pub enum ProviderEvent {
         /// The reason.
         reason: StopReason,
     },
+}
+
+impl ProviderEvent {
+    /// A start event naming the model and the provider's request id.
+    pub fn start(model: impl Into<String>, request_id: Option<String>) -> Self {
+        ProviderEvent::Start { model: model.into(), request_id, provider: String::new(), cached: false }
+    }
 }
 
 /// A boxed stream of provider events.
@@ -187,8 +303,11 @@ pub trait Provider: Send + Sync + 'static {
         false
     }
 
-    /// One complete reply.
-    async fn complete(&self, request: &CompletionRequest) -> Result<Completion>;
+    /// One complete reply: the stream, collected.
+    async fn complete(&self, request: &CompletionRequest) -> Result<Completion> {
+        let stream = self.stream(request).await?;
+        collect_stream(self.name(), request.model.as_deref().unwrap_or(self.default_model()), stream).await
+    }
 
     /// A streamed reply.
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream>;
@@ -199,7 +318,12 @@ impl Completion {
     /// For servers that answer a streaming request with a whole JSON reply, and for providers
     /// with nothing to stream.
     pub fn into_stream(self) -> ProviderStream {
-        let mut events = vec![Ok(ProviderEvent::Start { model: self.model, request_id: self.request_id })];
+        let mut events = vec![Ok(ProviderEvent::Start {
+            model: self.model,
+            request_id: self.request_id,
+            provider: String::new(),
+            cached: self.cached,
+        })];
         if !self.text.is_empty() {
             events.push(Ok(ProviderEvent::TextDelta { text: self.text }));
         }
@@ -213,31 +337,35 @@ impl Completion {
 pub async fn collect_stream(
     provider: &str,
     default_model: &str,
+    stream: ProviderStream,
+) -> Result<Completion> {
+    collect_limited(provider, default_model, stream, None).await
+}
+
+/// [`collect_stream`] that stops with `InputTooLarge` as soon as the text passes `limit` bytes.
+pub(crate) async fn collect_limited(
+    provider: &str,
+    default_model: &str,
     mut stream: ProviderStream,
+    limit: Option<usize>,
 ) -> Result<Completion> {
     use futures::StreamExt;
-    let mut out = Completion {
-        text: String::new(),
-        usage: Usage::default(),
-        stop_reason: None,
-        provider: provider.to_string(),
-        model: default_model.to_string(),
-        request_id: None,
-    };
+    let mut out = Completion::empty(provider, default_model);
     while let Some(event) = stream.next().await {
-        match event? {
-            ProviderEvent::Start { model, request_id } => {
-                if !model.is_empty() {
-                    out.model = model;
-                }
-                out.request_id = request_id;
-            }
-            ProviderEvent::TextDelta { text } => out.text.push_str(&text),
-            ProviderEvent::Usage { usage } => out.usage = usage,
-            ProviderEvent::Stop { reason } => out.stop_reason = Some(reason),
-        }
+        out.apply(&event?);
+        check_reply_size(out.text.len(), limit)?;
     }
     Ok(out)
+}
+
+/// `InputTooLarge` for a model reply of `size` bytes past `limit`.
+pub(crate) fn check_reply_size(size: usize, limit: Option<usize>) -> Result<()> {
+    match limit {
+        Some(limit) if size > limit => {
+            Err(crate::error::Error::InputTooLarge { what: "model reply".into(), size, limit })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Shared handles are providers too, so one instance can sit in several chains.

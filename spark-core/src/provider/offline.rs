@@ -73,12 +73,13 @@ impl Provider for Offline {
             provider: "offline".into(),
             model: OFFLINE_MODEL.into(),
             request_id: None,
+            cached: false,
         })
     }
 
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let text = self.reply(request)?;
-        let mut events = vec![Ok(ProviderEvent::Start { model: OFFLINE_MODEL.into(), request_id: None })];
+        let mut events = vec![Ok(ProviderEvent::start(OFFLINE_MODEL, None))];
         events
             .extend(text.split_inclusive('\n').map(|l| Ok(ProviderEvent::TextDelta { text: l.to_string() })));
         events.push(Ok(ProviderEvent::Usage { usage: Usage::default() }));

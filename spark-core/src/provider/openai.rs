@@ -7,21 +7,76 @@
 use std::collections::VecDeque;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::TimeoutConfig;
 use super::anthropic::{json_f32, merge_extra};
 use super::http::{self, Ctx, EventHandler};
 use super::sse::SseEvent;
 use super::{
     Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, Role, StopReason, Usage,
 };
-use crate::config::OpenAiConfig;
+use crate::check::{check_nonempty, check_range, check_url};
 use crate::error::{Error, ProviderErrorKind, Result};
-use crate::resilience::TimeoutConfig;
 use crate::secret::ApiKey;
 
 const NAME: &str = "openai";
+/// OpenAI Chat Completions settings; any OpenAI-compatible server works through `base_url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenAiConfig {
+    /// API key; when absent, `OPENAI_API_KEY` is read. Optional for servers other than
+    /// api.openai.com (Ollama, vLLM and LM Studio accept requests without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<ApiKey>,
+    /// Base URL including `/v1` (`http://127.0.0.1:11434/v1` for Ollama).
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// Token limit sent as `max_completion_tokens` or `max_tokens` (see `legacy_max_tokens`).
+    pub max_tokens: u32,
+    /// `true`: send the limit as `max_tokens` (what Ollama, LM Studio, llama.cpp and vLLM read);
+    /// `false`: as `max_completion_tokens` (what OpenAI's reasoning models require). Unset (the
+    /// default): `max_completion_tokens` for api.openai.com, `max_tokens` for any other server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_max_tokens: Option<bool>,
+    /// Sampling temperature (0–2); `None` leaves the provider default. Not sent to reasoning
+    /// models (o1, o3, o4-mini, gpt-5), which reject any but their own.
+    pub temperature: Option<f32>,
+    /// `OpenAI-Organization` header.
+    pub organization: Option<String>,
+    /// `OpenAI-Project` header.
+    pub project: Option<String>,
+}
+
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        OpenAiConfig {
+            api_key: None,
+            base_url: "https://api.openai.com/v1".into(),
+            model: "gpt-4o-mini".into(),
+            max_tokens: 8192,
+            legacy_max_tokens: None,
+            temperature: Some(0.2),
+            organization: None,
+            project: None,
+        }
+    }
+}
+
+impl OpenAiConfig {
+    pub(crate) fn validate(&self) -> Result<()> {
+        check_url("openai.base_url", &self.base_url)?;
+        check_nonempty("openai.model", &self.model)?;
+        check_range("openai.max_tokens", self.max_tokens as f64, 1.0, 1_000_000.0)?;
+        if let Some(t) = self.temperature {
+            check_range("openai.temperature", t as f64, 0.0, 2.0)?;
+        }
+        Ok(())
+    }
+}
+
 const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "request-id"];
 
 /// OpenAI Chat Completions (`POST {base_url}/chat/completions`), or any compatible server.
@@ -59,7 +114,7 @@ impl OpenAi {
         if key.is_none() && is_official(&config.base_url) {
             return Err(Error::MissingApiKey { provider: NAME.into(), env_var: "OPENAI_API_KEY".into() });
         }
-        http::check_url("openai.base_url", &config.base_url)?;
+        check_url("openai.base_url", &config.base_url)?;
         if let Some(k) = &key {
             http::check_header("openai.api_key", &format!("Bearer {}", k.expose()))?;
         }
@@ -264,10 +319,7 @@ impl EventHandler for OpenAiStream {
         if data == "[DONE]" {
             if !self.started {
                 self.started = true;
-                out.push_back(ProviderEvent::Start {
-                    model: String::new(),
-                    request_id: ctx.request_id.clone(),
-                });
+                out.push_back(ProviderEvent::start(String::new(), ctx.request_id.clone()));
             }
             out.push_back(ProviderEvent::Usage { usage: self.usage });
             let reason = self.finish_reason.as_deref().map(map_finish_reason).unwrap_or(StopReason::EndTurn);
@@ -289,10 +341,10 @@ impl EventHandler for OpenAiStream {
         })?;
         if !self.started {
             self.started = true;
-            out.push_back(ProviderEvent::Start {
-                model: chunk.model.clone().unwrap_or_default(),
-                request_id: ctx.request_id.clone(),
-            });
+            out.push_back(ProviderEvent::start(
+                chunk.model.clone().unwrap_or_default(),
+                ctx.request_id.clone(),
+            ));
         }
         // Only the first choice is SPARK's reply (`n` is never above 1 unless `extra` sets it).
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
@@ -347,6 +399,7 @@ impl OpenAi {
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| request.model.clone().unwrap_or_else(|| self.config.model.clone())),
             request_id: ctx.request_id,
+            cached: false,
         })
     }
 }

@@ -54,10 +54,15 @@ struct State {
     failures: VecDeque<Instant>,
     opened_at: Option<Instant>,
     probe_in_flight: bool,
+    /// When the probe in flight was let through.
+    probe_started: Option<Instant>,
     times_opened: u64,
     successes: u64,
     total_failures: u64,
 }
+
+/// Shortest `retry_in` reported while a half-open probe is in flight.
+const MIN_PROBE_WAIT: Duration = Duration::from_millis(100);
 
 /// One provider's breaker. Cheap to share.
 #[derive(Debug)]
@@ -87,6 +92,7 @@ impl CircuitBreaker {
                 failures: VecDeque::new(),
                 opened_at: None,
                 probe_in_flight: false,
+                probe_started: None,
                 times_opened: 0,
                 successes: 0,
                 total_failures: 0,
@@ -117,6 +123,7 @@ impl CircuitBreaker {
                 if now >= until {
                     s.state = BreakerState::HalfOpen;
                     s.probe_in_flight = true;
+                    s.probe_started = Some(now);
                     Ok(BreakerPermit { breaker: self.clone(), probe: true, done: false })
                 } else {
                     Err(Error::CircuitOpen { provider: provider.to_string(), retry_in: until - now })
@@ -124,10 +131,16 @@ impl CircuitBreaker {
             }
             BreakerState::HalfOpen => {
                 if s.probe_in_flight {
-                    // The probe decides; everyone else waits for its verdict.
-                    Err(Error::CircuitOpen { provider: provider.to_string(), retry_in: Duration::ZERO })
+                    // The probe decides; everyone else waits for its verdict. A failed probe
+                    // opens the breaker for another cool-down, so that is the honest wait (never
+                    // zero: a caller told "now" would spin against the same answer).
+                    let started = s.probe_started.unwrap_or(now);
+                    let retry_in =
+                        (started + self.cooldown()).saturating_duration_since(now).max(MIN_PROBE_WAIT);
+                    Err(Error::CircuitOpen { provider: provider.to_string(), retry_in })
                 } else {
                     s.probe_in_flight = true;
+                    s.probe_started = Some(now);
                     Ok(BreakerPermit { breaker: self.clone(), probe: true, done: false })
                 }
             }

@@ -28,7 +28,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::check_range;
+use crate::check::check_range;
 use crate::error::Result;
 
 pub mod breaker;
@@ -38,7 +38,9 @@ pub(crate) mod timeout;
 
 pub use breaker::{BreakerState, CircuitBreaker, ProviderStatus};
 pub use retry::backoff_delay;
-pub use router::{RoutedStream, Router};
+pub use router::Router;
+
+pub use crate::provider::TimeoutConfig;
 
 /// Retry policy: capped exponential backoff with full jitter, honouring `retry-after`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,35 +100,5 @@ impl BreakerConfig {
         check_range("breaker.failure_threshold", self.failure_threshold as f64, 1.0, 1e6)?;
         check_range("breaker.window_ms", self.window_ms as f64, 1.0, 3.6e7)?;
         check_range("breaker.cooldown_ms", self.cooldown_ms as f64, 1.0, 3.6e7)
-    }
-}
-
-/// Deadlines, in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TimeoutConfig {
-    /// TCP/TLS connect (applied by the HTTP providers).
-    pub connect_ms: u64,
-    /// From sending the request to the first token (or the whole body when not streaming),
-    /// per attempt.
-    pub first_token_ms: u64,
-    /// Largest gap between two stream chunks once text flows.
-    pub idle_ms: u64,
-    /// Whole call: every provider, retry, wait and chunk.
-    pub total_ms: u64,
-}
-
-impl Default for TimeoutConfig {
-    fn default() -> Self {
-        TimeoutConfig { connect_ms: 10_000, first_token_ms: 60_000, idle_ms: 30_000, total_ms: 300_000 }
-    }
-}
-
-impl TimeoutConfig {
-    pub(crate) fn validate(&self) -> Result<()> {
-        check_range("timeouts.connect_ms", self.connect_ms as f64, 1.0, 3.6e6)?;
-        check_range("timeouts.first_token_ms", self.first_token_ms as f64, 1.0, 3.6e6)?;
-        check_range("timeouts.idle_ms", self.idle_ms as f64, 1.0, 3.6e6)?;
-        check_range("timeouts.total_ms", self.total_ms as f64, 1.0, 3.6e7)
     }
 }

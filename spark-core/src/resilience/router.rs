@@ -11,28 +11,12 @@ use tokio::time::Instant;
 use super::breaker::{BreakerPermit, CircuitBreaker, ProviderStatus};
 use super::retry::retry_delay;
 use super::timeout::{Deadline, guard_stream};
-use super::{RetryConfig, TimeoutConfig};
-use crate::config::SparkConfig;
-use crate::error::{Error, Result};
+use super::{BreakerConfig, RetryConfig, TimeoutConfig};
+use crate::error::{Error, Result, TimeoutStage};
+use crate::observe::{Event, Observers};
 use crate::provider::{
-    Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, collect_stream,
+    Completion, CompletionRequest, Provider, ProviderEvent, ProviderStream, collect_limited,
 };
-
-/// A stream from the provider that actually answered.
-pub struct RoutedStream {
-    /// The provider that answered (after any fallback).
-    pub provider: String,
-    /// The model that answers (from the stream's start event when it names one).
-    pub model: String,
-    /// The events; the first text event (if any) is already buffered inside.
-    pub stream: ProviderStream,
-}
-
-impl std::fmt::Debug for RoutedStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RoutedStream").field("provider", &self.provider).field("model", &self.model).finish()
-    }
-}
 
 struct Entry {
     provider: Arc<dyn Provider>,
@@ -40,16 +24,21 @@ struct Entry {
 }
 
 /// An ordered fallback chain of providers, each behind its own circuit breaker, with retries and
-/// deadlines; itself a [`Provider`].
+/// deadlines; itself a [`Provider`] whose stream's start event names the provider that answered.
 ///
 /// A request's `model` override applies to the first provider only: fallbacks answer with their
 /// own configured model (a Claude model name means nothing to OpenAI).
+///
+/// When the request's [`CallContext::streaming`](crate::provider::CallContext) is false (the
+/// caller sees nothing until the end), each attempt reads the whole reply before answering, so a
+/// reply that breaks halfway still falls back; when true, the first text commits the provider.
 pub struct Router {
     entries: Vec<Entry>,
     providers: Vec<Arc<dyn Provider>>,
     identity: String,
     retry: RetryConfig,
     timeouts: TimeoutConfig,
+    observers: Observers,
 }
 
 impl std::fmt::Debug for Router {
@@ -58,35 +47,33 @@ impl std::fmt::Debug for Router {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// A whole reply. Read as a stream all the same, so the first-token and idle deadlines
-    /// bound it (a non-streamed HTTP reply sends nothing until the last token), and a failure
-    /// mid-reply may still fall through: nothing has reached the caller yet.
-    Complete,
-    Stream,
-}
-
-enum Output {
-    Completion(Completion),
-    Stream(RoutedStream),
-}
-
 impl Router {
-    /// A chain tried in order, with the `[retry]`, `[breaker]` and `[timeouts]` of `config`.
-    pub fn new(providers: Vec<Arc<dyn Provider>>, config: &SparkConfig) -> Self {
+    /// A chain tried in order under these retry, breaker and deadline settings.
+    pub fn new(
+        providers: Vec<Arc<dyn Provider>>,
+        retry: &RetryConfig,
+        breaker: &BreakerConfig,
+        timeouts: &TimeoutConfig,
+    ) -> Self {
         let entries = providers
             .iter()
-            .map(|p| Entry { provider: p.clone(), breaker: CircuitBreaker::new(&config.breaker) })
+            .map(|p| Entry { provider: p.clone(), breaker: CircuitBreaker::new(breaker) })
             .collect();
         let identity = providers.iter().map(|p| p.identity()).collect::<Vec<_>>().join(" > ");
         Router {
             entries,
             providers,
             identity,
-            retry: config.retry.clone(),
-            timeouts: config.timeouts.clone(),
+            retry: retry.clone(),
+            timeouts: timeouts.clone(),
+            observers: Observers::default(),
         }
+    }
+
+    /// Reports retries, fallbacks, skipped breakers and first tokens to `observers`.
+    pub fn with_observers(mut self, observers: Observers) -> Self {
+        self.observers = observers;
+        self
     }
 
     /// The chain's identity ([`Provider::identity`] of each provider, in order), computed once.
@@ -104,32 +91,26 @@ impl Router {
         self.entries.iter().map(|e| e.breaker.status(e.provider.name(), e.provider.default_model())).collect()
     }
 
-    /// A completion from the first provider that answers.
-    pub async fn complete_routed(&self, request: &CompletionRequest) -> Result<Completion> {
-        match self.route(request, Mode::Complete).await? {
-            Output::Completion(c) => Ok(c),
-            Output::Stream(_) => Err(Error::Internal("router returned a stream for a completion".into())),
-        }
-    }
-
-    /// A stream from the first provider that produces text (or ends cleanly) before its
-    /// first-token deadline, naming that provider.
-    pub async fn stream_routed(&self, request: &CompletionRequest) -> Result<RoutedStream> {
-        match self.route(request, Mode::Stream).await? {
-            Output::Stream(s) => Ok(s),
-            Output::Completion(_) => Err(Error::Internal("router returned a completion for a stream".into())),
-        }
-    }
-
-    async fn route(&self, request: &CompletionRequest, mode: Mode) -> Result<Output> {
+    async fn route(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let start = Instant::now();
-        let total = Deadline::new(start, "total", Duration::from_millis(self.timeouts.total_ms));
+        let total = Deadline::new(start, TimeoutStage::Total, Duration::from_millis(self.timeouts.total_ms));
         let first_token = Duration::from_millis(self.timeouts.first_token_ms);
         let budget = Duration::from_millis(self.retry.budget_ms);
+        let live = request.context.streaming;
+        let request_id = request.context.request_id.as_deref().unwrap_or("");
         let mut last: Option<Error> = None;
         let mut circuit: Option<Error> = None;
         for (i, entry) in self.entries.iter().enumerate() {
             let name = entry.provider.name();
+            if let Some(prev) = &last
+                && i > 0
+            {
+                self.observers.emit(Event::Fallback {
+                    request_id,
+                    from: self.entries[i - 1].provider.name(),
+                    error: prev.code(),
+                });
+            }
             let req: Cow<'_, CompletionRequest> = if i > 0 && request.model.is_some() {
                 Cow::Owned(CompletionRequest { model: None, ..request.clone() })
             } else {
@@ -146,6 +127,7 @@ impl Router {
                     Ok(p) => p,
                     Err(e) => {
                         tracing::debug!(provider = name, "circuit open, skipping");
+                        self.observers.emit(Event::CircuitOpen { request_id, provider: name });
                         circuit = Some(match circuit {
                             Some(prev) if prev.retry_after() <= e.retry_after() => prev,
                             _ => e,
@@ -153,27 +135,47 @@ impl Router {
                         break;
                     }
                 };
-                let deadline = Deadline::new(Instant::now(), "first_token", first_token).min(total);
-                let result = match mode {
-                    Mode::Complete => {
-                        self.complete_once(entry, &req, deadline, total, permit).await.map(Output::Completion)
+                let deadline =
+                    Deadline::new(Instant::now(), TimeoutStage::FirstToken, first_token).min(total);
+                let result = match self.open(entry, &req, deadline, total, permit).await {
+                    Ok(stream) => {
+                        self.observers.emit(Event::FirstToken {
+                            request_id,
+                            provider: name,
+                            elapsed: start.elapsed(),
+                        });
+                        if live {
+                            Ok(stream)
+                        } else {
+                            // Read the whole reply inside this attempt: the caller has seen nothing,
+                            // so a reply that breaks halfway may still be retried or fall back.
+                            let model = req.model.as_deref().unwrap_or(entry.provider.default_model());
+                            collect_limited(name, model, stream, req.context.reply_limit)
+                                .await
+                                .map(Completion::into_stream)
+                        }
                     }
-                    Mode::Stream => {
-                        self.stream_once(entry, &req, deadline, total, permit).await.map(Output::Stream)
-                    }
+                    Err(e) => Err(e),
                 };
                 let error = match result {
-                    Ok(out) => return Ok(out),
+                    Ok(out) => return Ok(name_provider(out, name)),
                     Err(e) => e,
                 };
-                let total_passed = matches!(&error, Error::Timeout { stage, .. } if stage == "total");
-                let shown = mode == Mode::Stream && error.partial_text().is_some();
+                let total_passed = matches!(&error, Error::Timeout { stage: TimeoutStage::Total, .. });
+                let shown = live && error.partial_text().is_some();
                 if total_passed || matches!(error, Error::Cancelled) || shown {
                     return Err(error);
                 }
                 match retry_delay(&self.retry, &error, attempt, budget_end) {
                     Some(delay) => {
                         tracing::warn!(provider = name, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+                        self.observers.emit(Event::Retry {
+                            request_id,
+                            provider: name,
+                            attempt,
+                            delay,
+                            error: error.code(),
+                        });
                         last = Some(error);
                         tokio::time::sleep(delay).await;
                     }
@@ -188,30 +190,19 @@ impl Router {
         Err(last.or(circuit).unwrap_or_else(|| Error::Internal("empty provider chain".into())))
     }
 
-    async fn complete_once(
+    /// One attempt: the provider's stream, read up to its first text (until then a failure may
+    /// still fall through or be retried), then guarded by the idle and total deadlines.
+    async fn open(
         &self,
         entry: &Entry,
         req: &CompletionRequest,
         deadline: Deadline,
         total: Deadline,
         permit: BreakerPermit,
-    ) -> Result<Completion> {
-        let routed = self.stream_once(entry, req, deadline, total, permit).await?;
-        // The guarded stream reports success or failure to the breaker when it ends.
-        collect_stream(&routed.provider, &routed.model, routed.stream).await
-    }
-
-    async fn stream_once(
-        &self,
-        entry: &Entry,
-        req: &CompletionRequest,
-        deadline: Deadline,
-        total: Deadline,
-        permit: BreakerPermit,
-    ) -> Result<RoutedStream> {
-        // Read up to the first text: until then a failure may still fall through or be retried.
+    ) -> Result<ProviderStream> {
         let open = async {
-            let mut stream = entry.provider.stream(req).await?;
+            // Fused: a provider's stream may not tolerate a poll after its end.
+            let mut stream: ProviderStream = Box::pin(entry.provider.stream(req).await?.fuse());
             let mut head = Vec::new();
             while let Some(event) = stream.next().await {
                 let event = event?;
@@ -224,21 +215,19 @@ impl Router {
             Ok::<_, Error>((head, stream))
         };
         match tokio::time::timeout_at(deadline.at, open).await {
-            Ok(Ok((head, rest))) => {
-                let model = head
-                    .iter()
-                    .find_map(|e| match e {
-                        ProviderEvent::Start { model, .. } if !model.is_empty() => Some(model.clone()),
-                        _ => None,
-                    })
-                    .or_else(|| req.model.clone())
-                    .unwrap_or_else(|| entry.provider.default_model().to_string());
+            Ok(Ok((mut head, rest))) => {
+                // Every stream starts with a start event naming the model that answers.
+                if !matches!(head.first(), Some(ProviderEvent::Start { .. })) {
+                    let model =
+                        req.model.clone().unwrap_or_else(|| entry.provider.default_model().to_string());
+                    head.insert(0, ProviderEvent::start(model, None));
+                } else if let Some(ProviderEvent::Start { model, .. }) = head.first_mut()
+                    && model.is_empty()
+                {
+                    *model = req.model.clone().unwrap_or_else(|| entry.provider.default_model().to_string());
+                }
                 let idle = Duration::from_millis(self.timeouts.idle_ms);
-                Ok(RoutedStream {
-                    provider: entry.provider.name().to_string(),
-                    model,
-                    stream: guard_stream(head, rest, idle, total, permit),
-                })
+                Ok(guard_stream(head, rest, idle, total, permit))
             }
             Ok(Err(e)) => {
                 permit.failure(&e);
@@ -267,10 +256,26 @@ impl Provider for Router {
     fn is_offline(&self) -> bool {
         self.providers.iter().all(|p| p.is_offline())
     }
-    async fn complete(&self, request: &CompletionRequest) -> Result<Completion> {
-        self.complete_routed(request).await
-    }
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
-        Ok(self.stream_routed(request).await?.stream)
+        self.route(request).await
     }
+}
+
+/// Sets the provider name on the stream's start event (the first event, by construction).
+fn name_provider(stream: ProviderStream, name: &str) -> ProviderStream {
+    let name = name.to_string();
+    let mut first = true;
+    Box::pin(stream.map(move |item| {
+        if std::mem::take(&mut first)
+            && let Ok(ProviderEvent::Start { provider, .. }) = &item
+            && provider.is_empty()
+        {
+            let mut item = item;
+            if let Ok(ProviderEvent::Start { provider, .. }) = &mut item {
+                provider.clone_from(&name);
+            }
+            return item;
+        }
+        item
+    }))
 }

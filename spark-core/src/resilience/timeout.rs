@@ -7,19 +7,19 @@ use futures::StreamExt;
 use tokio::time::Instant;
 
 use super::breaker::BreakerPermit;
-use crate::error::Error;
+use crate::error::{Error, TimeoutStage};
 use crate::provider::{ProviderEvent, ProviderStream};
 
 /// A deadline with the name of the stage it bounds, for the error it produces.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
     pub at: Instant,
-    pub stage: &'static str,
+    pub stage: TimeoutStage,
     pub after: Duration,
 }
 
 impl Deadline {
-    pub fn new(start: Instant, stage: &'static str, after: Duration) -> Self {
+    pub fn new(start: Instant, stage: TimeoutStage, after: Duration) -> Self {
         Deadline { at: start + after, stage, after }
     }
 
@@ -29,7 +29,7 @@ impl Deadline {
     }
 
     pub fn error(&self, partial_text: Option<String>) -> Error {
-        Error::Timeout { stage: self.stage.to_string(), after: self.after, partial_text }
+        Error::Timeout { stage: self.stage, after: self.after, partial_text }
     }
 }
 
@@ -90,7 +90,7 @@ pub(crate) fn guard_stream(
             }
             return Some((Ok(ev), st));
         }
-        let deadline = Deadline::new(Instant::now(), "idle", st.idle).min(st.total);
+        let deadline = Deadline::new(Instant::now(), TimeoutStage::Idle, st.idle).min(st.total);
         let next = tokio::time::timeout_at(deadline.at, st.rest.next()).await;
         let fail = |st: &mut Guarded, e: Error| {
             let e = with_partial(e, &st.text);

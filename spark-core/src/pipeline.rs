@@ -1,0 +1,421 @@
+//! The one request path. Every entry point (`generate`, `generate_stream`, every binding) runs
+//! [`Pipeline::run`]; a [`Sink`] decides whether progress is streamed to the caller or only the
+//! result is kept, so a stage is written once:
+//!
+//! guards (before) → result memo → provider stack (cache → admission → router → provider) →
+//! extract → validate → repair rounds through the same stack → guards (after) → result.
+//!
+//! The whole run, CPU work after the reply included, is bounded by `timeouts.total_ms`, and
+//! dropping the caller's future (or stream) stops it: long CPU work checks a [`CancelToken`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::cache::ResponseCache;
+use crate::cancel::CancelToken;
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, ErrorCode, Result, TimeoutStage};
+use crate::extract::{ScriptFile, extract_files};
+use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
+use crate::observe::{CacheOutcome, Event, Observers, Stage};
+use crate::pricing::{ModelPrice, cost_of};
+use crate::prompt::user_message;
+use crate::provider::{
+    CallContext, Completion, CompletionRequest, Message, Provider, ProviderEvent, check_reply_size,
+};
+use crate::repair::{self, Evaluation};
+use crate::result::{ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, StreamEvent};
+use crate::validate::{ValidationConfig, validate_files};
+
+/// Largest request id accepted from a caller, in bytes.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
+
+/// Replies larger than this are extracted and validated on a blocking thread, so a dropped
+/// caller or the deadline can stop them; smaller ones are cheaper inline.
+const INLINE_EVALUATION_BYTES: usize = 64 * 1024;
+
+/// Everything the path needs, assembled by the facade from the configuration.
+pub(crate) struct Pipeline {
+    /// The provider stack (cache → admission → router → providers).
+    pub provider: Arc<dyn Provider>,
+    /// Guards, in order; the built-in limits guard first.
+    pub guards: Vec<Arc<dyn Guard>>,
+    /// The finished-result memo, when caching is on.
+    pub memo: Option<ResponseCache>,
+    pub observers: Observers,
+    pub system_prompt: String,
+    pub validation: ValidationConfig,
+    pub max_reply_bytes: usize,
+    pub repair_rounds: u32,
+    pub total: Duration,
+    pub pricing: std::collections::BTreeMap<String, ModelPrice>,
+}
+
+/// Where progress goes.
+pub(crate) enum Sink {
+    /// Only the result is wanted (`generate`).
+    Collect,
+    /// The caller reads events as they happen (`generate_stream`).
+    Stream(mpsc::Sender<Result<StreamEvent>>),
+}
+
+impl Sink {
+    fn live(&self) -> bool {
+        matches!(self, Sink::Stream(_))
+    }
+
+    async fn send(&self, event: StreamEvent) -> Result<()> {
+        match self {
+            Sink::Collect => Ok(()),
+            Sink::Stream(tx) => tx.send(Ok(event)).await.map_err(|_| Error::Cancelled),
+        }
+    }
+}
+
+impl Pipeline {
+    /// Runs one request to its result (also sent to a streaming sink as `Done`).
+    pub async fn run(&self, req: GenerateRequest, sink: &Sink) -> Result<GeneratedScripts> {
+        let start = Instant::now();
+        let request_id = match &req.request_id {
+            Some(id) => {
+                check_request_id(id)?;
+                id.clone()
+            }
+            None => new_request_id(),
+        };
+        self.observers.emit(Event::RequestStarted { request_id: &request_id });
+        let cancel = CancelToken::with_deadline((start + self.total).into_std(), self.total);
+        // Dropping this future stops CPU work running elsewhere on its behalf.
+        let _stop = cancel.drop_guard();
+        let outcome =
+            match tokio::time::timeout_at(start + self.total, self.serve(&req, &request_id, sink, &cancel))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => {
+                    Err(Error::Timeout { stage: TimeoutStage::Total, after: self.total, partial_text: None })
+                }
+            };
+        let (provider, model, usage, cost) = match &outcome {
+            Ok(r) => (Some(r.provider.as_str()), Some(r.model.as_str()), r.usage, r.cost_usd),
+            Err(_) => (None, None, Default::default(), None),
+        };
+        self.observers.emit(Event::RequestFinished {
+            request_id: &request_id,
+            provider,
+            model,
+            usage,
+            cost_usd: cost,
+            elapsed: start.elapsed(),
+            error: outcome.as_ref().err().map(Error::code),
+        });
+        outcome
+    }
+
+    fn stage<T>(&self, request_id: &str, stage: Stage, since: Instant, r: &Result<T>) {
+        if !self.observers.is_empty() {
+            self.observers.emit(Event::StageFinished {
+                request_id,
+                stage,
+                elapsed: since.elapsed(),
+                error: r.as_ref().err().map(Error::code),
+            });
+        }
+    }
+
+    async fn serve(
+        &self,
+        req: &GenerateRequest,
+        request_id: &str,
+        sink: &Sink,
+        cancel: &CancelToken,
+    ) -> Result<GeneratedScripts> {
+        let t = Instant::now();
+        let verdicts = self.before(req, request_id).await;
+        self.stage(request_id, Stage::GuardBefore, t, &verdicts);
+        let verdicts = verdicts?;
+
+        // A repeated request gets the finished result: extraction and validation of the same
+        // reply under the same configuration would give the same answer.
+        let memo_key = match &self.memo {
+            Some(memo) if !req.no_cache => {
+                let shape = GenerateRequest { caller: None, request_id: None, ..req.clone() };
+                Some((memo, memo.result_key(&shape)))
+            }
+            _ => None,
+        };
+        if let Some((memo, key)) = &memo_key
+            && let Some(hit) = memo.get_result::<GeneratedScripts>(key).await
+        {
+            self.observers.emit(Event::Cache { request_id, outcome: CacheOutcome::ResultHit });
+            let mut out = GeneratedScripts::clone(&hit);
+            out.rounds.iter_mut().for_each(|r| r.cached = true);
+            out.request_id = request_id.to_string();
+            out.verdicts = verdicts;
+            return self.deliver(out, sink, true).await;
+        }
+
+        let base = CompletionRequest {
+            model: req.model.clone(),
+            system: Some(self.system_prompt.clone()),
+            messages: vec![Message::user(user_message(&req.prompt))],
+            max_tokens: req.max_tokens,
+            temperature: req.temperature,
+            context: CallContext {
+                caller: Some(req.caller.clone().unwrap_or_else(|| ANONYMOUS_CALLER.to_string())),
+                request_id: Some(request_id.to_string()),
+                streaming: sink.live(),
+                no_cache: req.no_cache,
+                reply_limit: Some(self.max_reply_bytes),
+            },
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let first = self.first_reply(&base, sink).await;
+        self.stage(request_id, Stage::Provider, t, &first);
+        let first = first?;
+
+        let rounds = req.repair_rounds.unwrap_or(self.repair_rounds);
+        let mut repair_base = base.clone();
+        // Repair rounds are whole replies: the caller sees the round starting, not its text.
+        repair_base.context.streaming = false;
+        let t = Instant::now();
+        let outcome = repair::run(
+            first,
+            &repair_base,
+            rounds,
+            |c| self.evaluate(c.text.clone(), request_id, cancel),
+            |r| self.repair_call(r, sink),
+        )
+        .await;
+        if rounds > 0 {
+            self.stage(request_id, Stage::Repair, t, &outcome);
+        }
+        let outcome = outcome?;
+        let mut result = GeneratedScripts {
+            cost_usd: cost_of(&self.pricing, &outcome.completion.model, &outcome.usage),
+            files: outcome.files,
+            diagnostics: outcome.diagnostics,
+            usage: outcome.usage,
+            offline: outcome.completion.provider == "offline",
+            provider: outcome.completion.provider,
+            model: outcome.completion.model,
+            raw: outcome.raw,
+            rounds: outcome.rounds,
+            stop_reason: outcome.completion.stop_reason,
+            request_id: request_id.to_string(),
+            provider_request_id: outcome.completion.request_id,
+            request_hash: request_hash(&base),
+            verdicts,
+        };
+        if self.validation.fail_on_blocking {
+            let blocking: Vec<_> = result.blocking(&self.validation).cloned().collect();
+            if !blocking.is_empty() {
+                return Err(Error::ValidationFailed { diagnostics: blocking });
+            }
+        }
+        let t = Instant::now();
+        let after = self.after(&mut result).await;
+        self.stage(request_id, Stage::GuardAfter, t, &after);
+        after?;
+        // A round that failed (a repair call) may succeed next time: keep only clean runs.
+        if let Some((memo, key)) = memo_key
+            && result.rounds.iter().all(|r| r.error.is_none())
+        {
+            let bytes = result.raw.len()
+                + result.files.iter().map(|f| f.path.len() + f.content.len()).sum::<usize>()
+                + result.diagnostics.len() * 256
+                + result.rounds.len() * 256;
+            memo.put_result(key, Arc::new(result.clone()), bytes).await;
+        }
+        self.deliver(result, sink, false).await
+    }
+
+    /// Guards before the call; a blocking verdict refuses the request.
+    async fn before(&self, req: &GenerateRequest, request_id: &str) -> Result<Vec<Verdict>> {
+        check_options(req)?;
+        let input = GuardInput {
+            prompt: &req.prompt,
+            caller: req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER),
+            request_id,
+        };
+        let mut verdicts = Vec::new();
+        for guard in &self.guards {
+            for v in guard.before(&input).await? {
+                if v.action == GuardAction::Block {
+                    return Err(Error::InputRejected { guard: guard.name().to_string(), reason: v.message });
+                }
+                verdicts.push(v);
+            }
+        }
+        Ok(verdicts)
+    }
+
+    async fn after(&self, result: &mut GeneratedScripts) -> Result<()> {
+        for guard in &self.guards {
+            let verdicts = guard.after(result).await?;
+            result.verdicts.extend(verdicts);
+        }
+        Ok(())
+    }
+
+    /// The first reply, its text streamed to a live sink as it arrives.
+    async fn first_reply(&self, base: &CompletionRequest, sink: &Sink) -> Result<Completion> {
+        let mut stream = self.provider.stream(base).await?;
+        let mut completion = Completion::empty(self.provider.name(), self.provider.default_model());
+        let mut started = false;
+        while let Some(event) = stream.next().await {
+            let event = event?;
+            completion.apply(&event);
+            match event {
+                ProviderEvent::Start { .. } => {}
+                ProviderEvent::TextDelta { text } => {
+                    check_reply_size(completion.text.len(), Some(self.max_reply_bytes))?;
+                    if !started {
+                        started = true;
+                        sink.send(started_event(&completion)).await?;
+                    }
+                    sink.send(StreamEvent::Delta { text }).await?;
+                }
+                _ => {}
+            }
+        }
+        if !started {
+            sink.send(started_event(&completion)).await?;
+        }
+        Ok(completion)
+    }
+
+    /// One repair call through the same stack, announced to a live sink.
+    async fn repair_call(&self, request: CompletionRequest, sink: &Sink) -> Result<Completion> {
+        let round = (request.messages.len() / 2) as u32;
+        sink.send(StreamEvent::Repairing { round }).await?;
+        let stream = self.provider.stream(&request).await?;
+        crate::provider::collect_limited(
+            self.provider.name(),
+            self.provider.default_model(),
+            stream,
+            Some(self.max_reply_bytes),
+        )
+        .await
+    }
+
+    /// Extracts and validates one reply, within the deadline and cancellable: a large reply is
+    /// worked on a blocking thread that a dropped caller or the deadline stops.
+    async fn evaluate(&self, text: String, request_id: &str, cancel: &CancelToken) -> Result<Evaluation> {
+        check_reply_size(text.len(), Some(self.max_reply_bytes))?;
+        cancel.check()?;
+        let (files, diagnostics, timings) = if text.len() <= INLINE_EVALUATION_BYTES {
+            evaluate_text(&text, &self.validation, cancel)
+        } else {
+            let (policy, token) = (self.validation.clone(), cancel.clone());
+            let work = tokio::task::spawn_blocking(move || evaluate_text(&text, &policy, &token));
+            work.await.map_err(|e| Error::Internal(format!("validation task failed: {e}")))?
+        };
+        if !self.observers.is_empty() {
+            for (stage, elapsed) in [(Stage::Extract, timings.0), (Stage::Validate, timings.1)] {
+                self.observers.emit(Event::StageFinished { request_id, stage, elapsed, error: None });
+            }
+        }
+        let files = files?;
+        let diagnostics = diagnostics?;
+        let blocking = diagnostics.iter().filter(|d| self.validation.is_blocking(d)).cloned().collect();
+        Ok((files, diagnostics, blocking))
+    }
+
+    async fn deliver(
+        &self,
+        result: GeneratedScripts,
+        sink: &Sink,
+        memo_hit: bool,
+    ) -> Result<GeneratedScripts> {
+        if sink.live() {
+            if memo_hit {
+                sink.send(StreamEvent::Started {
+                    provider: result.provider.clone(),
+                    model: result.model.clone(),
+                    cached: true,
+                })
+                .await?;
+                sink.send(StreamEvent::Delta { text: result.raw.clone() }).await?;
+            }
+            sink.send(StreamEvent::Diagnostics { diagnostics: result.diagnostics.clone() }).await?;
+            sink.send(StreamEvent::Done { result: Box::new(result.clone()) }).await?;
+        }
+        Ok(result)
+    }
+}
+
+fn started_event(c: &Completion) -> StreamEvent {
+    StreamEvent::Started { provider: c.provider.clone(), model: c.model.clone(), cached: c.cached }
+}
+
+type Evaluated = (Result<Vec<ScriptFile>>, Result<Vec<Diagnostic>>, (Duration, Duration));
+
+/// Extraction then validation of one reply, checking `cancel` between them.
+fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken) -> Evaluated {
+    let t = std::time::Instant::now();
+    let files = cancel.check().map(|()| extract_files(text));
+    let extracted = t.elapsed();
+    let t = std::time::Instant::now();
+    let diagnostics = match &files {
+        Ok(files) => {
+            cancel.check().map(|()| validate_files(files, policy)).and_then(|d| cancel.check().map(|()| d))
+        }
+        Err(e) => Err(e.clone()),
+    };
+    (files, diagnostics, (extracted, t.elapsed()))
+}
+
+/// Options checked before anything else.
+fn check_options(req: &GenerateRequest) -> Result<()> {
+    if let Some(t) = req.temperature
+        && !(t.is_finite() && (0.0..=2.0).contains(&t))
+    {
+        return Err(Error::InvalidRequest(format!("temperature must be between 0 and 2, got {t}")));
+    }
+    if req.max_tokens == Some(0) {
+        return Err(Error::InvalidRequest("max_tokens must be at least 1".into()));
+    }
+    if let Some(r) = req.repair_rounds
+        && r > 10
+    {
+        return Err(Error::InvalidRequest(format!("repair_rounds must be between 0 and 10, got {r}")));
+    }
+    Ok(())
+}
+
+/// A caller's request id: short, printable ASCII (it travels in HTTP headers and logs).
+fn check_request_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > MAX_REQUEST_ID_BYTES {
+        return Err(Error::InvalidRequest(format!(
+            "request_id must be 1 to {MAX_REQUEST_ID_BYTES} bytes, got {}",
+            id.len()
+        )));
+    }
+    if !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::InvalidRequest("request_id must be printable ASCII without spaces".into()));
+    }
+    Ok(())
+}
+
+/// A fresh request id: 128 random bits as 32 lowercase hex digits.
+fn new_request_id() -> String {
+    format!("{:032x}", fastrand::u128(..))
+}
+
+fn request_hash(req: &CompletionRequest) -> String {
+    let bytes = serde_json::to_vec(req).unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
+}
+
+/// Error codes of failures that say nothing about the request itself (used by observers).
+#[allow(dead_code)]
+pub(crate) fn is_local(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::RateLimited | ErrorCode::QueueFull | ErrorCode::Cancelled)
+}
