@@ -48,7 +48,7 @@ impl Provider for Fixed {
     async fn complete(&self, _: &CompletionRequest) -> spark_core::Result<Completion> {
         Ok(Completion {
             text: REPLY.into(),
-            usage: Usage { input_tokens: 100, output_tokens: 200 },
+            usage: Usage::new(100, 200),
             stop_reason: Some(StopReason::EndTurn),
             provider: "fixed".into(),
             model: "fixed-1".into(),

@@ -8,6 +8,7 @@ export PYO3_PYTHON="$PWD/.venv/bin/python"
 
 echo "== cargo fmt --check"; cargo fmt --all -- --check
 echo "== cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
+echo "== cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 echo "== cargo test"; cargo test --workspace
 for part in python node ffi; do
   if [ -f "scripts/test-$part.sh" ]; then

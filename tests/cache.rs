@@ -99,7 +99,7 @@ async fn hundred_concurrent_identical_streams_make_one_call() {
     for (started, text, result) in &all {
         assert_eq!(started.as_deref(), Some("primary"));
         assert_eq!(text, SCRIPT, "late joiners get the full text");
-        assert_eq!(result.as_ref().unwrap().usage, Usage { input_tokens: 10, output_tokens: 20 });
+        assert_eq!(result.as_ref().unwrap().usage, Usage::new(10, 20));
     }
     assert_eq!(p.calls(), 1);
     let live = all.iter().filter(|(_, _, r)| !r.as_ref().unwrap().rounds[0].cached).count();

@@ -374,7 +374,7 @@ async fn with_a_healthy_fallback_two_hundred_requests_in_a_row_succeed() {
                 .unwrap_or_else(|e| panic!("{fault:?} request {i}: {e:?}"));
             assert!(within_deadline(t0.elapsed()), "{fault:?} request {i} took {:?}", t0.elapsed());
             assert_eq!((out.provider.as_str(), out.model.as_str()), ("openai", "gpt-test"), "{fault:?}");
-            assert_eq!(out.usage, Usage { input_tokens: 11, output_tokens: 22 }, "usage counted once");
+            assert_eq!(out.usage, Usage::new(11, 22), "usage counted once");
         }
         // The primary's breaker opened, so most of those requests never touched it.
         let status = spark.provider_status();
@@ -409,7 +409,7 @@ async fn faults_before_the_first_token_fall_back_when_streaming() {
             assert!(within_deadline(t0.elapsed()), "{fault:?} took {:?}", t0.elapsed());
             assert_eq!(text, SCRIPT);
             assert_eq!(out.provider, "openai", "{fault:?}: the stream names the provider that answered");
-            assert_eq!(out.usage, Usage { input_tokens: 11, output_tokens: 22 });
+            assert_eq!(out.usage, Usage::new(11, 22));
         }
     }
 }
@@ -435,7 +435,7 @@ async fn a_retry_after_ms_within_the_budget_is_waited_for_then_succeeds() {
     let t0 = Instant::now();
     let out = spark.generate(GenerateRequest::new("a spinning cube")).await.unwrap();
     assert!(t0.elapsed() >= Duration::from_millis(150), "{:?}", t0.elapsed());
-    assert_eq!(out.usage, Usage { input_tokens: 11, output_tokens: 22 });
+    assert_eq!(out.usage, Usage::new(11, 22));
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 

@@ -12,6 +12,7 @@ mod providers_anthropic;
 mod providers_openai;
 mod repair;
 mod resilience;
+mod seams;
 mod sse;
 mod validate_realworld;
 mod validate_rules;

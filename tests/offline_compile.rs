@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use spark_core::provider::offline::scaffold;
+use spark_core::provider::scaffold;
 
 const PROMPTS: &[&str] = &[
     "a rotating pickup that plays a sound",

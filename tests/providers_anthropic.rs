@@ -88,7 +88,7 @@ async fn complete_sends_the_exact_body_and_headers_and_reads_the_reply() {
     let out = provider(&server.uri()).complete(&req).await.unwrap();
 
     assert_eq!(out.text, "### Spinner.cs\n```csharp\nclass Spinner {}\n```\n");
-    assert_eq!(out.usage, Usage { input_tokens: 25, output_tokens: 15 });
+    assert_eq!(out.usage, Usage::new(25, 15));
     assert_eq!(out.stop_reason, Some(StopReason::MaxTokens));
     assert_eq!(out.model, "claude-sonnet-4-5-20250929");
     assert_eq!(out.provider, "anthropic");
@@ -186,7 +186,7 @@ async fn stream_yields_text_usage_and_one_stop() {
         .collect();
     assert_eq!(text, reply_text());
     let usages: Vec<_> = events.iter().filter(|e| matches!(e, ProviderEvent::Usage { .. })).collect();
-    assert_eq!(usages, [&ProviderEvent::Usage { usage: Usage { input_tokens: 25, output_tokens: 15 } }]);
+    assert_eq!(usages, [&ProviderEvent::Usage { usage: Usage::new(25, 15) }]);
     assert_eq!(events.iter().filter(|e| matches!(e, ProviderEvent::Stop { .. })).count(), 1);
     assert_eq!(events.last(), Some(&ProviderEvent::Stop { reason: StopReason::EndTurn }));
 
@@ -202,7 +202,7 @@ async fn collected_stream_equals_the_non_streaming_shape() {
     let p = provider(&server.uri());
     let out = collect_stream("anthropic", "x", p.stream(&request()).await.unwrap()).await.unwrap();
     assert_eq!(out.text, reply_text());
-    assert_eq!(out.usage, Usage { input_tokens: 25, output_tokens: 15 });
+    assert_eq!(out.usage, Usage::new(25, 15));
     assert_eq!(out.model, "claude-sonnet-4-5-20250929");
 }
 
@@ -217,7 +217,7 @@ async fn thinking_tool_and_unknown_events_are_not_text_and_usage_is_cumulative()
     assert_eq!(text, [&ProviderEvent::TextDelta { text: "Here is the pickup:".into() }]);
     // message_start 12 + 30 cache creation + 100 cache read; output overwritten 3 → 20 → 42.
     let n = events.len();
-    assert_eq!(events[n - 2], ProviderEvent::Usage { usage: Usage { input_tokens: 142, output_tokens: 42 } });
+    assert_eq!(events[n - 2], ProviderEvent::Usage { usage: Usage::new(142, 42) });
     assert_eq!(events[n - 1], ProviderEvent::Stop { reason: StopReason::ToolUse });
 }
 
@@ -582,7 +582,7 @@ async fn spark_generates_through_anthropic_from_configuration() {
     let out = done.expect("Done event");
     assert_eq!(out.provider, "anthropic");
     assert_eq!(out.provider_request_id.as_deref(), Some("req_e2e"));
-    assert_eq!(out.usage, Usage { input_tokens: 25, output_tokens: 15 });
+    assert_eq!(out.usage, Usage::new(25, 15));
     assert!(out.files.iter().any(|f| f.content.contains("class Spinner : MonoBehaviour")), "{:?}", out.files);
 }
 
@@ -622,6 +622,6 @@ async fn a_proxy_that_ignores_stream_true_and_answers_json_still_streams() {
     let p = provider(&server.uri());
     let out = collect_stream("anthropic", "x", p.stream(&request()).await.unwrap()).await.unwrap();
     assert_eq!(out.text, "### Spinner.cs\n");
-    assert_eq!(out.usage, Usage { input_tokens: 25, output_tokens: 15 });
+    assert_eq!(out.usage, Usage::new(25, 15));
     assert_eq!(out.stop_reason, Some(StopReason::EndTurn));
 }

@@ -117,7 +117,7 @@ async fn complete_sends_the_exact_body_and_headers_and_reads_the_reply() {
     let out = p.complete(&req).await.unwrap();
 
     assert_eq!(out.text, "```csharp\nclass Spinner {}\n```");
-    assert_eq!(out.usage, Usage { input_tokens: 31, output_tokens: 18 });
+    assert_eq!(out.usage, Usage::new(31, 18));
     assert_eq!(out.stop_reason, Some(StopReason::EndTurn));
     assert_eq!(out.model, "gpt-4o-mini-2024-07-18");
     assert_eq!(out.provider, "openai");
@@ -195,7 +195,7 @@ async fn stream_yields_text_exact_usage_and_one_stop() {
     assert_eq!(events[0], ProviderEvent::start("gpt-4o-mini-2024-07-18", Some("req_s1".into())));
     assert_eq!(text_of(&events), reply_text());
     let usages: Vec<_> = events.iter().filter(|e| matches!(e, ProviderEvent::Usage { .. })).collect();
-    assert_eq!(usages, [&ProviderEvent::Usage { usage: Usage { input_tokens: 31, output_tokens: 18 } }]);
+    assert_eq!(usages, [&ProviderEvent::Usage { usage: Usage::new(31, 18) }]);
     assert_eq!(events.iter().filter(|e| matches!(e, ProviderEvent::Stop { .. })).count(), 1);
     assert_eq!(events.last(), Some(&ProviderEvent::Stop { reason: StopReason::EndTurn }));
 
@@ -212,7 +212,7 @@ async fn compatible_server_stream_crlf_no_space_comments_and_cumulative_usage() 
     let out = collect_stream("openai", "x", p.stream(&request()).await.unwrap()).await.unwrap();
     assert_eq!(out.text, "public class A : MonoBehaviour { } // ünïcødé");
     // Usage sent with every chunk is cumulative: the last one counts, never the sum (22).
-    assert_eq!(out.usage, Usage { input_tokens: 40, output_tokens: 10 });
+    assert_eq!(out.usage, Usage::new(40, 10));
     assert_eq!(out.stop_reason, Some(StopReason::MaxTokens));
     assert_eq!(out.model, "qwen2.5-coder:7b");
 }
@@ -520,7 +520,7 @@ async fn spark_generates_through_an_openai_compatible_server_without_a_key() {
     config.cache.enabled = false;
     let out = Spark::from_config(config).unwrap().generate(GenerateRequest::new("a spinner")).await.unwrap();
     assert_eq!((out.provider.as_str(), out.model.as_str()), ("openai", "qwen2.5-coder:7b"));
-    assert_eq!(out.usage, Usage { input_tokens: 31, output_tokens: 18 });
+    assert_eq!(out.usage, Usage::new(31, 18));
     assert!(out.files.iter().any(|f| f.content.contains("class Spinner : MonoBehaviour")), "{:?}", out.files);
     let received = server.received_requests().await.unwrap();
     assert!(received[0].headers.get("authorization").is_none());
@@ -588,7 +588,7 @@ async fn a_server_that_ignores_stream_true_and_answers_json_still_streams() {
         vec![
             ProviderEvent::start("gpt-4o-mini-2024-07-18", None),
             ProviderEvent::TextDelta { text: "```csharp\nclass Spinner {}\n```".into() },
-            ProviderEvent::Usage { usage: Usage { input_tokens: 31, output_tokens: 18 } },
+            ProviderEvent::Usage { usage: Usage::new(31, 18) },
             ProviderEvent::Stop { reason: StopReason::EndTurn },
         ]
     );

@@ -81,7 +81,7 @@ impl Provider for Scripted {
 }
 
 fn u(input: u64, output: u64) -> Usage {
-    Usage { input_tokens: input, output_tokens: output }
+    Usage::new(input, output)
 }
 
 /// Two blocking errors: a missing `;` and an unclosed method.

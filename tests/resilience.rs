@@ -63,7 +63,7 @@ impl Scripted {
             calls: Arc::default(),
             models: Arc::default(),
             streams_dropped: Arc::default(),
-            usage: Usage { input_tokens: 10, output_tokens: 20 },
+            usage: Usage::new(10, 20),
         }
     }
 
@@ -152,7 +152,7 @@ impl Provider for Scripted {
                 }
                 let mut ev = vec![start];
                 ev.extend(pieces(text));
-                ev.push(Ok(ProviderEvent::Usage { usage: Usage { input_tokens: 10, output_tokens: 1 } }));
+                ev.push(Ok(ProviderEvent::Usage { usage: Usage::new(10, 1) }));
                 ev.push(Ok(ProviderEvent::Usage { usage: self.usage }));
                 ev.push(Ok(ProviderEvent::Stop { reason: StopReason::EndTurn }));
                 Box::pin(futures::stream::iter(ev))
@@ -243,11 +243,7 @@ async fn retryable_errors_are_retried_then_succeed_with_one_usage() {
     let out = spark(config(), &[&p]).generate(req()).await.unwrap();
     assert_eq!(p.calls(), 3);
     assert_eq!(out.provider, "primary");
-    assert_eq!(
-        out.usage,
-        Usage { input_tokens: 10, output_tokens: 20 },
-        "only the successful attempt counts"
-    );
+    assert_eq!(out.usage, Usage::new(10, 20), "only the successful attempt counts");
 }
 
 #[tokio::test(start_paused = true)]
@@ -317,7 +313,7 @@ async fn failure_before_the_first_token_falls_back_and_names_the_answering_provi
     assert_eq!(text, SCRIPT);
     let out = result.unwrap();
     assert_eq!((out.provider.as_str(), out.model.as_str()), ("fallback", "fallback-model"));
-    assert_eq!(out.usage, Usage { input_tokens: 10, output_tokens: 20 }, "cumulative usage, counted once");
+    assert_eq!(out.usage, Usage::new(10, 20), "cumulative usage, counted once");
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,7 +1,7 @@
 //! The shared SSE decoder: identical events however the bytes are split, WHATWG line and field
 //! rules, bounded lines.
 
-use spark_core::provider::sse::{SseDecoder, SseError, SseEvent};
+use spark_core::provider::{SseDecoder, SseError, SseEvent};
 
 const FIXTURES: &[&str] = &[
     "anthropic_text.sse",

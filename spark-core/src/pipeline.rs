@@ -404,9 +404,37 @@ fn check_request_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// A fresh request id: 128 random bits as 32 lowercase hex digits.
+/// A fresh request id: 32 lowercase hex digits, unique in the process and unpredictable across
+/// processes (a per-process random seed mixed with a counter).
+///
+/// Not from a thread-local RNG: the caller's thread may be a host's (the C ABI's, Unity's), and
+/// initialising Rust thread state there leaks it when the host ends the thread.
 fn new_request_id() -> String {
-    format!("{:032x}", fastrand::u128(..))
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+        );
+        h.write_u32(std::process::id());
+        h.finish()
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let a = splitmix64(seed ^ n);
+    let b = splitmix64(a ^ seed.rotate_left(29) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    format!("{a:016x}{b:016x}")
+}
+
+/// SplitMix64's finaliser: a bijective mix, so distinct counters give distinct ids.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 fn request_hash(req: &CompletionRequest) -> String {

@@ -46,6 +46,7 @@ impl RepairConfig {
 
 /// One round of the loop: round 0 is the first generation, 1… are repairs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RepairRound {
     /// 0 for the first generation, then 1, 2…
     pub round: u32,

@@ -60,6 +60,7 @@ impl CacheConfig {
 
 /// Cache counters, as reported by [`crate::Spark::cache_stats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CacheStats {
     /// Requests answered from the store.
     pub hits: u64,
@@ -336,7 +337,9 @@ impl Provider for CacheLayer {
             Role::Lead(guard) => match self.inner.stream(request).await {
                 Ok(stream) => Ok(record(stream, key, guard)),
                 Err(e) => {
-                    guard.settle(if matches!(e, Error::Cancelled) {
+                    // The leader's own refusal (its rate limit, the queue, its budget, its
+                    // cancellation) says nothing about the answer: a waiter fetches for itself.
+                    guard.settle(if is_callers_own(&e) {
                         Flight::Abandoned
                     } else {
                         Flight::Failed(e.clone())
@@ -346,6 +349,18 @@ impl Provider for CacheLayer {
             },
         }
     }
+}
+
+/// Errors that belong to the caller who met them, not to the request's answer.
+fn is_callers_own(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Cancelled
+            | Error::RateLimited { .. }
+            | Error::QueueFull { .. }
+            | Error::BudgetExceeded { .. }
+            | Error::InputRejected { .. }
+    )
 }
 
 /// A stored completion as a stream of provider events, marked as cached.

@@ -285,7 +285,7 @@ fn identifier(s: &str) -> String {
     out
 }
 
-/// Builds an archive of `files` in `format`. Without a [`GeneratedScripts`], the manifest has
+/// Builds an archive of `files` in `format`. Without a [`crate::GeneratedScripts`], the manifest has
 /// no provider, model, request hash or diagnostics; see [`export_generated`].
 pub fn export(files: &[ScriptFile], format: ExportFormat, config: &ExportConfig) -> Result<Vec<u8>> {
     write_archive(

@@ -1,5 +1,5 @@
 //! Guards around the request path: a [`Guard`] looks at a request before any provider call and
-//! at the result after it; [`admission`] keeps per-caller limits and the concurrency queue in
+//! at the result after it; [`Admission`] keeps per-caller limits and the concurrency queue in
 //! front of the providers that cost money.
 //!
 //! A guard's [`Verdict`] with [`GuardAction::Block`] before the call becomes
@@ -11,7 +11,7 @@ use crate::result::GeneratedScripts;
 pub use crate::result::{GuardAction, Verdict};
 use async_trait::async_trait;
 
-pub mod admission;
+mod admission;
 mod config;
 
 pub use admission::{Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota};

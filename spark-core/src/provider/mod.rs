@@ -8,16 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
-pub mod anthropic;
-pub mod http;
-pub mod offline;
-pub mod openai;
-pub mod sse;
+mod anthropic;
+pub(crate) mod http;
+mod offline;
+mod openai;
+mod sse;
 mod timeouts;
 
-pub use anthropic::{Anthropic, AnthropicConfig};
-pub use offline::Offline;
-pub use openai::{OpenAi, OpenAiConfig};
+pub use anthropic::{Anthropic, AnthropicConfig, map_stop_reason};
+pub use http::{classify, parse_retry_after, rate_limit_reset};
+pub use offline::{OFFLINE_MODEL, Offline, Scaffold, class_name_for, scaffold};
+pub use openai::{OpenAi, OpenAiConfig, map_finish_reason};
+pub use sse::{DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES, SseDecoder, SseError, SseEvent};
 pub use timeouts::TimeoutConfig;
 
 /// Provider selection.
@@ -136,6 +138,7 @@ pub struct CompletionRequest {
 
 /// Token usage of one call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Usage {
     /// Prompt tokens (including cached-prompt tokens the provider bills).
     pub input_tokens: u64,
@@ -144,6 +147,11 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// `input` prompt tokens and `output` generated tokens.
+    pub fn new(input: u64, output: u64) -> Self {
+        Usage { input_tokens: input, output_tokens: output }
+    }
+
     /// Sum of input and output.
     pub fn total(&self) -> u64 {
         self.input_tokens + self.output_tokens
@@ -237,6 +245,7 @@ impl Completion {
 /// a stream cut short yields an error item instead, never a silent end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ProviderEvent {
     /// The response started.
     Start {

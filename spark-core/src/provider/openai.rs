@@ -249,7 +249,7 @@ where
 
 impl From<WireUsage> for Usage {
     fn from(u: WireUsage) -> Self {
-        Usage { input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens }
+        Usage::new(u.prompt_tokens, u.completion_tokens)
     }
 }
 
@@ -453,7 +453,7 @@ mod tests {
         }))
         .unwrap();
         assert!(chunk.choices.is_empty());
-        assert_eq!(Usage::from(chunk.usage.unwrap()), Usage { input_tokens: 12, output_tokens: 0 });
+        assert_eq!(Usage::from(chunk.usage.unwrap()), Usage::new(12, 0));
         let chunk: Chunk =
             serde_json::from_value(json!({"choices": [{"index": null, "delta": {"content": "x"}}]})).unwrap();
         assert_eq!(chunk.choices[0].index, 0);

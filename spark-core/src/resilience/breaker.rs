@@ -28,6 +28,7 @@ pub enum BreakerState {
 
 /// Health of one provider in the chain, as reported by [`crate::Spark::provider_status`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProviderStatus {
     /// Provider name.
     pub name: String,

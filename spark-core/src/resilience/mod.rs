@@ -1,8 +1,8 @@
 //! Retries, circuit breakers, fallback routing and timeouts.
 //!
 //! The [`Router`] wraps the provider chain. For each request it walks the chain in order:
-//! a provider whose [breaker](breaker) is open is skipped without a network call; otherwise the
-//! call runs under the [deadlines](TimeoutConfig) and is [retried](retry) with capped exponential
+//! a provider whose [breaker](CircuitBreaker) is open is skipped without a network call; otherwise the
+//! call runs under the [deadlines](TimeoutConfig) and is [retried](backoff_delay) with capped exponential
 //! backoff and full jitter while the error is retryable, the provider has attempts left and the
 //! retry budget allows. A failure before the first streamed token falls through to the next
 //! provider; once text has streamed, the provider is committed and a later failure is a typed
@@ -31,13 +31,13 @@ use serde::{Deserialize, Serialize};
 use crate::check::check_range;
 use crate::error::Result;
 
-pub mod breaker;
-pub mod retry;
-pub mod router;
+mod breaker;
+mod retry;
+mod router;
 pub(crate) mod timeout;
 
-pub use breaker::{BreakerState, CircuitBreaker, ProviderStatus};
-pub use retry::backoff_delay;
+pub use breaker::{BreakerPermit, BreakerState, CircuitBreaker, ProviderStatus, is_health_failure};
+pub use retry::{backoff_ceiling, backoff_delay};
 pub use router::Router;
 
 pub use crate::provider::TimeoutConfig;
