@@ -369,16 +369,37 @@ static void test_bad_input(spark_client_t *client) {
   CHECK(code_of(spark_client_new_from_toml(NULL, 5, &c)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL toml text");
 }
 
-static void test_rate_limited(void) {
+/* Limits protect provider spend: the offline scaffold is never limited, a model provider is. */
+static void test_offline_is_never_rate_limited(void) {
   spark_client_t *c =
       new_client("{\"providers\":{\"order\":[\"offline\"]},\"rate_limit\":{\"requests_per_minute\":1,\"burst\":1}}");
+  CHECK(c != NULL, "offline client with a tiny limit");
+  if (!c) return;
+  for (int i = 0; i < 5; i++) {
+    spark_buf_t out = {0};
+    const char *req = i % 2 ? "{\"prompt\":\"a door that opens\",\"caller\":\"alice\"}"
+                            : "{\"prompt\":\"a coin that spins\",\"caller\":\"alice\"}";
+    CHECK(code_of(spark_generate(c, S(req), &out)) == 0, "offline call %d passes", i);
+    spark_buf_free(&out);
+  }
+  spark_client_free(c);
+}
+
+static void test_rate_limited(const char *base_url) {
+  char config[512];
+  snprintf(config, sizeof config,
+           "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":\"%s\",\"model\":\"mock\",\"api_key\":\"sk-mock\"},"
+           "\"rate_limit\":{\"requests_per_minute\":1,\"burst\":1}}",
+           base_url);
+  spark_client_t *c = new_client(config);
   CHECK(c != NULL, "rate-limited client");
   if (!c) return;
   spark_buf_t out = {0};
-  const char *req = "{\"prompt\":\"a door that opens\",\"caller\":\"alice\"}";
-  CHECK(code_of(spark_generate(c, S(req), &out)) == 0, "first call passes");
+  CHECK(code_of(spark_generate(c, S("{\"prompt\":\"a door that opens\",\"caller\":\"alice\"}"), &out)) == 0,
+        "first call passes");
   spark_buf_free(&out);
-  spark_error_t *err = spark_generate(c, S(req), &out);
+  /* Another prompt: the first one would be a cache hit, which spends no tokens. */
+  spark_error_t *err = spark_generate(c, S("{\"prompt\":\"a coin that spins\",\"caller\":\"alice\"}"), &out);
   CHECK(spark_error_code(err) == SPARK_ERROR_RATE_LIMITED, "second call: %u %s", spark_error_code(err),
         spark_error_message(err));
   CHECK(err && strcmp(spark_error_code_name(err), "rate_limited") == 0, "code name");
@@ -391,7 +412,7 @@ static void test_rate_limited(void) {
   spark_buf_free(&details);
   spark_error_free(err);
   /* Another caller has its own bucket. */
-  CHECK(code_of(spark_generate(c, S("{\"prompt\":\"a door that opens\",\"caller\":\"bob\"}"), &out)) == 0, "bob");
+  CHECK(code_of(spark_generate(c, S("{\"prompt\":\"a lamp that flickers\",\"caller\":\"bob\"}"), &out)) == 0, "bob");
   spark_buf_free(&out);
   spark_client_free(c);
 }
@@ -536,11 +557,12 @@ int main(void) {
     test_threads(client);
     spark_client_free(client);
   }
-  test_rate_limited();
+  test_offline_is_never_rate_limited();
   test_freed_handles();
   const char *mock = getenv("SPARK_MOCK_URL");
   if (mock && *mock) {
     test_mock(mock);
+    test_rate_limited(mock);
   } else {
     printf("(SPARK_MOCK_URL not set: loopback provider tests skipped)\n");
   }

@@ -124,21 +124,25 @@ impl ExportInput {
             .into_iter()
             .map(spark_core::Diagnostic::try_from)
             .collect::<Result<Vec<_>, _>>()?;
+        let files: Vec<spark_core::ScriptFile> = self.files.into_iter().map(Into::into).collect();
         // Only what an export reads; the empty strings mean "unknown" to spark-core.
-        Ok(spark_core::GeneratedScripts {
-            files: self.files.into_iter().map(Into::into).collect(),
-            diagnostics,
-            usage: Default::default(),
-            cost_usd: None,
-            provider: self.provider.unwrap_or_default(),
-            model: self.model.unwrap_or_default(),
-            offline: false,
-            raw: String::new(),
-            rounds: Vec::new(),
-            stop_reason: None,
-            request_id: None,
-            request_hash: self.request_hash.unwrap_or_default(),
-        })
+        serde_json::from_value(serde_json::json!({
+            "files": files,
+            "diagnostics": diagnostics,
+            "usage": spark_core::provider::Usage::default(),
+            "cost_usd": null,
+            "provider": self.provider.unwrap_or_default(),
+            "model": self.model.unwrap_or_default(),
+            "offline": false,
+            "raw": "",
+            "rounds": [],
+            "stop_reason": null,
+            "request_id": "",
+            "provider_request_id": null,
+            "request_hash": self.request_hash.unwrap_or_default(),
+            "verdicts": [],
+        }))
+        .map_err(|e| format!("result: {e}"))
     }
 }
 
@@ -310,7 +314,7 @@ impl From<&spark_core::GeneratedScripts> for GeneratedScripts {
             raw: g.raw.clone(),
             rounds: g.rounds.iter().map(RepairRound::from).collect(),
             stop_reason: g.stop_reason.as_ref().map(stop_reason),
-            request_id: g.request_id.clone(),
+            request_id: Some(g.request_id.clone()),
             request_hash: g.request_hash.clone(),
         }
     }
@@ -330,15 +334,14 @@ impl GenerateOptions {
     /// Value ranges (temperature 0–2, at least one token…) are checked by spark-core.
     /// `onEvent` is not part of the request: take it out first.
     pub fn into_request(self, prompt: String) -> Result<spark_core::GenerateRequest, String> {
-        Ok(spark_core::GenerateRequest {
-            prompt,
-            caller: self.caller,
-            model: self.model,
-            max_tokens: whole(self.max_tokens, "maxTokens")?,
-            temperature: self.temperature.map(|t| t as f32),
-            repair_rounds: whole(self.repair_rounds, "repairRounds")?,
-            no_cache: self.no_cache.unwrap_or(false),
-        })
+        let mut req = spark_core::GenerateRequest::new(prompt);
+        req.caller = self.caller;
+        req.model = self.model;
+        req.max_tokens = whole(self.max_tokens, "maxTokens")?;
+        req.temperature = self.temperature.map(|t| t as f32);
+        req.repair_rounds = whole(self.repair_rounds, "repairRounds")?;
+        req.no_cache = self.no_cache.unwrap_or(false);
+        Ok(req)
     }
 }
 
@@ -355,7 +358,7 @@ impl From<&spark_core::StreamEvent> for StreamEvent {
         };
         use spark_core::StreamEvent as E;
         match e {
-            E::Started { provider, model } => {
+            E::Started { provider, model, .. } => {
                 out.kind = "started".into();
                 out.provider = Some(provider.clone());
                 out.model = Some(model.clone());
@@ -375,6 +378,13 @@ impl From<&spark_core::StreamEvent> for StreamEvent {
             E::Done { result } => {
                 out.kind = "done".into();
                 out.result = Some(GeneratedScripts::from(result.as_ref()));
+            }
+            // A kind this binding does not know yet travels by its serde tag alone.
+            other => {
+                out.kind = serde_json::to_value(other)
+                    .ok()
+                    .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+                    .unwrap_or_default();
             }
         }
         out

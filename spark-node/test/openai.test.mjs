@@ -10,6 +10,16 @@ const { Spark, errorCodes } = spark
 
 const noRetry = { retry: { max_attempts: 1 } }
 
+/** Asserts `promise` rejects with a SPARK error of `code`, and returns that error. */
+async function sparkError(promise, code) {
+  let caught
+  await assert.rejects(promise, (e) => { caught = e; return true })
+  assert.equal(caught.name, 'SparkError', caught.stack)
+  assert.equal(caught.code, code, caught.message)
+  assert.equal(caught.codeNumber, errorCodes()[code])
+  return caught
+}
+
 async function rejection(promise) {
   let caught
   await assert.rejects(promise, (e) => { caught = e; return true })
@@ -23,6 +33,21 @@ describe('generate against a loopback OpenAI mock', () => {
   let mock
   before(async () => { mock = await startOpenAiMock() })
   after(() => mock.close())
+
+  test('a second request of a caller over its rate rejects with rate_limited and retryAfter', async () => {
+    const s = new Spark(mockConfig(mock, { rate_limit: { requests_per_minute: 1, burst: 1 } }))
+    await s.generate('a coin', { caller: 'alice' })
+    // The same prompt again is a cache hit, which spends no tokens; a new one is limited.
+    await s.generate('a coin', { caller: 'alice' })
+    const e = await sparkError(s.generate('a door', { caller: 'alice' }), 'rate_limited')
+    assert.equal(e.codeNumber, 6)
+    assert.equal(e.retryable, true)
+    assert.ok(e.retryAfter > 0 && e.retryAfter <= 60, `retryAfter ${e.retryAfter}`)
+    assert.match(e.message, /alice/)
+    // Another caller has its own bucket; a stream is limited the same way.
+    await s.generate('a door', { caller: 'bob' })
+    await sparkError((async () => { for await (const _ of s.stream('a lamp', { caller: 'bob' })) { /* nothing */ } })(), 'rate_limited')
+  })
 
   test('a generation is one Chat Completions call with the prompt and the key', async () => {
     const before = mock.requests.length

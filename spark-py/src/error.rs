@@ -326,7 +326,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             exc.setattr("size", size)?;
             exc.setattr("limit", limit)?;
         }
-        Error::Timeout { stage, .. } => exc.setattr("stage", stage)?,
+        Error::Timeout { stage, .. } => exc.setattr("stage", stage.as_str())?,
         Error::CircuitOpen { provider, .. } => exc.setattr("provider", provider)?,
         Error::BudgetExceeded { scope, .. } => exc.setattr("scope", scope)?,
         Error::ValidationFailed { diagnostics } => {

@@ -120,7 +120,14 @@ fn request(
     repair_rounds: Option<u32>,
     no_cache: bool,
 ) -> GenerateRequest {
-    GenerateRequest { prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache }
+    let mut req = GenerateRequest::new(prompt);
+    req.caller = caller;
+    req.model = model;
+    req.max_tokens = max_tokens;
+    req.temperature = temperature;
+    req.repair_rounds = repair_rounds;
+    req.no_cache = no_cache;
+    req
 }
 
 #[pymethods]

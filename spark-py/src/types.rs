@@ -246,7 +246,7 @@ impl GeneratedScripts {
     }
     #[getter]
     fn request_id(&self) -> Option<&str> {
-        self.inner.request_id.as_deref()
+        Some(&self.inner.request_id)
     }
     #[getter]
     fn request_hash(&self) -> &str {
@@ -399,7 +399,7 @@ impl<'py> IntoPyObject<'py> for Event {
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(match self.0 {
-            StreamEvent::Started { provider, model } => {
+            StreamEvent::Started { provider, model, .. } => {
                 Bound::new(py, Started { provider, model })?.into_any()
             }
             StreamEvent::Delta { text } => Bound::new(py, Delta { text })?.into_any(),
@@ -410,6 +410,11 @@ impl<'py> IntoPyObject<'py> for Event {
             StreamEvent::Done { result } => {
                 let result = Py::new(py, GeneratedScripts::new(*result, self.1))?;
                 Bound::new(py, Done { result })?.into_any()
+            }
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "unknown stream event {other:?}"
+                )));
             }
         })
     }

@@ -8,6 +8,8 @@ import pickle
 import pytest
 
 import spark
+from conftest import mock_config
+from mock_openai import MockServer
 
 
 def test_error_code_table() -> None:
@@ -45,19 +47,17 @@ def test_bad_options_are_invalid(offline: spark.Spark) -> None:
         offline.generate("a door", max_tokens=0)
 
 
-def test_rate_limited_second_request_from_same_caller() -> None:
-    client = spark.Spark({
-        "providers": {"order": ["offline"]},
-        "rate_limit": {"enabled": True, "requests_per_minute": 1, "burst": 1},
-    })
+def test_rate_limited_second_request_from_same_caller(mock_server: MockServer) -> None:
+    # Limits protect provider spend: they apply to a model provider, not to the offline scaffold.
+    client = spark.Spark(mock_config(mock_server, rate_limit={"enabled": True, "requests_per_minute": 1, "burst": 1}))
     client.generate("a rotating pickup", caller="alice")
     with pytest.raises(spark.RateLimited) as info:
-        client.generate("a rotating pickup", caller="alice")
+        client.generate("a rotating door", caller="alice")
     e = info.value
     assert e.code == "rate_limited" and e.code_number == spark.ERROR_CODES["rate_limited"]
     assert e.caller == "alice"
     assert e.retry_after is not None and 0 < e.retry_after <= 60
-    client.generate("a rotating pickup", caller="bob")  # other callers are not limited
+    client.generate("a rotating door", caller="bob")  # other callers are not limited
 
     async def again() -> None:
         await client.agenerate("a door", caller="alice")
@@ -71,6 +71,12 @@ def test_rate_limited_second_request_from_same_caller() -> None:
 
     with pytest.raises(spark.RateLimited):
         asyncio.run(streamed())
+
+
+def test_offline_calls_are_never_rate_limited() -> None:
+    client = spark.Spark({"rate_limit": {"enabled": True, "requests_per_minute": 1, "burst": 1}})
+    for i in range(50):
+        client.generate(f"a rotating pickup {i}", caller="alice")
 
 
 def test_bad_config_names_the_field() -> None:

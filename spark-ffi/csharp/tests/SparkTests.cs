@@ -225,22 +225,12 @@ internal static class SparkTests
         Check(e != null && e.ErrorCode == SparkErrorCode.InvalidConfig && e.Message.Contains("cache.enabled"),
             "bad TOML names the field");
 
-        using (var limited = new SparkClient(
+        // Limits protect provider spend: the offline scaffold is never limited.
+        using (var offlineLimited = new SparkClient(
             "{\"providers\":{\"order\":[\"offline\"]},\"rate_limit\":{\"requests_per_minute\":1,\"burst\":1}}"))
         {
-            var req = new GenerateRequest("a door that opens") { Caller = "alice" };
-            limited.Generate(req);
-            e = Throws<SparkException>(() => limited.Generate(req), "second call is rate limited");
-            Check(e != null && e.CodeName == "rate_limited" && e.Code == 6 && e.ErrorCode == SparkErrorCode.RateLimited,
-                "rate_limited code: " + (e == null ? "" : e.CodeName));
-            Check(e != null && e.IsRetryable && e.RetryAfter.HasValue && e.RetryAfter.Value > TimeSpan.Zero,
-                "retry after " + (e == null ? "" : e.RetryAfter.ToString()));
-            Exception ae = null;
-            try { limited.GenerateAsync(req).Wait(); }
-            catch (Exception x) { ae = Unwrap(x); }
-            Check(ae is SparkException && ((SparkException)ae).ErrorCode == SparkErrorCode.RateLimited, "async rate limit: " + ae);
-            limited.Generate(new GenerateRequest("a door that opens") { Caller = "bob" });
-            Check(true, "another caller passes");
+            for (int i = 0; i < 5; i++) offlineLimited.Generate(new GenerateRequest("a door " + i) { Caller = "alice" });
+            Check(true, "offline calls are not rate limited");
         }
 
         var disposed = SparkClient.Offline();
@@ -251,6 +241,26 @@ internal static class SparkTests
 
     private static void TestMock(string baseUrl)
     {
+        string limitedConfig = "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":" + Json.Quote(baseUrl) +
+                        ",\"model\":\"mock\",\"api_key\":\"sk-mock\"},\"rate_limit\":{\"requests_per_minute\":1,\"burst\":1}}";
+        using (var limited = new SparkClient(limitedConfig))
+        {
+            limited.Generate(new GenerateRequest("a door that opens") { Caller = "alice" });
+            var req = new GenerateRequest("a coin that spins") { Caller = "alice" };
+            SparkException e = Throws<SparkException>(() => limited.Generate(req), "second call is rate limited");
+            Check(e != null && e.CodeName == "rate_limited" && e.Code == 6 && e.ErrorCode == SparkErrorCode.RateLimited,
+                "rate_limited code: " + (e == null ? "" : e.CodeName));
+            Check(e != null && e.IsRetryable && e.RetryAfter.HasValue && e.RetryAfter.Value > TimeSpan.Zero,
+                "retry after " + (e == null ? "" : e.RetryAfter.ToString()));
+            Exception ae = null;
+            try { limited.GenerateAsync(req).Wait(); }
+            catch (Exception x) { ae = Unwrap(x); }
+            Check(ae is SparkException && ((SparkException)ae).ErrorCode == SparkErrorCode.RateLimited, "async rate limit: " + ae);
+            limited.Generate(new GenerateRequest("a lamp that flickers") { Caller = "bob" });
+            Check(true, "another caller passes");
+        }
+
+
         string config = "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":" + Json.Quote(baseUrl) +
                         ",\"model\":\"mock\",\"api_key\":\"sk-mock\"},\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}";
         using (var client = new SparkClient(config))
