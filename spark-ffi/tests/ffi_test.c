@@ -658,10 +658,22 @@ static void test_mock(const char *base_url) {
   spark_buf_free(&details);
   spark_error_free(err);
 
+  /* The result JSON is spark-core's serde form itself: every field, repair rounds included. */
+  err = spark_generate(c, S("{\"prompt\":\"a spinning pickup\",\"model\":\"mock-warn\"}"), &out);
+  CHECK(err == NULL, "mock-warn: %s", spark_error_message(err));
+  spark_error_free(err);
+  const char *fields[] = {"\"files\":[{\"path\":", "\"diagnostics\":[{\"severity\":\"warning\"", "\"usage\":{",
+                          "\"rounds\":[{\"round\":0", "\"diagnostics_after\":[{", "\"kept\":true", "\"stop_reason\":",
+                          "\"request_id\":\"req_mock_1\"", "\"request_hash\":", "\"cost_usd\":", "\"raw\":"};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    CHECK(out.data && strstr((char *)out.data, fields[i]), "result JSON has %s: %.400s", fields[i],
+          out.data ? (char *)out.data : "");
+  spark_buf_free(&out);
+
   /* Health counters of the chain, and the API key never printed. */
   CHECK(code_of(spark_client_status(c, &out)) == 0, "mock status");
   CHECK(out.data && strstr((char *)out.data, "\"name\":\"openai\"") && strstr((char *)out.data, "\"state\":\"closed\"") &&
-            strstr((char *)out.data, "\"successes\":2"),
+            strstr((char *)out.data, "\"successes\":3"),
         "mock status: %s", out.data ? (char *)out.data : "(null)");
   spark_buf_free(&out);
   CHECK(code_of(spark_client_info(c, &out)) == 0, "mock info");

@@ -1,5 +1,8 @@
 //! SPARK's `tracing` events to Python's `logging` (logger `"spark"`), filtered by `SPARK_LOG`.
 
+use std::sync::OnceLock;
+use std::sync::mpsc::{SyncSender, sync_channel};
+
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
@@ -41,18 +44,45 @@ fn emit(py: Python<'_>, record: &Record<'_>) -> PyResult<()> {
     Ok(())
 }
 
-/// The sink: runs on whatever thread logged. While the interpreter shuts down nothing is
-/// delivered (attaching would fail), and a failing handler is ignored like `logging` does.
+/// Records waiting for the delivery thread; beyond this many, new ones are dropped.
+const QUEUE: usize = 1024;
+
+static SENDER: OnceLock<SyncSender<(u32, String, String)>> = OnceLock::new();
+
+/// The sink: queues the record and returns at once. The thread that logged may hold a lock that
+/// the thread holding the GIL waits for, so it must never wait for the GIL itself; one delivery
+/// thread does, in order.
 fn deliver(record: &Record<'_>) {
-    Python::try_attach(|py| {
-        if let Err(e) = emit(py, record) {
-            drop(e);
-        }
-    });
+    let Some(tx) = SENDER.get() else { return };
+    // A full queue (a flood, or Python busy for long) drops the record rather than block.
+    let _ = tx.try_send((record.level, record.target.to_owned(), record.message.to_owned()));
+}
+
+/// Starts the delivery thread. While the interpreter shuts down nothing is delivered (attaching
+/// fails), and a failing handler is ignored like `logging` does.
+fn start_delivery() -> Option<SyncSender<(u32, String, String)>> {
+    let (tx, rx) = sync_channel::<(u32, String, String)>(QUEUE);
+    std::thread::Builder::new()
+        .name("spark-log".into())
+        .spawn(move || {
+            for (level, target, message) in rx {
+                let record = Record { level, target: &target, message: &message };
+                Python::try_attach(|py| {
+                    if let Err(e) = emit(py, &record) {
+                        drop(e);
+                    }
+                });
+            }
+        })
+        .ok()?;
+    Some(tx)
 }
 
 /// Installs the subscriber; called once when the module loads.
 pub fn install() {
+    if let Some(tx) = start_delivery() {
+        let _ = SENDER.set(tx);
+    }
     // This extension has its own copy of `tracing`'s globals, so nothing else can own them.
     let _ = hostlog::install(deliver);
 }

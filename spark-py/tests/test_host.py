@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from typing import Any
 
 import pytest
@@ -70,6 +71,13 @@ def test_cancelling_then_exiting_prints_nothing(tmp_path: Any) -> None:
     assert done.stderr == ""
 
 
+def _wait_for(records: Any, predicate: Any) -> None:
+    """Log records arrive from SPARK's delivery thread, shortly after the event."""
+    deadline = time.monotonic() + 5
+    while not predicate(records) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_logs_reach_logging_without_secrets(mock_server: MockServer, caplog: pytest.LogCaptureFixture) -> None:
     mock_server.mode = "server_error"
     config = mock_config(mock_server, retry={"max_attempts": 3, "base_delay_ms": 1, "max_delay_ms": 2})
@@ -78,6 +86,7 @@ def test_logs_reach_logging_without_secrets(mock_server: MockServer, caplog: pyt
     with caplog.at_level(logging.DEBUG, logger="spark"):
         with pytest.raises(spark.SparkError):
             client.generate("a spinning cube", no_cache=True)
+        _wait_for(caplog.records, lambda rs: any(r.name == "spark" and r.levelno == logging.WARNING for r in rs))
     records = [r for r in caplog.records if r.name == "spark"]
     assert any(r.levelno == logging.WARNING for r in records), records
     assert all(hasattr(r, "spark_target") for r in records)
@@ -95,6 +104,7 @@ def test_log_filter(mock_server: MockServer, caplog: pytest.LogCaptureFixture) -
         with caplog.at_level(logging.DEBUG, logger="spark"):
             with pytest.raises(spark.SparkError):
                 client.generate("a spinning cube", no_cache=True)
+            time.sleep(0.2)
         assert not [r for r in caplog.records if r.name == "spark" and r.levelno == logging.WARNING]
     finally:
         spark.set_log_filter("")
