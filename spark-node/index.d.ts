@@ -142,10 +142,13 @@ export declare class Spark {
    * Leaving the loop early cancels the generation; a failure is thrown from the loop.
    */
   stream(prompt: string, options?: GenerateOptions | null): GenerationStream
-  /** Validates one C# file off the main thread. Resolves with its diagnostics. */
-  validate(source: string, fileName: string): Promise<Diagnostic[]>
+  /**
+   * Validates one C# file off the main thread. Resolves with its diagnostics. `fileName`
+   * matters (Unity's class-name rule); without it, the main type's name (`Player.cs`).
+   */
+  validate(source: string, fileName?: string | null): Promise<Diagnostic[]>
   /** Validates one C# file on the calling thread. */
-  validateSync(source: string, fileName: string): Array<Diagnostic>
+  validateSync(source: string, fileName?: string | null): Array<Diagnostic>
   /**
    * Builds an archive of `result.files` off the main thread: `format` is `"zip"` (an
    * `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes.

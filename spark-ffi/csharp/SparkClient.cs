@@ -161,11 +161,11 @@ namespace Spark
                 () => GenerateStreaming(req, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
-        /// <summary>Validates one C# file; <paramref name="fileName"/> matters (class name rules).</summary>
-        public IList<Diagnostic> Validate(string source, string fileName)
+        /// <summary>Validates one C# file; <paramref name="fileName"/> matters (class name rules).
+        /// <c>null</c> or empty means the main type's name (<c>Player.cs</c>), as in every binding.</summary>
+        public IList<Diagnostic> Validate(string source, string fileName = null)
         {
             if (source == null) throw new ArgumentNullException("source");
-            if (fileName == null) throw new ArgumentNullException("fileName");
             byte[] src = Native.Utf8(source), name = Native.Utf8(fileName);
             SparkBuf buf;
             Native.Check(Native.spark_validate(_handle, src, Native.Len(src), name, Native.Len(name), out buf));
@@ -173,7 +173,7 @@ namespace Spark
         }
 
         /// <summary><see cref="Validate"/> on a background thread.</summary>
-        public Task<IList<Diagnostic>> ValidateAsync(string source, string fileName)
+        public Task<IList<Diagnostic>> ValidateAsync(string source, string fileName = null)
         {
             return Task.Run(() => Validate(source, fileName));
         }

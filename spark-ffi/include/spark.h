@@ -295,8 +295,9 @@ void spark_cancel_free(spark_cancel_t *cancel);
 // `{"severity": "error"|"warning"|"info", "rule", "message", "file", "line", "column",
 // "end_line", "end_column"}` (1-based lines and character columns). No provider is called.
 //
-// `file_name` (for example `PlayerController.cs`) is required: Unity rules compare it with the
-// class name.
+// `file_name` (for example `PlayerController.cs`) matters: Unity rules compare it with the class
+// name. `(NULL, 0)` or empty means the main type's name (`Spinner.cs`), as SPARK names generated
+// files and as `validate` does in Python, Node and C#.
 spark_error_t *spark_validate(const spark_client_t *client,
                               const uint8_t *source,
                               size_t source_len,

@@ -519,8 +519,9 @@ pub extern "C" fn spark_cancel_free(cancel: *mut spark_cancel_t) {
 /// `{"severity": "error"|"warning"|"info", "rule", "message", "file", "line", "column",
 /// "end_line", "end_column"}` (1-based lines and character columns). No provider is called.
 ///
-/// `file_name` (for example `PlayerController.cs`) is required: Unity rules compare it with the
-/// class name.
+/// `file_name` (for example `PlayerController.cs`) matters: Unity rules compare it with the class
+/// name. `(NULL, 0)` or empty means the main type's name (`Spinner.cs`), as SPARK names generated
+/// files and as `validate` does in Python, Node and C#.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spark_validate(
     client: *const spark_client_t,
@@ -537,14 +538,20 @@ pub unsafe extern "C" fn spark_validate(
         // SAFETY: the caller promises the lengths.
         let (source, name) =
             unsafe { (text(source, source_len, "source")?, text(file_name, file_name_len, "file_name")?) };
-        if name.is_empty() {
-            return Err(invalid("file_name is empty; pass the script's file name, e.g. Player.cs"));
-        }
-        let diagnostics = c.spark.validate(source, name)?;
+        let name = if name.is_empty() { default_file_name(source) } else { name.to_owned() };
+        let diagnostics = c.spark.validate(source, &name)?;
         // SAFETY: checked by `out_buf`.
         unsafe { write_buf(out, to_json(&diagnostics)?) };
         Ok(())
     })
+}
+
+/// The file name `spark_validate` uses when none is given: the main type's.
+fn default_file_name(source: &str) -> String {
+    match spark_core::export::main_type_name(source) {
+        Some(name) => format!("{name}.cs"),
+        None => "Script.cs".to_owned(),
+    }
 }
 
 /// Builds an archive of a generation result (the JSON `spark_generate` returned) and writes its

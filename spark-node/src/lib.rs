@@ -144,6 +144,19 @@ async fn generate_with_events(
     })
 }
 
+/// `fileName` as given, or the main type's name when it is absent or empty (as in every binding).
+fn file_name_or_default(file_name: &Unknown<'_>, source: &str) -> args::ArgResult<String> {
+    let given =
+        if args::is_absent(file_name)? { String::new() } else { args::string(file_name, "fileName")? };
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    Ok(match spark_core::export::main_type_name(source) {
+        Some(name) => format!("{name}.cs"),
+        None => "Script.cs".to_owned(),
+    })
+}
+
 /// Parses an export format name (`"zip"`, `"upm"`, `"unitypackage"` and the core's aliases);
 /// an unknown name is spark-core's `invalid_argument` error listing the known ones.
 fn export_format(name: &str) -> Result<ExportFormat, Failure> {
@@ -290,17 +303,24 @@ impl Spark {
         Ok(GenerationStream::new(self.inner.clone(), call.request))
     }
 
-    /// Validates one C# file off the main thread. Resolves with its diagnostics.
-    #[napi(ts_args_type = "source: string, fileName: string", ts_return_type = "Promise<Diagnostic[]>")]
+    /// Validates one C# file off the main thread. Resolves with its diagnostics. `fileName`
+    /// matters (Unity's class-name rule); without it, the main type's name (`Player.cs`).
+    #[napi(
+        ts_args_type = "source: string, fileName?: string | null",
+        ts_return_type = "Promise<Diagnostic[]>"
+    )]
     pub fn validate(&self, source: Unknown, file_name: Unknown) -> AsyncTask<ValidateTask> {
         let input = args::string(&source, "source")
-            .and_then(|s| Ok((s, args::string(&file_name, "fileName")?)))
+            .and_then(|s| {
+                let name = file_name_or_default(&file_name, &s)?;
+                Ok((s, name))
+            })
             .map_err(Failure::from);
         AsyncTask::new(ValidateTask { spark: self.inner.clone(), input: Some(input) })
     }
 
     /// Validates one C# file on the calling thread.
-    #[napi(ts_args_type = "source: string, fileName: string")]
+    #[napi(ts_args_type = "source: string, fileName?: string | null")]
     pub fn validate_sync(
         &self,
         env: Env,
@@ -308,7 +328,8 @@ impl Spark {
         file_name: Unknown,
     ) -> napi::Result<Vec<Diagnostic>> {
         let source = args::string(&source, "source").map_err(|e| error::type_error(&env, e.0))?;
-        let file_name = args::string(&file_name, "fileName").map_err(|e| error::type_error(&env, e.0))?;
+        let file_name =
+            file_name_or_default(&file_name, &source).map_err(|e| error::type_error(&env, e.0))?;
         guard(|| self.inner.validate(&source, &file_name))
             .map(|list| list.iter().map(Diagnostic::from).collect())
             .map_err(|e| to_js(&env, &e))

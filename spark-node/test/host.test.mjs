@@ -102,6 +102,14 @@ describe('host integration', () => {
     assert.throws(() => resultToJson({ files: [] }), (e) => e.code === 'invalid_argument')
   })
 
+  test('validate names the file after its main type when no name is given', async () => {
+    const s = new Spark({ providers: { order: ['offline'] } })
+    const source = 'using UnityEngine;\npublic class Door : MonoBehaviour { }\n'
+    assert.deepEqual(s.validateSync(source), [])
+    assert.deepEqual(await s.validate(source, null), [])
+    assert.ok(s.validateSync(source, 'Other.cs').some((d) => d.file === 'Other.cs'))
+  })
+
   test('fromToml takes a path, fromTomlStr the text', () => {
     const toml = '[providers]\norder = ["offline"]\n[rate_limit]\nburst = 7\n'
     assert.deepEqual(Spark.fromTomlStr(toml).providers, ['offline'])
