@@ -150,3 +150,47 @@ def test_every_core_field_reaches_python(mock_server: MockServer) -> None:
     assert missing == []
     with pytest.raises(AttributeError):
         result.no_such_field  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("spark_log", "expect"),
+    [
+        ("", "WARNING"),
+        ("error", "nothing"),
+        ("spark_core::resilience=warn", "WARNING"),
+        ("spark_core::cache=trace", "nothing"),  # the router's warnings are filtered out by target
+        ("spark_core=loud", "ignored"),
+    ],
+)
+def test_spark_log_environment_variable(tmp_path: Any, spark_log: str, expect: str) -> None:
+    # SPARK_LOG is read when the module loads; a bad value falls back to `warn` and says so.
+    script = tmp_path / "spark_log.py"
+    script.write_text(textwrap.dedent(f"""
+        import logging, sys, time
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from mock_openai import MockServer
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(levelname)s %(spark_target)s %(message)s")
+        import spark
+
+        server = MockServer().start()
+        server.mode = "server_error"
+        client = spark.Spark({{"providers": {{"order": ["openai"]}},
+                               "retry": {{"max_attempts": 2, "base_delay_ms": 1, "max_delay_ms": 2}},
+                               "openai": {{"base_url": server.base_url, "api_key": "sk-x"}}}})
+        try:
+            client.generate("a spinning cube", no_cache=True)
+        except spark.SparkError:
+            pass
+        time.sleep(0.3)
+    """))
+    env = dict(os.environ, SPARK_LOG=spark_log)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    lines = done.stdout.splitlines()
+    if expect == "nothing":
+        assert lines == []
+    elif expect == "ignored":
+        assert any("SPARK_LOG ignored" in line for line in lines), lines
+        assert any(line.startswith("WARNING spark_core") for line in lines), lines
+    else:
+        assert any(line.startswith(f"{expect} spark_core") for line in lines), lines
