@@ -114,6 +114,11 @@ export declare class Spark {
   /** A client from a TOML file (`spark.toml`), with `SPARK_*` environment overrides. */
   static fromToml(path: string): Spark
   /**
+   * A client from the text of a `spark.toml` (no environment overrides). Throws a
+   * `SparkError` with code `invalid_config` naming the bad field.
+   */
+  static fromTomlStr(text: string): Spark
+  /**
    * A client from `SPARK_*` environment variables (and provider keys such as
    * `ANTHROPIC_API_KEY`).
    */
@@ -137,10 +142,13 @@ export declare class Spark {
    * Leaving the loop early cancels the generation; a failure is thrown from the loop.
    */
   stream(prompt: string, options?: GenerateOptions | null): GenerationStream
-  /** Validates one C# file off the main thread. Resolves with its diagnostics. */
-  validate(source: string, fileName: string): Promise<Diagnostic[]>
+  /**
+   * Validates one C# file off the main thread. Resolves with its diagnostics. `fileName`
+   * matters (Unity's class-name rule); without it, the main type's name (`Player.cs`).
+   */
+  validate(source: string, fileName?: string | null): Promise<Diagnostic[]>
   /** Validates one C# file on the calling thread. */
-  validateSync(source: string, fileName: string): Array<Diagnostic>
+  validateSync(source: string, fileName?: string | null): Array<Diagnostic>
   /**
    * Builds an archive of `result.files` off the main thread: `format` is `"zip"` (an
    * `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes.
@@ -207,7 +215,11 @@ export interface ExportInput {
   diagnostics?: Array<Diagnostic>
 }
 
-/** The result of one generation. */
+/**
+ * The result of one generation: every field of spark-core's result, camelCased (the object is
+ * built from the core's serde form, so fields added there appear here too). `null` marks an
+ * absent optional value.
+ */
 export interface GeneratedScripts {
   /** The C# files, named after their main type. */
   files: Array<ScriptFile>
@@ -216,7 +228,7 @@ export interface GeneratedScripts {
   /** Tokens used by all rounds together. */
   usage: Usage
   /** Cost in USD of all rounds, when the model's price is known. */
-  costUsd?: number
+  costUsd?: number | null
   /** The provider that answered. */
   provider: string
   /** The model that answered (`offline-scaffold` for the offline provider). */
@@ -228,9 +240,9 @@ export interface GeneratedScripts {
   /** Every round of the generate → validate → repair loop. */
   rounds: Array<RepairRound>
   /** Why the model stopped in the kept round (`end_turn`, `max_tokens`…). */
-  stopReason?: string
+  stopReason?: string | null
   /** The provider's request id of the kept round. */
-  requestId?: string
+  requestId?: string | null
   /** SHA-256 (hex) of the prompt and options that shape the answer. */
   requestHash: string
 }
@@ -298,7 +310,18 @@ export interface RepairRound {
   usage: Usage
   /** Whether this round's reply came from the cache. */
   cached: boolean
+  /** Whether this round's files are the ones returned (exactly one round is kept). */
+  kept: boolean
+  /** Why this repair round failed (the provider call or the reply), if it did. */
+  error?: string | null
 }
+
+/**
+ * A result as spark-core's JSON (snake_case fields): the form Python's `to_json()`, the C
+ * ABI and C# share, for saving a result or handing it to another language. Throws a
+ * `SparkError` with code `invalid_argument` when `result` is not a whole result.
+ */
+export declare function resultToJson(result: GeneratedScripts): string
 
 /** One generated C# file. */
 export interface ScriptFile {
@@ -307,6 +330,22 @@ export interface ScriptFile {
   /** File content. */
   content: string
 }
+
+/**
+ * Replaces the log filter (env-filter syntax as for `SPARK_LOG`: `'warn'`,
+ * `'spark_core=debug'`; empty means `'warn'`). Throws a `SparkError` with code
+ * `invalid_argument` for invalid syntax, or before any `setLogger`.
+ */
+export declare function setLogFilter(filter: string): void
+
+/**
+ * Sends SPARK's log events to `logger(level, target, message)` on the JavaScript thread;
+ * `null` stops them. `level` is `'error' | 'warn' | 'info' | 'debug' | 'trace'`, `target` the
+ * Rust module that logged. Events are filtered by the `SPARK_LOG` environment variable (read at
+ * the first call; env-filter syntax, default `warn`) or `setLogFilter`, and never contain API
+ * keys. The logger does not keep the process alive; exceptions it throws are ignored.
+ */
+export declare function setLogger(logger: ((level: 'error' | 'warn' | 'info' | 'debug' | 'trace', target: string, message: string) => void) | null): void
 
 /** Progress of a streamed generation. `type` tells which fields are set. */
 export interface StreamEvent {

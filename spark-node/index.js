@@ -839,4 +839,7 @@ module.exports.GenerationStream = nativeBinding.GenerationStream
 module.exports.Spark = nativeBinding.Spark
 module.exports.buildProfile = nativeBinding.buildProfile
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.resultToJson = nativeBinding.resultToJson
+module.exports.setLogFilter = nativeBinding.setLogFilter
+module.exports.setLogger = nativeBinding.setLogger
 module.exports.version = nativeBinding.version

@@ -60,6 +60,11 @@ namespace Spark
 
         /// <summary>The C# source.</summary>
         public string Content { get; set; }
+
+        internal static ScriptFile FromJson(Dictionary<string, object> o)
+        {
+            return new ScriptFile { Path = Json.Str(o, "path"), Content = Json.Str(o, "content") };
+        }
     }
 
     /// <summary>One finding of the validator, located like a compiler does (1-based).</summary>
@@ -132,10 +137,62 @@ namespace Spark
 
         /// <summary>Generated tokens.</summary>
         public long OutputTokens { get; set; }
+
+        internal static Usage FromJson(Dictionary<string, object> o)
+        {
+            return new Usage { InputTokens = Json.Long(o, "input_tokens"), OutputTokens = Json.Long(o, "output_tokens") };
+        }
+    }
+
+    /// <summary>One round of the generate, validate, repair loop (round 0 is the first generation).</summary>
+    public sealed class RepairRound
+    {
+        /// <summary>0 for the first generation, then 1, 2...</summary>
+        public int Round { get; private set; }
+
+        /// <summary>Blocking diagnostics sent into this round (empty for round 0).</summary>
+        public IList<Diagnostic> DiagnosticsBefore { get; private set; }
+
+        /// <summary>All diagnostics of this round's output.</summary>
+        public IList<Diagnostic> DiagnosticsAfter { get; private set; }
+
+        /// <summary>How many of <see cref="DiagnosticsAfter"/> block.</summary>
+        public int Blocking { get; private set; }
+
+        /// <summary>Files extracted in this round.</summary>
+        public int Files { get; private set; }
+
+        /// <summary>Tokens this round used.</summary>
+        public Usage Usage { get; private set; }
+
+        /// <summary>Whether this round's reply came from the cache.</summary>
+        public bool Cached { get; private set; }
+
+        /// <summary>Whether this round's files are the ones returned (exactly one round is kept).</summary>
+        public bool Kept { get; private set; }
+
+        /// <summary>Why this repair round failed (the provider call or the reply), if it did.</summary>
+        public string Error { get; private set; }
+
+        internal static RepairRound FromJson(Dictionary<string, object> o)
+        {
+            return new RepairRound
+            {
+                Round = (int)Json.Long(o, "round"),
+                DiagnosticsBefore = Diagnostic.ListFromJson(Json.Arr(o, "diagnostics_before")),
+                DiagnosticsAfter = Diagnostic.ListFromJson(Json.Arr(o, "diagnostics_after")),
+                Blocking = (int)Json.Long(o, "blocking"),
+                Files = (int)Json.Long(o, "files"),
+                Usage = Usage.FromJson(Json.Obj(Json.Get(o, "usage"))),
+                Cached = Json.Bool(o, "cached"),
+                Kept = Json.Bool(o, "kept"),
+                Error = Json.Str(o, "error"),
+            };
+        }
     }
 
     /// <summary>The result of one generation (spark_core::GeneratedScripts).</summary>
-    public sealed class GenerateResult
+    public sealed class GeneratedScripts
     {
         /// <summary>The C# files.</summary>
         public IList<ScriptFile> Files { get; private set; }
@@ -161,39 +218,44 @@ namespace Spark
         /// <summary>The raw reply of the kept round.</summary>
         public string Raw { get; private set; }
 
-        /// <summary>Number of generate/repair rounds (1 when no repair was needed).</summary>
-        public int Rounds { get; private set; }
+        /// <summary>Every round of the generate, validate, repair loop (one when no repair was needed).</summary>
+        public IList<RepairRound> Rounds { get; private set; }
 
-        /// <summary>The provider's request id.</summary>
+        /// <summary>Why the model stopped in the kept round (<c>end_turn</c>, <c>max_tokens</c>...), if known.</summary>
+        public string StopReason { get; private set; }
+
+        /// <summary>The provider's request id of the kept round.</summary>
         public string RequestId { get; private set; }
+
+        /// <summary>SHA-256 (hex) of the prompt and options that shape the answer.</summary>
+        public string RequestHash { get; private set; }
 
         /// <summary>The complete result as JSON (what <see cref="SparkClient.Export"/> sends back).</summary>
         public string Json { get; private set; }
 
         /// <summary>Decodes a result JSON document.</summary>
-        public static GenerateResult FromJson(string json)
+        public static GeneratedScripts FromJson(string json)
         {
             var o = Spark.Json.Obj(Spark.Json.Parse(json));
             if (o == null) throw new FormatException("a generation result must be a JSON object");
             var files = new List<ScriptFile>();
-            foreach (object f in Spark.Json.Arr(o, "files"))
-            {
-                var fo = Spark.Json.Obj(f);
-                files.Add(new ScriptFile { Path = Spark.Json.Str(fo, "path"), Content = Spark.Json.Str(fo, "content") });
-            }
-            var usage = Spark.Json.Obj(Spark.Json.Get(o, "usage"));
-            return new GenerateResult
+            foreach (object f in Spark.Json.Arr(o, "files")) files.Add(ScriptFile.FromJson(Spark.Json.Obj(f)));
+            var rounds = new List<RepairRound>();
+            foreach (object r in Spark.Json.Arr(o, "rounds")) rounds.Add(RepairRound.FromJson(Spark.Json.Obj(r)));
+            return new GeneratedScripts
             {
                 Files = files,
                 Diagnostics = Diagnostic.ListFromJson(Spark.Json.Arr(o, "diagnostics")),
-                Usage = new Usage { InputTokens = Spark.Json.Long(usage, "input_tokens"), OutputTokens = Spark.Json.Long(usage, "output_tokens") },
+                Usage = Usage.FromJson(Spark.Json.Obj(Spark.Json.Get(o, "usage"))),
                 CostUsd = Spark.Json.Num(o, "cost_usd"),
                 Provider = Spark.Json.Str(o, "provider"),
                 Model = Spark.Json.Str(o, "model"),
                 Offline = Spark.Json.Bool(o, "offline"),
                 Raw = Spark.Json.Str(o, "raw"),
-                Rounds = Spark.Json.Arr(o, "rounds").Count,
+                Rounds = rounds,
+                StopReason = Spark.Json.Str(o, "stop_reason"),
                 RequestId = Spark.Json.Str(o, "request_id"),
+                RequestHash = Spark.Json.Str(o, "request_hash"),
                 Json = json,
             };
         }
@@ -336,7 +398,7 @@ namespace Spark
         public IList<Diagnostic> Diagnostics { get; private set; }
 
         /// <summary>Done: the result.</summary>
-        public GenerateResult Result { get; private set; }
+        public GeneratedScripts Result { get; private set; }
 
         /// <summary>Decodes one event.</summary>
         public static SparkEvent FromJson(string json)
@@ -368,7 +430,7 @@ namespace Spark
                     // The result object is re-serialised by the native side into the call's output;
                     // here it is decoded from the event for listeners that want it early.
                     string result = ExtractResult(json);
-                    e.Result = result == null ? null : GenerateResult.FromJson(result);
+                    e.Result = result == null ? null : GeneratedScripts.FromJson(result);
                     break;
             }
             return e;

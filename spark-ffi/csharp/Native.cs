@@ -19,6 +19,10 @@ namespace Spark.Interop
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate int SparkEventCallback(IntPtr eventJson, UIntPtr len, IntPtr userData);
 
+    /// <summary>Mirror of <c>spark_log_cb</c>.</summary>
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void SparkLogCallback(uint level, IntPtr target, IntPtr message, IntPtr userData);
+
     internal static class Native
     {
         // Resolved as libspark_ffi.so / libspark_ffi.dylib / spark_ffi.dll.
@@ -34,7 +38,16 @@ namespace Spark.Interop
         internal static extern IntPtr spark_client_new(byte[] configJson, UIntPtr len, out SparkClientHandle client);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr spark_client_new_from_toml(byte[] configToml, UIntPtr len, out SparkClientHandle client);
+        internal static extern IntPtr spark_client_new_from_toml(byte[] path, UIntPtr len, out SparkClientHandle client);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_client_new_from_toml_str(byte[] configToml, UIntPtr len, out SparkClientHandle client);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_set_log_callback(SparkLogCallback cb, IntPtr userData);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_set_log_filter(byte[] filter, UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void spark_client_free(IntPtr client);
@@ -74,7 +87,7 @@ namespace Spark.Interop
         internal static extern void spark_buf_free(ref SparkBuf buf);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint spark_error_code(IntPtr err);
+        internal static extern uint spark_error_code_number(IntPtr err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         [return: MarshalAs(UnmanagedType.I1)]
@@ -122,7 +135,7 @@ namespace Spark.Interop
             SparkException ex;
             try
             {
-                uint code = spark_error_code(err);
+                uint code = spark_error_code_number(err);
                 SparkBuf details;
                 string json = spark_error_details(err, out details) ? TakeString(ref details) : null;
                 ex = SparkException.FromNative((int)code, json);

@@ -44,16 +44,30 @@ namespace Spark
         }
 
         /// <summary>
+        /// Creates a client from a <c>spark.toml</c> file, with <c>SPARK_*</c> environment overrides
+        /// (as <c>from_toml</c> in Python, Node and C). Throws <see cref="SparkException"/> with
+        /// <see cref="SparkErrorCode.InvalidConfig"/> for a missing file or a bad field.
+        /// </summary>
+        public static SparkClient FromToml(string path)
+        {
+            if (path == null) throw new ArgumentNullException("path");
+            byte[] p = Native.Utf8(path);
+            SparkClientHandle handle;
+            IntPtr err = Native.spark_client_new_from_toml(p, Native.Len(p), out handle);
+            return new SparkClient(Checked(err, handle));
+        }
+
+        /// <summary>
         /// Creates a client from the text of a <c>spark.toml</c> (no environment overrides; empty
         /// means the defaults). Throws <see cref="SparkException"/> with
         /// <see cref="SparkErrorCode.InvalidConfig"/> naming the bad field.
         /// </summary>
-        public static SparkClient FromToml(string configToml)
+        public static SparkClient FromTomlStr(string configToml)
         {
             if (configToml == null) throw new ArgumentNullException("configToml");
             byte[] config = Native.Utf8(configToml);
             SparkClientHandle handle;
-            IntPtr err = Native.spark_client_new_from_toml(config, Native.Len(config), out handle);
+            IntPtr err = Native.spark_client_new_from_toml_str(config, Native.Len(config), out handle);
             return new SparkClient(Checked(err, handle));
         }
 
@@ -108,23 +122,23 @@ namespace Spark
         }
 
         /// <summary>Generates scripts for <paramref name="prompt"/>, blocking the calling thread.</summary>
-        public GenerateResult Generate(string prompt)
+        public GeneratedScripts Generate(string prompt)
         {
             return Generate(new GenerateRequest(prompt));
         }
 
         /// <summary>Generates scripts for <paramref name="request"/>, blocking the calling thread.</summary>
-        public GenerateResult Generate(GenerateRequest request)
+        public GeneratedScripts Generate(GenerateRequest request)
         {
             if (request == null) throw new ArgumentNullException("request");
             byte[] req = Native.Utf8(request.ToJson());
             SparkBuf buf;
             Native.Check(Native.spark_generate(_handle, req, Native.Len(req), out buf));
-            return GenerateResult.FromJson(Native.TakeString(ref buf));
+            return GeneratedScripts.FromJson(Native.TakeString(ref buf));
         }
 
         /// <summary>Generates on a background thread, reporting progress events.</summary>
-        public Task<GenerateResult> GenerateAsync(
+        public Task<GeneratedScripts> GenerateAsync(
             string prompt, IProgress<SparkEvent> progress = null, CancellationToken ct = default(CancellationToken))
         {
             return GenerateAsync(new GenerateRequest(prompt), progress, ct);
@@ -138,7 +152,7 @@ namespace Spark
         /// <see cref="SparkException"/>; an exception thrown by the progress handler cancels the work
         /// and is rethrown.
         /// </summary>
-        public Task<GenerateResult> GenerateAsync(
+        public Task<GeneratedScripts> GenerateAsync(
             GenerateRequest request, IProgress<SparkEvent> progress = null, CancellationToken ct = default(CancellationToken))
         {
             if (request == null) throw new ArgumentNullException("request");
@@ -147,11 +161,11 @@ namespace Spark
                 () => GenerateStreaming(req, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
-        /// <summary>Validates one C# file; <paramref name="fileName"/> matters (class name rules).</summary>
-        public IList<Diagnostic> Validate(string source, string fileName)
+        /// <summary>Validates one C# file; <paramref name="fileName"/> matters (class name rules).
+        /// <c>null</c> or empty means the main type's name (<c>Player.cs</c>), as in every binding.</summary>
+        public IList<Diagnostic> Validate(string source, string fileName = null)
         {
             if (source == null) throw new ArgumentNullException("source");
-            if (fileName == null) throw new ArgumentNullException("fileName");
             byte[] src = Native.Utf8(source), name = Native.Utf8(fileName);
             SparkBuf buf;
             Native.Check(Native.spark_validate(_handle, src, Native.Len(src), name, Native.Len(name), out buf));
@@ -159,14 +173,14 @@ namespace Spark
         }
 
         /// <summary><see cref="Validate"/> on a background thread.</summary>
-        public Task<IList<Diagnostic>> ValidateAsync(string source, string fileName)
+        public Task<IList<Diagnostic>> ValidateAsync(string source, string fileName = null)
         {
             return Task.Run(() => Validate(source, fileName));
         }
 
         /// <summary>Builds an archive of <paramref name="result"/>: <c>"zip"</c> (an Assets/ tree with
         /// .meta files), <c>"upm"</c> (a UPM package .tgz) or <c>"unitypackage"</c>.</summary>
-        public byte[] Export(GenerateResult result, string format = "zip")
+        public byte[] Export(GeneratedScripts result, string format = "zip")
         {
             if (result == null) throw new ArgumentNullException("result");
             return ExportJson(result.Json, format);
@@ -184,7 +198,7 @@ namespace Spark
         }
 
         /// <summary><see cref="Export"/> on a background thread.</summary>
-        public Task<byte[]> ExportAsync(GenerateResult result, string format = "zip")
+        public Task<byte[]> ExportAsync(GeneratedScripts result, string format = "zip")
         {
             return Task.Run(() => Export(result, format));
         }
@@ -201,7 +215,7 @@ namespace Spark
             public ExceptionDispatchInfo Error;
         }
 
-        private GenerateResult GenerateStreaming(byte[] req, IProgress<SparkEvent> progress, CancellationToken ct)
+        private GeneratedScripts GenerateStreaming(byte[] req, IProgress<SparkEvent> progress, CancellationToken ct)
         {
             var state = new StreamState { Progress = progress };
             GCHandle gc = GCHandle.Alloc(state);
@@ -233,7 +247,7 @@ namespace Spark
                             throw;
                         }
                     }
-                    return GenerateResult.FromJson(Native.TakeString(ref buf));
+                    return GeneratedScripts.FromJson(Native.TakeString(ref buf));
                 }
             }
             finally

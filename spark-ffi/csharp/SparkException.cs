@@ -59,8 +59,9 @@ namespace Spark
         Internal = 25,
     }
 
-    /// <summary>A SPARK call failed. <see cref="CodeName"/> is the stable snake_case name
-    /// (<c>"rate_limited"</c>), <see cref="Code"/> its number.</summary>
+    /// <summary>A SPARK call failed. <see cref="Code"/> is the stable snake_case name
+    /// (<c>"rate_limited"</c>), <see cref="CodeNumber"/> its number: the <c>code</c> and
+    /// <c>code_number</c> of the Python, Node and C bindings.</summary>
     public class SparkException : Exception
     {
         /// <summary>Creates an exception for a code.</summary>
@@ -68,21 +69,21 @@ namespace Spark
             : base(message, inner)
         {
             ErrorCode = code;
-            CodeName = codeName ?? code.ToString();
+            Code = codeName ?? code.ToString();
             Diagnostics = new List<Diagnostic>();
         }
 
-        /// <summary>The numeric code (see <see cref="SparkErrorCode"/>).</summary>
-        public int Code
+        /// <summary>The stable snake_case name of the code (<c>"rate_limited"</c>).</summary>
+        public string Code { get; private set; }
+
+        /// <summary>The stable number of the code (see <see cref="SparkErrorCode"/>).</summary>
+        public int CodeNumber
         {
             get { return (int)ErrorCode; }
         }
 
         /// <summary>The code as an enum value.</summary>
         public SparkErrorCode ErrorCode { get; private set; }
-
-        /// <summary>The stable snake_case name of the code (<c>"rate_limited"</c>).</summary>
-        public string CodeName { get; private set; }
 
         /// <summary>Whether the same call may succeed later (rate limits, overload, timeouts...).</summary>
         public bool IsRetryable { get; private set; }
@@ -117,7 +118,7 @@ namespace Spark
                 d = null;
             }
             string message = Json.Str(d, "message") ?? ("SPARK error " + code);
-            var ex = new SparkException((SparkErrorCode)code, Json.Str(d, "code_name"), message, null);
+            var ex = new SparkException((SparkErrorCode)code, Json.Str(d, "code"), message, null);
             ex.DetailsJson = detailsJson;
             ex.IsRetryable = Json.Bool(d, "retryable");
             double? ms = Json.Num(d, "retry_after_ms");

@@ -21,7 +21,7 @@ static int32_t on_event(const uint8_t *json, size_t len, void *user_data) {
 }
 
 static int fail(spark_error_t *err) {
-  fprintf(stderr, "error %s (%u): %s\n", spark_error_code_name(err), spark_error_code(err), spark_error_message(err));
+  fprintf(stderr, "error %s (%u): %s\n", spark_error_code(err), spark_error_code_number(err), spark_error_message(err));
   spark_error_free(err);
   return 1;
 }

@@ -10,7 +10,7 @@
  *   success, with NULL / {NULL, 0} on failure.
  * - Every spark_buf_t a call fills is owned by the caller: release it with spark_buf_free() exactly once.
  *   data[len] is a NUL byte, so JSON results can be printed as C strings.
- * - Strings returned as const char* (spark_version, spark_code_name, spark_error_code_name) are static;
+ * - Strings returned as const char* (spark_version, spark_code_name, spark_error_code) are static;
  *   spark_error_message() is borrowed from its error and valid until spark_error_free(). Never free them.
  * - Input pointers are borrowed for the duration of the call only. (NULL, 0) is an empty input;
  *   NULL with a non-zero length, invalid UTF-8 and malformed JSON fail with SPARK_ERROR_INVALID_ARGUMENT.
@@ -21,6 +21,14 @@
  *   done (the client runs the work on its own two worker threads); call them off your UI thread.
  *   Stream callbacks run on the thread that called spark_generate_stream and must not unwind (no C++
  *   exceptions, no longjmp) through SPARK.
+ * - Reentrancy: inside a stream callback, spark_generate and spark_generate_stream fail at once with
+ *   SPARK_ERROR_INVALID_ARGUMENT (they would wait for the generation running the callback); every other
+ *   call works, including spark_client_free of the streaming client (released when the stream returns).
+ * - Errors: spark_error_code() is the stable snake_case name ("rate_limited"), spark_error_code_number()
+ *   its number (SPARK_ERROR_*): the `code` and `code_number` of the Python, Node and C# bindings.
+ * - Logs: spark_set_log_callback() receives SPARK's log events (filtered by the SPARK_LOG environment
+ *   variable in env-filter syntax, default "warn", or spark_set_log_filter()) on any thread; they never
+ *   contain API keys.
  * - No call panics or aborts: a bug is reported as SPARK_ERROR_INTERNAL.
  */
 
@@ -122,6 +130,21 @@
 // A bug in SPARK (including a caught panic); please report it.
 #define SPARK_ERROR_INTERNAL 25
 
+// Log level of `spark_log_cb`: a failure (the numbers 1-5 grow with verbosity).
+#define SPARK_LOG_ERROR 1
+
+// A problem SPARK worked around (a retry, a fallback to the next provider).
+#define SPARK_LOG_WARN 2
+
+// Progress worth noting.
+#define SPARK_LOG_INFO 3
+
+// Details for debugging.
+#define SPARK_LOG_DEBUG 4
+
+// Very verbose details.
+#define SPARK_LOG_TRACE 5
+
 // A cancellation flag for `spark_generate_stream`, settable from any thread.
 //
 // Create with `spark_cancel_new`, release with `spark_cancel_free`. Once cancelled it stays
@@ -159,9 +182,29 @@ typedef struct {
 // Runs on the thread that called `spark_generate_stream`. Return 0 to continue, anything else
 // to cancel (the call then fails with `SPARK_ERROR_CANCELLED`). It must not unwind (no C++
 // exception, no longjmp) through SPARK.
+//
+// Calling SPARK from inside the callback: `spark_generate` and `spark_generate_stream` (on any
+// client) fail at once with `SPARK_ERROR_INVALID_ARGUMENT`, since they would wait for the
+// generation that is running the callback; every other function works. `spark_client_free` of
+// the streaming client is allowed: the client stays usable until `spark_generate_stream`
+// returns, and is released then. `spark_cancel_cancel` on this call's `cancel` makes the call
+// fail with `SPARK_ERROR_CANCELLED` once the callback returns.
 typedef int32_t (*spark_event_cb)(const uint8_t *event_json,
                                   size_t len,
                                   void *user_data);
+
+// Receives one log event: `level` (`SPARK_LOG_ERROR` 1 … `SPARK_LOG_TRACE` 5), `target` (the
+// Rust module, e.g. `spark_core::resilience::router`) and `message`, both NUL-terminated UTF-8
+// valid only during the call, and the `user_data` given to `spark_set_log_callback`.
+//
+// Called on whatever thread logged, possibly several at once: it must be thread-safe and
+// quick, and must not unwind (no C++ exception, no longjmp). Events it causes itself (calling
+// into SPARK from the callback) are dropped, never delivered recursively. Messages never
+// contain API keys.
+typedef void (*spark_log_cb)(uint32_t level,
+                             const uint8_t *target,
+                             const uint8_t *message,
+                             void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -179,11 +222,19 @@ spark_error_t *spark_client_new(const uint8_t *config_json,
                                 size_t len,
                                 spark_client_t **out);
 
-// Like `spark_client_new`, from the text of a `spark.toml` (UTF-8, pointer + length) without
-// environment overrides; `(NULL, 0)` or an empty text means the defaults.
-spark_error_t *spark_client_new_from_toml(const uint8_t *config_toml,
+// Like `spark_client_new`, from a `spark.toml` file: `path` is its UTF-8 file name (pointer +
+// length), read then, with `SPARK_*` environment overrides applied (the same as `from_toml` in
+// Python, Node and C#). A missing or unreadable file fails with `SPARK_ERROR_INVALID_CONFIG`.
+spark_error_t *spark_client_new_from_toml(const uint8_t *path,
                                           size_t len,
                                           spark_client_t **out);
+
+// Like `spark_client_new`, from the text of a `spark.toml` (UTF-8, pointer + length) without
+// environment overrides; `(NULL, 0)` or an empty text means the defaults (the same as
+// `from_toml_str` in Python, Node and C#).
+spark_error_t *spark_client_new_from_toml_str(const uint8_t *config_toml,
+                                              size_t len,
+                                              spark_client_t **out);
 
 // Releases a client. Calls already running on other threads finish first (they keep the
 // client alive); later calls with this handle fail with `SPARK_ERROR_INVALID_ARGUMENT`.
@@ -244,8 +295,9 @@ void spark_cancel_free(spark_cancel_t *cancel);
 // `{"severity": "error"|"warning"|"info", "rule", "message", "file", "line", "column",
 // "end_line", "end_column"}` (1-based lines and character columns). No provider is called.
 //
-// `file_name` (for example `PlayerController.cs`) is required: Unity rules compare it with the
-// class name.
+// `file_name` (for example `PlayerController.cs`) matters: Unity rules compare it with the class
+// name. `(NULL, 0)` or empty means the main type's name (`Spinner.cs`), as SPARK names generated
+// files and as `validate` does in Python, Node and C#.
 spark_error_t *spark_validate(const spark_client_t *client,
                               const uint8_t *source,
                               size_t source_len,
@@ -278,16 +330,18 @@ const char *spark_version(void);
 // `buf` must be NULL or point to a `spark_buf_t` filled by SPARK and not modified since.
 void spark_buf_free(spark_buf_t *buf);
 
-// The stable numeric code of `err` (one of the `SPARK_ERROR_*` macros).
+// The stable number of `err`'s code (one of the `SPARK_ERROR_*` macros), the `code_number`
+// of the other bindings.
 //
 // Returns 0 for NULL (no error) and `SPARK_ERROR_INVALID_ARGUMENT` for a handle that is not a
 // live error (already freed, or not an error handle).
-uint32_t spark_error_code(const spark_error_t *err);
+uint32_t spark_error_code_number(const spark_error_t *err);
 
-// The stable snake_case name of `err`'s code (`"rate_limited"`), a static NUL-terminated string.
+// The stable snake_case name of `err`'s code (`"rate_limited"`), the `code` of the other
+// bindings: a static NUL-terminated string.
 //
 // Returns NULL for NULL, `"invalid_argument"` for a handle that is not a live error.
-const char *spark_error_code_name(const spark_error_t *err);
+const char *spark_error_code(const spark_error_t *err);
 
 // The snake_case name of a numeric code (`6` → `"rate_limited"`), a static NUL-terminated
 // string; NULL for a number that is not a code.
@@ -305,7 +359,7 @@ int64_t spark_error_retry_after_ms(const spark_error_t *err);
 
 // Everything known about `err` as a JSON object, written to `*out` (free with
 // `spark_buf_free`):
-// `{"code", "code_name", "message", "retryable", "retry_after_ms", "partial_text",
+// `{"code" (snake_case name), "code_number", "message", "retryable", "retry_after_ms", "partial_text",
 // "provider": {kind, provider, status, error_type, message, retry_after_ms, request_id,
 // partial_text} | null, "diagnostics": [..] | null, "causes": [..]}`.
 //
@@ -316,6 +370,24 @@ bool spark_error_details(const spark_error_t *err,
 
 // Frees an error. NULL, and a handle already freed, are ignored.
 void spark_error_free(spark_error_t *err);
+
+// Sends SPARK's log events to `cb` (NULL stops them), with `user_data` passed back untouched.
+//
+// Events are filtered by the `SPARK_LOG` environment variable, read at the first call, in
+// env-filter syntax (`warn`, `spark_core=debug`, `info,spark_core::cache=trace`); unset or empty
+// means `warn`. Change it later with `spark_set_log_filter`. Replaces any earlier callback (a call
+// already running on another thread may still finish with the earlier one; keep its
+// `user_data` valid). Fails with `SPARK_ERROR_INTERNAL` only when
+// another Rust log subscriber already owns this process's events (a Rust host linking the
+// library statically).
+spark_error_t *spark_set_log_callback(spark_log_cb cb,
+                                      void *user_data);
+
+// Replaces the log filter (env-filter syntax as for `SPARK_LOG`; `(NULL, 0)` or empty means
+// `warn`). Fails with `SPARK_ERROR_INVALID_ARGUMENT` for invalid syntax or UTF-8, and when no
+// callback was ever set.
+spark_error_t *spark_set_log_filter(const uint8_t *filter,
+                                    size_t len);
 
 #ifdef __cplusplus
 }  // extern "C"

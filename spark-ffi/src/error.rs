@@ -50,12 +50,13 @@ fn token(err: *const spark_error_t) -> usize {
     err.addr()
 }
 
-/// The stable numeric code of `err` (one of the `SPARK_ERROR_*` macros).
+/// The stable number of `err`'s code (one of the `SPARK_ERROR_*` macros), the `code_number`
+/// of the other bindings.
 ///
 /// Returns 0 for NULL (no error) and `SPARK_ERROR_INVALID_ARGUMENT` for a handle that is not a
 /// live error (already freed, or not an error handle).
 #[unsafe(no_mangle)]
-pub extern "C" fn spark_error_code(err: *const spark_error_t) -> u32 {
+pub extern "C" fn spark_error_code_number(err: *const spark_error_t) -> u32 {
     if err.is_null() {
         return 0;
     }
@@ -65,15 +66,16 @@ pub extern "C" fn spark_error_code(err: *const spark_error_t) -> u32 {
         .unwrap_or(ErrorCode::InvalidArgument.as_u32())
 }
 
-/// The stable snake_case name of `err`'s code (`"rate_limited"`), a static NUL-terminated string.
+/// The stable snake_case name of `err`'s code (`"rate_limited"`), the `code` of the other
+/// bindings: a static NUL-terminated string.
 ///
 /// Returns NULL for NULL, `"invalid_argument"` for a handle that is not a live error.
 #[unsafe(no_mangle)]
-pub extern "C" fn spark_error_code_name(err: *const spark_error_t) -> *const c_char {
+pub extern "C" fn spark_error_code(err: *const spark_error_t) -> *const c_char {
     if err.is_null() {
         return ptr::null();
     }
-    spark_code_name(spark_error_code(err))
+    spark_code_name(spark_error_code_number(err))
 }
 
 /// The snake_case name of a numeric code (`6` → `"rate_limited"`), a static NUL-terminated
@@ -117,7 +119,7 @@ pub extern "C" fn spark_error_retry_after_ms(err: *const spark_error_t) -> i64 {
 
 /// Everything known about `err` as a JSON object, written to `*out` (free with
 /// `spark_buf_free`):
-/// `{"code", "code_name", "message", "retryable", "retry_after_ms", "partial_text",
+/// `{"code" (snake_case name), "code_number", "message", "retryable", "retry_after_ms", "partial_text",
 /// "provider": {kind, provider, status, error_type, message, retry_after_ms, request_id,
 /// partial_text} | null, "diagnostics": [..] | null, "causes": [..]}`.
 ///
@@ -153,8 +155,8 @@ fn details(error: &Error) -> String {
         _ => None,
     };
     serde_json::json!({
-        "code": error.code().as_u32(),
-        "code_name": error.code().as_str(),
+        "code": error.code().as_str(),
+        "code_number": error.code().as_u32(),
         "message": error.to_string(),
         "retryable": error.is_retryable(),
         "retry_after_ms": error.retry_after().map(|d| d.as_millis() as u64),

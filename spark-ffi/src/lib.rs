@@ -24,13 +24,19 @@ use tokio_util::sync::CancellationToken;
 mod buf;
 mod codes;
 mod error;
+mod hostlog;
+mod log;
 mod registry;
 
 pub use buf::{spark_buf_free, spark_buf_t};
 pub use codes::*;
 pub use error::{
-    spark_code_name, spark_error_code, spark_error_code_name, spark_error_details, spark_error_free,
+    spark_code_name, spark_error_code, spark_error_code_number, spark_error_details, spark_error_free,
     spark_error_message, spark_error_retry_after_ms, spark_error_t,
+};
+pub use log::{
+    SPARK_LOG_DEBUG, SPARK_LOG_ERROR, SPARK_LOG_INFO, SPARK_LOG_TRACE, SPARK_LOG_WARN, spark_log_cb,
+    spark_set_log_callback, spark_set_log_filter,
 };
 
 use buf::write_buf;
@@ -71,6 +77,13 @@ pub struct spark_cancel_t {
 /// Runs on the thread that called `spark_generate_stream`. Return 0 to continue, anything else
 /// to cancel (the call then fails with `SPARK_ERROR_CANCELLED`). It must not unwind (no C++
 /// exception, no longjmp) through SPARK.
+///
+/// Calling SPARK from inside the callback: `spark_generate` and `spark_generate_stream` (on any
+/// client) fail at once with `SPARK_ERROR_INVALID_ARGUMENT`, since they would wait for the
+/// generation that is running the callback; every other function works. `spark_client_free` of
+/// the streaming client is allowed: the client stays usable until `spark_generate_stream`
+/// returns, and is released then. `spark_cancel_cancel` on this call's `cancel` makes the call
+/// fail with `SPARK_ERROR_CANCELLED` once the callback returns.
 #[allow(non_camel_case_types)]
 pub type spark_event_cb =
     Option<unsafe extern "C" fn(event_json: *const u8, len: usize, user_data: *mut c_void) -> i32>;
@@ -106,6 +119,52 @@ impl OwnedRuntime {
 }
 
 static CLIENTS: Registry<Client> = Registry::new();
+
+thread_local! {
+    /// Set while a `spark_event_cb` runs on this thread.
+    static IN_EVENT_CB: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Blocks on `fut` with the client's runtime, or fails with `SPARK_ERROR_INVALID_ARGUMENT` when
+/// that cannot work: inside a `spark_event_cb` the call would wait for the very generation that
+/// is running the callback (a deadlock when both share a cache entry), and inside any other
+/// async runtime blocking would panic.
+fn block_on<T>(c: &Client, what: &str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    if IN_EVENT_CB.with(std::cell::Cell::get) {
+        return Err(invalid(format!(
+            "{what} was called from inside a spark_event_cb; finish the callback first (return, or \
+             cancel with a non-zero return) and call it afterwards"
+        )));
+    }
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(invalid(format!(
+            "{what} blocks the calling thread and cannot run on a thread of an async runtime; \
+             call it from a plain thread"
+        )));
+    }
+    c.runtime.get().block_on(fut)
+}
+
+/// Runs `cb`, marking this thread as inside a stream callback for the duration.
+///
+/// # Safety
+/// The callback contract of `spark_event_cb`.
+unsafe fn call_event_cb(
+    cb: unsafe extern "C" fn(*const u8, usize, *mut c_void) -> i32,
+    json: &[u8],
+    len: usize,
+    user_data: *mut c_void,
+) -> i32 {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_EVENT_CB.with(|f| f.set(self.0));
+        }
+    }
+    let _reset = Reset(IN_EVENT_CB.with(|f| f.replace(true)));
+    // SAFETY: forwarded from the caller.
+    unsafe { cb(json.as_ptr(), len, user_data) }
+}
 static CANCELS: Registry<CancellationToken> = Registry::new();
 
 /// Runs `f`, turning its error or panic into an owned `spark_error_t*` (NULL on success).
@@ -201,10 +260,31 @@ pub unsafe extern "C" fn spark_client_new(
     }
 }
 
-/// Like `spark_client_new`, from the text of a `spark.toml` (UTF-8, pointer + length) without
-/// environment overrides; `(NULL, 0)` or an empty text means the defaults.
+/// Like `spark_client_new`, from a `spark.toml` file: `path` is its UTF-8 file name (pointer +
+/// length), read then, with `SPARK_*` environment overrides applied (the same as `from_toml` in
+/// Python, Node and C#). A missing or unreadable file fails with `SPARK_ERROR_INVALID_CONFIG`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spark_client_new_from_toml(
+    path: *const u8,
+    len: usize,
+    out: *mut *mut spark_client_t,
+) -> *mut spark_error_t {
+    // SAFETY: forwarded from the caller's promises.
+    unsafe {
+        new_client(path, len, "path", out, |path| {
+            if path.is_empty() {
+                return Err(invalid("path is empty; pass the file name of a spark.toml"));
+            }
+            SparkConfig::load(path)
+        })
+    }
+}
+
+/// Like `spark_client_new`, from the text of a `spark.toml` (UTF-8, pointer + length) without
+/// environment overrides; `(NULL, 0)` or an empty text means the defaults (the same as
+/// `from_toml_str` in Python, Node and C#).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_client_new_from_toml_str(
     config_toml: *const u8,
     len: usize,
     out: *mut *mut spark_client_t,
@@ -335,7 +415,7 @@ pub unsafe extern "C" fn spark_generate(
         let c = self::client(client)?;
         // SAFETY: the caller promises `len` readable bytes.
         let req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
-        let result = c.runtime.get().block_on(c.spark.generate(req))?;
+        let result = block_on(&c, "spark_generate", c.spark.generate(req))?;
         // SAFETY: checked by `out_buf`.
         unsafe { write_buf(out, to_json(&result)?) };
         Ok(())
@@ -372,7 +452,7 @@ pub unsafe extern "C" fn spark_generate_stream(
         };
         // SAFETY: the caller promises `len` readable bytes.
         let req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
-        let result = c.runtime.get().block_on(async {
+        let result = block_on(&c, "spark_generate_stream", async {
             let mut stream = std::pin::pin!(c.spark.generate_stream(req));
             loop {
                 let next = tokio::select! {
@@ -389,7 +469,7 @@ pub unsafe extern "C" fn spark_generate_stream(
                     let len = json.len();
                     json.push(0);
                     // SAFETY: the callback contract in the header; the bytes outlive the call.
-                    let verdict = unsafe { cb(json.as_ptr(), len, user_data) };
+                    let verdict = unsafe { call_event_cb(cb, &json, len, user_data) };
                     if verdict != 0 || token.is_cancelled() {
                         return Err(Error::Cancelled);
                     }
@@ -439,8 +519,9 @@ pub extern "C" fn spark_cancel_free(cancel: *mut spark_cancel_t) {
 /// `{"severity": "error"|"warning"|"info", "rule", "message", "file", "line", "column",
 /// "end_line", "end_column"}` (1-based lines and character columns). No provider is called.
 ///
-/// `file_name` (for example `PlayerController.cs`) is required: Unity rules compare it with the
-/// class name.
+/// `file_name` (for example `PlayerController.cs`) matters: Unity rules compare it with the class
+/// name. `(NULL, 0)` or empty means the main type's name (`Spinner.cs`), as SPARK names generated
+/// files and as `validate` does in Python, Node and C#.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spark_validate(
     client: *const spark_client_t,
@@ -457,14 +538,20 @@ pub unsafe extern "C" fn spark_validate(
         // SAFETY: the caller promises the lengths.
         let (source, name) =
             unsafe { (text(source, source_len, "source")?, text(file_name, file_name_len, "file_name")?) };
-        if name.is_empty() {
-            return Err(invalid("file_name is empty; pass the script's file name, e.g. Player.cs"));
-        }
-        let diagnostics = c.spark.validate(source, name)?;
+        let name = if name.is_empty() { default_file_name(source) } else { name.to_owned() };
+        let diagnostics = c.spark.validate(source, &name)?;
         // SAFETY: checked by `out_buf`.
         unsafe { write_buf(out, to_json(&diagnostics)?) };
         Ok(())
     })
+}
+
+/// The file name `spark_validate` uses when none is given: the main type's.
+fn default_file_name(source: &str) -> String {
+    match spark_core::export::main_type_name(source) {
+        Some(name) => format!("{name}.cs"),
+        None => "Script.cs".to_owned(),
+    }
 }
 
 /// Builds an archive of a generation result (the JSON `spark_generate` returned) and writes its
@@ -527,7 +614,7 @@ mod tests {
             (guard(|| panic!("static boom")), "static boom"),
             (guard(|| panic!("{what} boom")), "formatted boom"),
         ] {
-            assert_eq!(spark_error_code(err), SPARK_ERROR_INTERNAL);
+            assert_eq!(spark_error_code_number(err), SPARK_ERROR_INTERNAL);
             // SAFETY: a live error's message is a NUL-terminated string until spark_error_free.
             let msg =
                 unsafe { std::ffi::CStr::from_ptr(spark_error_message(err)) }.to_str().unwrap().to_owned();

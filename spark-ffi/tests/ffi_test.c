@@ -5,10 +5,12 @@
  * With SPARK_MOCK_URL=http://127.0.0.1:PORT/v1 (tests/mock_openai.py) it also generates against a
  * loopback OpenAI-compatible server.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spark.h"
 
@@ -32,7 +34,7 @@ static const char *OFFLINE = "{\"providers\":{\"order\":[\"offline\"]}}";
 
 /* Returns the error's code and frees it (0 for success). */
 static uint32_t code_of(spark_error_t *err) {
-  uint32_t code = spark_error_code(err);
+  uint32_t code = spark_error_code_number(err);
   spark_error_free(err);
   return code;
 }
@@ -110,14 +112,14 @@ static void test_generate_offline(spark_client_t *client) {
     }
 
     err = spark_export(client, out.data, out.len, S("tarball"), &zip);
-    CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "unknown format: %u", spark_error_code(err));
+    CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "unknown format: %u", spark_error_code_number(err));
     CHECK(err && strstr(spark_error_message(err), "zip") && strstr(spark_error_message(err), "unitypackage"),
           "message lists formats: %s", spark_error_message(err));
     CHECK(zip.data == NULL, "no buffer on failure");
     spark_error_free(err);
 
     err = spark_export(client, S("{\"files\": 3}"), S("zip"), &zip);
-    CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "bad result json: %u", spark_error_code(err));
+    CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "bad result json: %u", spark_error_code_number(err));
     spark_error_free(err);
   }
   spark_buf_free(&out);
@@ -200,9 +202,9 @@ static void test_stream(spark_client_t *client) {
   /* Cancel from the callback. */
   events_t ev2 = {.cancel_after = 1};
   err = spark_generate_stream(client, S(req), on_event, &ev2, NULL, &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_CANCELLED, "callback cancel: %u %s", spark_error_code(err),
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_CANCELLED, "callback cancel: %u %s", spark_error_code_number(err),
         spark_error_message(err));
-  CHECK(err && strcmp(spark_error_code_name(err), "cancelled") == 0, "cancelled name");
+  CHECK(err && strcmp(spark_error_code(err), "cancelled") == 0, "cancelled name");
   spark_error_free(err);
   CHECK(ev2.count == 2, "no event after the cancelling one (%d)", ev2.count);
   CHECK(out.data == NULL && out.len == 0, "no result after cancel");
@@ -213,7 +215,7 @@ static void test_stream(spark_client_t *client) {
   CHECK(cancel != NULL, "spark_cancel_new");
   events_t ev3 = {.cancel_after = -1, .cancel_from_thread = cancel};
   err = spark_generate_stream(client, S(req), on_event, &ev3, cancel, &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_CANCELLED, "thread cancel: %u %s", spark_error_code(err),
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_CANCELLED, "thread cancel: %u %s", spark_error_code_number(err),
         spark_error_message(err));
   spark_error_free(err);
   CHECK(ev3.count == 1, "cancelled right after the first event (%d)", ev3.count);
@@ -221,13 +223,13 @@ static void test_stream(spark_client_t *client) {
 
   /* An already cancelled flag stops the call before any event; NULL callback is allowed. */
   err = spark_generate_stream(client, S(req), NULL, NULL, cancel, &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_CANCELLED, "pre-cancelled: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_CANCELLED, "pre-cancelled: %u", spark_error_code_number(err));
   spark_error_free(err);
   spark_cancel_free(cancel);
   CHECK(code_of(spark_cancel_cancel(cancel)) == SPARK_ERROR_INVALID_ARGUMENT, "cancel after free");
   spark_cancel_free(cancel); /* double free ignored */
   err = spark_generate_stream(client, S(req), NULL, NULL, cancel, &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "freed cancel handle: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "freed cancel handle: %u", spark_error_code_number(err));
   spark_error_free(err);
 
   /* Streaming without a callback still returns the result. */
@@ -235,6 +237,57 @@ static void test_stream(spark_client_t *client) {
   CHECK(err == NULL && out.data && strstr((char *)out.data, "\"files\""), "stream without callback");
   spark_error_free(err);
   spark_buf_free(&out);
+}
+
+/* ---- calls into SPARK from inside a stream callback ---- */
+
+typedef struct {
+  spark_client_t *client;
+  int events;
+  uint32_t generate_code, stream_code, validate_code, info_code;
+  int free_client; /* free the client from the first callback */
+} reentry_t;
+
+static int32_t on_event_reenter(const uint8_t *json, size_t len, void *user_data) {
+  (void)json;
+  (void)len;
+  reentry_t *r = user_data;
+  if (r->events++ > 0) return 0;
+  spark_buf_t out = {0};
+  r->generate_code = code_of(spark_generate(r->client, S("{\"prompt\":\"a door\"}"), &out));
+  spark_buf_free(&out);
+  r->stream_code = code_of(spark_generate_stream(r->client, S("{\"prompt\":\"a door\"}"), NULL, NULL, NULL, &out));
+  spark_buf_free(&out);
+  r->validate_code = code_of(spark_validate(r->client, S("class A {}"), S("A.cs"), &out));
+  spark_buf_free(&out);
+  r->info_code = code_of(spark_client_info(r->client, &out));
+  spark_buf_free(&out);
+  if (r->free_client) spark_client_free(r->client);
+  return 0;
+}
+
+static void test_reentry(void) {
+  reentry_t r = {.client = new_client(OFFLINE)};
+  spark_buf_t out = {0};
+  spark_error_t *err = spark_generate_stream(r.client, S("{\"prompt\":\"a lamp\"}"), on_event_reenter, &r, NULL, &out);
+  CHECK(err == NULL && out.data, "the outer stream completes: %s", spark_error_message(err));
+  spark_error_free(err);
+  spark_buf_free(&out);
+  CHECK(r.generate_code == SPARK_ERROR_INVALID_ARGUMENT, "spark_generate in a callback: %u", r.generate_code);
+  CHECK(r.stream_code == SPARK_ERROR_INVALID_ARGUMENT, "spark_generate_stream in a callback: %u", r.stream_code);
+  CHECK(r.validate_code == 0 && r.info_code == 0, "validate/info in a callback: %u %u", r.validate_code, r.info_code);
+  /* The flag is cleared after the callback: the same thread may generate again. */
+  CHECK(code_of(spark_generate(r.client, S("{\"prompt\":\"a lamp\"}"), &out)) == 0, "generate after the stream");
+  spark_buf_free(&out);
+
+  /* Freeing the streaming client from its own callback: the stream still completes. */
+  r = (reentry_t){.client = r.client, .free_client = 1};
+  err = spark_generate_stream(r.client, S("{\"prompt\":\"a lamp\",\"no_cache\":true}"), on_event_reenter, &r, NULL,
+                              &out);
+  CHECK(err == NULL && out.data && r.events > 1, "stream outlives spark_client_free: %s", spark_error_message(err));
+  spark_error_free(err);
+  spark_buf_free(&out);
+  CHECK(code_of(spark_client_info(r.client, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "the client is freed afterwards");
 }
 
 /* ---- validate ---- */
@@ -285,12 +338,15 @@ static void test_validate(spark_client_t *client) {
   spark_error_free(err);
   spark_buf_free(&out);
   err = spark_validate(client, S("class A { \xff\xfe }"), S("A.cs"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "invalid UTF-8 source: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "invalid UTF-8 source: %u", spark_error_code_number(err));
   CHECK(err && strstr(spark_error_message(err), "UTF-8"), "message says UTF-8: %s", spark_error_message(err));
   spark_error_free(err);
+  /* No file name: the main type's (Spinner.cs), so the class-name rule passes. */
   err = spark_validate(client, S(clean), NULL, 0, &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "missing file name: %u", spark_error_code(err));
+  CHECK(err == NULL && out.data && strcmp((char *)out.data, "[]") == 0, "no file name: %s %s", spark_error_message(err),
+        out.data ? (char *)out.data : "");
   spark_error_free(err);
+  spark_buf_free(&out);
 }
 
 /* ---- bad input and error mapping ---- */
@@ -300,7 +356,7 @@ static void test_bad_input(spark_client_t *client) {
   spark_error_t *err;
 
   err = spark_generate(NULL, S("{\"prompt\":\"x\"}"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "NULL client: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "NULL client: %u", spark_error_code_number(err));
   CHECK(err && strstr(spark_error_message(err), "NULL"), "message names NULL: %s", spark_error_message(err));
   CHECK(spark_error_retry_after_ms(err) == -1, "no retry hint");
   spark_error_free(err);
@@ -314,21 +370,21 @@ static void test_bad_input(spark_client_t *client) {
   CHECK(code_of(spark_client_new(S(OFFLINE), NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL client out");
 
   err = spark_generate(client, S("{\"prompt\":\"caf\xc3\x28\"}"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "invalid UTF-8 request: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "invalid UTF-8 request: %u", spark_error_code_number(err));
   spark_error_free(err);
 
   err = spark_generate(client, S("{\"prompt\": \"x\""), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "malformed JSON: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "malformed JSON: %u", spark_error_code_number(err));
   CHECK(err && strstr(spark_error_message(err), "request_json"), "message: %s", spark_error_message(err));
   spark_error_free(err);
 
   err = spark_generate(client, S("{\"prompt\":\"x\",\"temprature\":1}"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "unknown field: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "unknown field: %u", spark_error_code_number(err));
   CHECK(err && strstr(spark_error_message(err), "temprature"), "message names it: %s", spark_error_message(err));
   spark_error_free(err);
 
   err = spark_generate(client, S("{\"prompt\":\"   \"}"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_REQUEST, "empty prompt: %u %s", spark_error_code(err),
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_REQUEST, "empty prompt: %u %s", spark_error_code_number(err),
         spark_error_message(err));
   spark_error_free(err);
   CHECK(out.data == NULL && out.len == 0, "out stays empty on errors");
@@ -336,37 +392,61 @@ static void test_bad_input(spark_client_t *client) {
   /* Configuration errors. */
   spark_client_t *c = (spark_client_t *)1;
   err = spark_client_new(S("{\"providers\": "), &c);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG, "malformed config: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_CONFIG, "malformed config: %u", spark_error_code_number(err));
   CHECK(c == NULL, "out client NULL on failure");
   spark_error_free(err);
   err = spark_client_new(S("{\"providers\":{\"order\":[\"skynet\"]}}"), &c);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG, "unknown provider: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_CONFIG, "unknown provider: %u", spark_error_code_number(err));
   CHECK(err && strstr(spark_error_message(err), "providers.order"), "names the field: %s", spark_error_message(err));
   spark_error_free(err);
   err = spark_client_new(S("{\"cache\":{\"enabled\":\"yes\"}}"), &c);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG, "wrong type: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_CONFIG, "wrong type: %u", spark_error_code_number(err));
   CHECK(err && strstr(spark_error_message(err), "cache.enabled"), "names the field: %s", spark_error_message(err));
   spark_error_free(err);
   err = spark_client_new(S("{\"x\":\"\xff\"}"), &c);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "config not UTF-8: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "config not UTF-8: %u", spark_error_code_number(err));
   spark_error_free(err);
 
   /* The same configuration as spark.toml text. */
-  err = spark_client_new_from_toml(S("[providers]\norder = [\"offline\"]\n[rate_limit]\nburst = 3\n"), &c);
+  err = spark_client_new_from_toml_str(S("[providers]\norder = [\"offline\"]\n[rate_limit]\nburst = 3\n"), &c);
   CHECK(err == NULL && c != NULL, "toml config: %s", spark_error_message(err));
   spark_error_free(err);
   CHECK(code_of(spark_client_info(c, &out)) == 0 && out.data && strstr((char *)out.data, "\"burst\":3"), "toml applied");
   spark_buf_free(&out);
   spark_client_free(c);
-  err = spark_client_new_from_toml(S("[providers\norder = 1"), &c);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG && c == NULL, "malformed toml: %u", spark_error_code(err));
+  err = spark_client_new_from_toml_str(S("[providers\norder = 1"), &c);
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_CONFIG && c == NULL, "malformed toml: %u", spark_error_code_number(err));
   spark_error_free(err);
-  err = spark_client_new_from_toml(S("[cache]\nenabled = \"yes\"\n"), &c);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_CONFIG && err && strstr(spark_error_message(err), "cache.enabled"),
+  err = spark_client_new_from_toml_str(S("[cache]\nenabled = \"yes\"\n"), &c);
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_CONFIG && err && strstr(spark_error_message(err), "cache.enabled"),
         "toml wrong type: %s", spark_error_message(err));
   spark_error_free(err);
-  CHECK(code_of(spark_client_new_from_toml(S("x = 1"), NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL toml out");
-  CHECK(code_of(spark_client_new_from_toml(NULL, 5, &c)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL toml text");
+  CHECK(code_of(spark_client_new_from_toml_str(S("x = 1"), NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL toml out");
+  CHECK(code_of(spark_client_new_from_toml_str(NULL, 5, &c)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL toml text");
+}
+
+/* from_toml takes a file name (with SPARK_* overrides), from_toml_str the text, as in every binding. */
+static void test_toml_file(void) {
+  char path[] = "/tmp/spark-ffi-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0, "mkstemp");
+  if (fd < 0) return;
+  const char *toml = "[providers]\norder = [\"offline\"]\n[rate_limit]\nburst = 7\n";
+  CHECK(write(fd, toml, strlen(toml)) == (ssize_t)strlen(toml), "write toml");
+  close(fd);
+  spark_client_t *c = NULL;
+  spark_buf_t out = {0};
+  spark_error_t *err = spark_client_new_from_toml(S(path), &c);
+  CHECK(err == NULL && c, "from_toml(path): %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(code_of(spark_client_info(c, &out)) == 0 && out.data && strstr((char *)out.data, "\"burst\":7"), "file applied");
+  spark_buf_free(&out);
+  spark_client_free(c);
+  unlink(path);
+  err = spark_client_new_from_toml(S(path), &c);
+  CHECK(err && strcmp(spark_error_code(err), "invalid_config") == 0 && strstr(spark_error_message(err), "cannot read") && c == NULL, "missing file: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(code_of(spark_client_new_from_toml(S(toml), &c)) != 0, "TOML text is not a file name");
 }
 
 /* Limits protect provider spend: the offline scaffold is never limited, a model provider is. */
@@ -400,13 +480,13 @@ static void test_rate_limited(const char *base_url) {
   spark_buf_free(&out);
   /* Another prompt: the first one would be a cache hit, which spends no tokens. */
   spark_error_t *err = spark_generate(c, S("{\"prompt\":\"a coin that spins\",\"caller\":\"alice\"}"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_RATE_LIMITED, "second call: %u %s", spark_error_code(err),
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_RATE_LIMITED, "second call: %u %s", spark_error_code_number(err),
         spark_error_message(err));
-  CHECK(err && strcmp(spark_error_code_name(err), "rate_limited") == 0, "code name");
+  CHECK(err && strcmp(spark_error_code(err), "rate_limited") == 0, "code name");
   CHECK(spark_error_retry_after_ms(err) > 0, "retry after %lld ms", (long long)spark_error_retry_after_ms(err));
   spark_buf_t details = {0};
   CHECK(spark_error_details(err, &details), "details");
-  CHECK(details.data && strstr((char *)details.data, "\"code_name\":\"rate_limited\"") &&
+  CHECK(details.data && strstr((char *)details.data, "\"code\":\"rate_limited\"") &&
             strstr((char *)details.data, "\"retryable\":true"),
         "details: %s", details.data ? (char *)details.data : "");
   spark_buf_free(&details);
@@ -423,7 +503,7 @@ static void test_freed_handles(void) {
   spark_buf_t out = {0};
   spark_client_free(c);
   spark_error_t *err = spark_validate(c, S("class A {}"), S("A.cs"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "call after free: %u", spark_error_code(err));
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "call after free: %u", spark_error_code_number(err));
   CHECK(err && strstr(spark_error_message(err), "freed"), "message: %s", spark_error_message(err));
   spark_client_free(c); /* double free is ignored */
   CHECK(code_of(spark_generate(c, S("{\"prompt\":\"x\"}"), &out)) == SPARK_ERROR_INVALID_ARGUMENT, "after 2 frees");
@@ -437,10 +517,10 @@ static void test_freed_handles(void) {
 
   /* Errors: freed ones read as invalid, double free ignored. */
   spark_error_free(err);
-  CHECK(spark_error_code(err) == SPARK_ERROR_INVALID_ARGUMENT, "freed error code");
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "freed error code");
   CHECK(spark_error_message(err) == NULL, "freed error message");
   spark_error_free(err);
-  CHECK(spark_error_code(NULL) == 0 && spark_error_message(NULL) == NULL && spark_error_code_name(NULL) == NULL,
+  CHECK(spark_error_code_number(NULL) == 0 && spark_error_message(NULL) == NULL && spark_error_code(NULL) == NULL,
         "NULL error");
   CHECK(!spark_error_details(NULL, &out) && out.data == NULL, "no details for NULL");
   spark_error_free(NULL);
@@ -490,6 +570,76 @@ static void test_threads(spark_client_t *client) {
 
 /* ---- loopback OpenAI-compatible mock ---- */
 
+/* Log lines collected by on_log (several threads may log at once). */
+typedef struct {
+  pthread_mutex_t lock;
+  int count;
+  int warnings;
+  int with_secret;
+  char first[256];
+} logs_t;
+
+static const char *SECRET = "sk-canary-5ecret-d0-not-log";
+
+static void on_log(uint32_t level, const uint8_t *target, const uint8_t *message, void *user_data) {
+  logs_t *logs = user_data;
+  pthread_mutex_lock(&logs->lock);
+  if (logs->count++ == 0) snprintf(logs->first, sizeof logs->first, "%u %s: %s", level, target, message);
+  if (level == SPARK_LOG_WARN) logs->warnings++;
+  if (strstr((const char *)message, SECRET) || strstr((const char *)target, SECRET)) logs->with_secret++;
+  pthread_mutex_unlock(&logs->lock);
+}
+
+/* One spark_generate on its own thread: retries seed std's per-thread state there, and a thread that
+   exits frees it (on the main thread valgrind would report it as possibly lost at exit). */
+static void *generate_thread(void *arg) {
+  spark_buf_t out = {0};
+  uint32_t code = code_of(spark_generate((spark_client_t *)arg, S("{\"prompt\":\"a spinning pickup\"}"), &out));
+  spark_buf_free(&out);
+  return (void *)(uintptr_t)code;
+}
+
+static uint32_t generate_on_thread(spark_client_t *c) {
+  pthread_t th;
+  void *rc = NULL;
+  pthread_create(&th, NULL, generate_thread, c);
+  pthread_join(th, &rc);
+  return (uint32_t)(uintptr_t)rc;
+}
+
+/* Log events reach the callback, filtered, and never carry the API key. */
+static void test_logs(const char *base_url) {
+  static logs_t logs = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  CHECK(code_of(spark_set_log_filter(S("warn"))) == SPARK_ERROR_INVALID_ARGUMENT, "a filter needs a callback first");
+  CHECK(code_of(spark_set_log_callback(on_log, &logs)) == 0, "set log callback");
+  CHECK(code_of(spark_set_log_filter(S("spark_core=loud"))) == SPARK_ERROR_INVALID_ARGUMENT, "bad filter syntax");
+  CHECK(code_of(spark_set_log_filter(S("warn"))) == 0, "warn filter");
+  char config[512];
+  snprintf(config, sizeof config,
+           "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":\"%s\",\"model\":\"mock-500\","
+           "\"api_key\":\"%s\"},\"retry\":{\"max_attempts\":3,\"base_delay_ms\":1,\"max_delay_ms\":2},"
+           "\"cache\":{\"enabled\":false}}",
+           base_url, SECRET);
+  spark_client_t *c = new_client(config);
+  CHECK(c != NULL, "500 client");
+  if (!c) return;
+  uint32_t code = generate_on_thread(c);
+  CHECK(code != 0, "a provider answering 500 fails the call (%u)", code);
+  pthread_mutex_lock(&logs.lock);
+  CHECK(logs.warnings >= 1, "retry warnings were logged (%d records, first: %s)", logs.count, logs.first);
+  CHECK(logs.with_secret == 0, "no log record holds the API key (%d of %d)", logs.with_secret, logs.count);
+  int before = logs.count;
+  pthread_mutex_unlock(&logs.lock);
+  /* error only: retries (warnings) are filtered out. */
+  CHECK(code_of(spark_set_log_filter(S("error"))) == 0, "error filter");
+  generate_on_thread(c);
+  pthread_mutex_lock(&logs.lock);
+  CHECK(logs.count == before, "warnings filtered out (%d -> %d)", before, logs.count);
+  pthread_mutex_unlock(&logs.lock);
+  CHECK(code_of(spark_set_log_callback(NULL, NULL)) == 0, "log callback removed");
+  spark_client_free(c);
+}
+
 static void test_mock(const char *base_url) {
   char config[512];
   snprintf(config, sizeof config,
@@ -522,7 +672,7 @@ static void test_mock(const char *base_url) {
   spark_buf_free(&out);
 
   err = spark_generate(c, S("{\"prompt\":\"a spinning pickup\",\"model\":\"mock-429\"}"), &out);
-  CHECK(spark_error_code(err) == SPARK_ERROR_RATE_LIMITED, "429: %u %s", spark_error_code(err),
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_RATE_LIMITED, "429: %u %s", spark_error_code_number(err),
         spark_error_message(err));
   CHECK(spark_error_retry_after_ms(err) == 1000, "retry-after 1 s: %lld", (long long)spark_error_retry_after_ms(err));
   spark_buf_t details = {0};
@@ -532,10 +682,22 @@ static void test_mock(const char *base_url) {
   spark_buf_free(&details);
   spark_error_free(err);
 
+  /* The result JSON is spark-core's serde form itself: every field, repair rounds included. */
+  err = spark_generate(c, S("{\"prompt\":\"a spinning pickup\",\"model\":\"mock-warn\"}"), &out);
+  CHECK(err == NULL, "mock-warn: %s", spark_error_message(err));
+  spark_error_free(err);
+  const char *fields[] = {"\"files\":[{\"path\":", "\"diagnostics\":[{\"severity\":\"warning\"", "\"usage\":{",
+                          "\"rounds\":[{\"round\":0", "\"diagnostics_after\":[{", "\"kept\":true", "\"stop_reason\":",
+                          "\"request_id\":\"req_mock_1\"", "\"request_hash\":", "\"cost_usd\":", "\"raw\":"};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    CHECK(out.data && strstr((char *)out.data, fields[i]), "result JSON has %s: %.400s", fields[i],
+          out.data ? (char *)out.data : "");
+  spark_buf_free(&out);
+
   /* Health counters of the chain, and the API key never printed. */
   CHECK(code_of(spark_client_status(c, &out)) == 0, "mock status");
   CHECK(out.data && strstr((char *)out.data, "\"name\":\"openai\"") && strstr((char *)out.data, "\"state\":\"closed\"") &&
-            strstr((char *)out.data, "\"successes\":2"),
+            strstr((char *)out.data, "\"successes\":3"),
         "mock status: %s", out.data ? (char *)out.data : "(null)");
   spark_buf_free(&out);
   CHECK(code_of(spark_client_info(c, &out)) == 0, "mock info");
@@ -559,10 +721,13 @@ int main(void) {
   }
   test_offline_is_never_rate_limited();
   test_freed_handles();
+  test_reentry();
+  test_toml_file();
   const char *mock = getenv("SPARK_MOCK_URL");
   if (mock && *mock) {
     test_mock(mock);
     test_rate_limited(mock);
+    test_logs(mock);
   } else {
     printf("(SPARK_MOCK_URL not set: loopback provider tests skipped)\n");
   }

@@ -7,6 +7,8 @@ Speaks the Chat Completions wire format exactly: `POST /v1/chat/completions` ans
 `data: [DONE]\\n\\n`). The request's `model` picks the behaviour:
 
 - `mock-429`: HTTP 429 `rate_limit_exceeded` with `retry-after: 1`;
+- `mock-warn`: like the default, with a script that draws a validation warning;
+- `mock-500`: HTTP 500 `server_error` (retried, so SPARK logs warnings);
 - anything else: a reply holding one valid Unity script (`Spinner.cs`), usage 42 in / 17 out.
 
 Usage: mock_openai.py PORT_FILE  (binds 127.0.0.1 on a free port and writes it to PORT_FILE).
@@ -34,6 +36,10 @@ public class Spinner : MonoBehaviour
 }
 ```
 """
+
+# A reply whose script draws a warning (GetComponent in Update), so results carry diagnostics.
+WARN_REPLY = REPLY.replace("transform.Rotate(0f, speed * Time.deltaTime, 0f);",
+                           "GetComponent<Transform>().Rotate(0f, speed * Time.deltaTime, 0f);")
 
 USAGE = {"prompt_tokens": 42, "completion_tokens": 17, "total_tokens": 59}
 
@@ -68,11 +74,16 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(429, {"error": {"message": "Rate limit reached", "type": "requests",
                                            "code": "rate_limit_exceeded"}}, [("retry-after", "1")])
             return
+        if model == "mock-500":
+            self.send_json(500, {"error": {"message": "The server had an error", "type": "server_error",
+                                           "code": None}})
+            return
         created = int(time.time())
+        reply = WARN_REPLY if model == "mock-warn" else REPLY
         if not body.get("stream"):
             self.send_json(200, {
                 "id": "chatcmpl-mock", "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY},
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
                              "logprobs": None, "finish_reason": "stop"}],
                 "usage": USAGE,
             })
@@ -94,7 +105,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         chunk({"role": "assistant", "content": ""})
-        for line in REPLY.splitlines(keepends=True):
+        for line in reply.splitlines(keepends=True):
             chunk({"content": line})
         chunk({}, finish="stop")
         if (body.get("stream_options") or {}).get("include_usage"):

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, JsValue, Object, Unkno
 /// A message for a `TypeError`.
 pub struct ArgError(pub String);
 
-type ArgResult<T> = Result<T, ArgError>;
+pub type ArgResult<T> = Result<T, ArgError>;
 
 fn type_of(value: &Unknown<'_>) -> ArgResult<ValueType> {
     value.get_type().map_err(|e| ArgError(format!("cannot read an argument: {}", e.reason)))

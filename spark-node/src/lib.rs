@@ -19,14 +19,15 @@ use spark_core::{ExportFormat, SparkConfig};
 mod abort;
 mod args;
 mod error;
+mod log;
+mod result;
 mod stream;
 mod types;
 
 use error::{Failure, guard, panic_error, to_js};
-use types::{
-    Diagnostic, ExportInput, GENERATE_OPTION_KEYS, GenerateOptions, GeneratedScripts, OnEvent, StreamEvent,
-};
+use types::{Diagnostic, ExportInput, GENERATE_OPTION_KEYS, GenerateOptions, OnEvent, StreamEvent};
 
+pub use log::{set_log_filter, set_logger};
 pub use stream::GenerationStream;
 
 /// SPARK's version.
@@ -39,6 +40,19 @@ pub fn version() -> String {
 #[napi]
 pub fn build_profile() -> String {
     if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned()
+}
+
+/// A result as spark-core's JSON (snake_case fields): the form Python's `to_json()`, the C
+/// ABI and C# share, for saving a result or handing it to another language. Throws a
+/// `SparkError` with code `invalid_argument` when `result` is not a whole result.
+#[napi(ts_args_type = "result: GeneratedScripts")]
+pub fn result_to_json(env: Env, result: Unknown) -> napi::Result<String> {
+    // JSON.stringify, then serde_json's depth-limited parser: a hostile, deeply nested object
+    // cannot exhaust the stack the way a recursive conversion of the JavaScript value could.
+    let stringify: napi::bindgen_prelude::Function<'_, Unknown, Option<String>> =
+        env.run_script("JSON.stringify")?;
+    let json = stringify.call(result)?.unwrap_or_default();
+    types::core_result(&json).map_err(|e| to_js(&env, &spark_core::Error::InvalidArgument(e)))
 }
 
 /// Every error code: `{ rate_limited: 6, … }` (the `code` and `codeNumber` of a `SparkError`).
@@ -109,7 +123,7 @@ async fn generate_with_events(
     request: spark_core::GenerateRequest,
     on_event: OnEvent,
     aborted: abort::Aborted,
-) -> Result<GeneratedScripts, Failure> {
+) -> Result<serde_json::Value, Failure> {
     let mut events = Box::pin(spark.generate_stream(request));
     let mut done = None;
     while let Some(event) = events.next().await {
@@ -119,7 +133,7 @@ async fn generate_with_events(
         }
         let event = event?;
         if let spark_core::StreamEvent::Done { result } = &event {
-            done = Some(GeneratedScripts::from(result.as_ref()));
+            done = Some(types::js_result(result.as_ref()));
         }
         // Waiting for the callback keeps the events in order and stops the generation (by
         // dropping `events`) as soon as the callback throws.
@@ -127,6 +141,19 @@ async fn generate_with_events(
     }
     done.ok_or_else(|| {
         spark_core::Error::Internal("the event stream ended without a `done` event".into()).into()
+    })
+}
+
+/// `fileName` as given, or the main type's name when it is absent or empty (as in every binding).
+fn file_name_or_default(file_name: &Unknown<'_>, source: &str) -> args::ArgResult<String> {
+    let given =
+        if args::is_absent(file_name)? { String::new() } else { args::string(file_name, "fileName")? };
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    Ok(match spark_core::export::main_type_name(source) {
+        Some(name) => format!("{name}.cs"),
+        None => "Script.cs".to_owned(),
     })
 }
 
@@ -190,6 +217,16 @@ impl Spark {
             .map_err(|e| to_js(&env, &e))
     }
 
+    /// A client from the text of a `spark.toml` (no environment overrides). Throws a
+    /// `SparkError` with code `invalid_config` naming the bad field.
+    #[napi(factory, ts_args_type = "text: string")]
+    pub fn from_toml_str(env: Env, text: Unknown) -> napi::Result<Spark> {
+        let text = args::string(&text, "text").map_err(|e| error::type_error(&env, e.0))?;
+        guard(|| SparkConfig::from_toml_str(&text).and_then(spark_core::Spark::from_config))
+            .map(|inner| Spark { inner })
+            .map_err(|e| to_js(&env, &e))
+    }
+
     /// A client from `SPARK_*` environment variables (and provider keys such as
     /// `ANTHROPIC_API_KEY`).
     #[napi(factory)]
@@ -235,7 +272,7 @@ impl Spark {
         env: &'env Env,
         prompt: Unknown,
         options: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, GeneratedScripts>> {
+    ) -> napi::Result<PromiseRaw<'env, serde_json::Value>> {
         let call = request(&prompt, &options);
         let spark = self.inner.clone();
         promise(env, async move {
@@ -244,7 +281,7 @@ impl Spark {
             let work = async move {
                 match on_event {
                     Some(on_event) => generate_with_events(spark, request, on_event, aborted).await,
-                    None => Ok(GeneratedScripts::from(&spark.generate(request).await?)),
+                    None => Ok(types::js_result(&spark.generate(request).await?)),
                 }
             };
             abortable(work, abort).await
@@ -266,17 +303,24 @@ impl Spark {
         Ok(GenerationStream::new(self.inner.clone(), call.request))
     }
 
-    /// Validates one C# file off the main thread. Resolves with its diagnostics.
-    #[napi(ts_args_type = "source: string, fileName: string", ts_return_type = "Promise<Diagnostic[]>")]
+    /// Validates one C# file off the main thread. Resolves with its diagnostics. `fileName`
+    /// matters (Unity's class-name rule); without it, the main type's name (`Player.cs`).
+    #[napi(
+        ts_args_type = "source: string, fileName?: string | null",
+        ts_return_type = "Promise<Diagnostic[]>"
+    )]
     pub fn validate(&self, source: Unknown, file_name: Unknown) -> AsyncTask<ValidateTask> {
         let input = args::string(&source, "source")
-            .and_then(|s| Ok((s, args::string(&file_name, "fileName")?)))
+            .and_then(|s| {
+                let name = file_name_or_default(&file_name, &s)?;
+                Ok((s, name))
+            })
             .map_err(Failure::from);
         AsyncTask::new(ValidateTask { spark: self.inner.clone(), input: Some(input) })
     }
 
     /// Validates one C# file on the calling thread.
-    #[napi(ts_args_type = "source: string, fileName: string")]
+    #[napi(ts_args_type = "source: string, fileName?: string | null")]
     pub fn validate_sync(
         &self,
         env: Env,
@@ -284,7 +328,8 @@ impl Spark {
         file_name: Unknown,
     ) -> napi::Result<Vec<Diagnostic>> {
         let source = args::string(&source, "source").map_err(|e| error::type_error(&env, e.0))?;
-        let file_name = args::string(&file_name, "fileName").map_err(|e| error::type_error(&env, e.0))?;
+        let file_name =
+            file_name_or_default(&file_name, &source).map_err(|e| error::type_error(&env, e.0))?;
         guard(|| self.inner.validate(&source, &file_name))
             .map(|list| list.iter().map(Diagnostic::from).collect())
             .map_err(|e| to_js(&env, &e))

@@ -4,7 +4,8 @@
 use napi::Status;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
-use spark_core::provider::StopReason;
+
+pub use crate::result::{core_result, js_result};
 
 /// One generated C# file.
 #[napi(object)]
@@ -67,11 +68,18 @@ pub struct RepairRound {
     pub usage: Usage,
     /// Whether this round's reply came from the cache.
     pub cached: bool,
+    /// Whether this round's files are the ones returned (exactly one round is kept).
+    pub kept: bool,
+    /// Why this repair round failed (the provider call or the reply), if it did.
+    #[napi(ts_type = "string | null")]
+    pub error: Option<String>,
 }
 
-/// The result of one generation.
-#[napi(object)]
-#[derive(Clone)]
+/// The result of one generation: every field of spark-core's result, camelCased (the object is
+/// built from the core's serde form, so fields added there appear here too). `null` marks an
+/// absent optional value.
+#[napi(object, object_from_js = false)]
+#[allow(dead_code, reason = "declares the TypeScript shape; results are built by js_result")]
 pub struct GeneratedScripts {
     /// The C# files, named after their main type.
     pub files: Vec<ScriptFile>,
@@ -80,6 +88,7 @@ pub struct GeneratedScripts {
     /// Tokens used by all rounds together.
     pub usage: Usage,
     /// Cost in USD of all rounds, when the model's price is known.
+    #[napi(ts_type = "number | null")]
     pub cost_usd: Option<f64>,
     /// The provider that answered.
     pub provider: String,
@@ -92,8 +101,10 @@ pub struct GeneratedScripts {
     /// Every round of the generate → validate → repair loop.
     pub rounds: Vec<RepairRound>,
     /// Why the model stopped in the kept round (`end_turn`, `max_tokens`…).
+    #[napi(ts_type = "string | null")]
     pub stop_reason: Option<String>,
     /// The provider's request id of the kept round.
+    #[napi(ts_type = "string | null")]
     pub request_id: Option<String>,
     /// SHA-256 (hex) of the prompt and options that shape the answer.
     pub request_hash: String,
@@ -228,15 +239,12 @@ pub struct StreamEvent {
     /// `diagnostics`: the diagnostics of the final files.
     pub diagnostics: Option<Vec<Diagnostic>>,
     /// `done`: the finished result.
-    pub result: Option<GeneratedScripts>,
+    #[napi(ts_type = "GeneratedScripts")]
+    pub result: Option<serde_json::Value>,
 }
 
 fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn small(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl From<&spark_core::ScriptFile> for ScriptFile {
@@ -274,50 +282,6 @@ impl From<&spark_core::provider::Usage> for Usage {
 
 fn diagnostics(list: &[spark_core::Diagnostic]) -> Vec<Diagnostic> {
     list.iter().map(Diagnostic::from).collect()
-}
-
-impl From<&spark_core::repair::RepairRound> for RepairRound {
-    fn from(r: &spark_core::repair::RepairRound) -> Self {
-        RepairRound {
-            round: r.round,
-            diagnostics_before: diagnostics(&r.diagnostics_before),
-            diagnostics_after: diagnostics(&r.diagnostics_after),
-            blocking: small(r.blocking),
-            files: small(r.files),
-            usage: Usage::from(&r.usage),
-            cached: r.cached,
-        }
-    }
-}
-
-fn stop_reason(reason: &StopReason) -> String {
-    match reason {
-        StopReason::Other(s) => s.clone(),
-        // The serde name is the stable snake_case spelling every binding uses.
-        known => serde_json::to_value(known)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("{known:?}")),
-    }
-}
-
-impl From<&spark_core::GeneratedScripts> for GeneratedScripts {
-    fn from(g: &spark_core::GeneratedScripts) -> Self {
-        GeneratedScripts {
-            files: g.files.iter().map(ScriptFile::from).collect(),
-            diagnostics: diagnostics(&g.diagnostics),
-            usage: Usage::from(&g.usage),
-            cost_usd: g.cost_usd,
-            provider: g.provider.clone(),
-            model: g.model.clone(),
-            offline: g.offline,
-            raw: g.raw.clone(),
-            rounds: g.rounds.iter().map(RepairRound::from).collect(),
-            stop_reason: g.stop_reason.as_ref().map(stop_reason),
-            request_id: Some(g.request_id.clone()),
-            request_hash: g.request_hash.clone(),
-        }
-    }
 }
 
 /// A JavaScript number that must be a whole `u32`; the error names the option.
@@ -377,7 +341,7 @@ impl From<&spark_core::StreamEvent> for StreamEvent {
             }
             E::Done { result } => {
                 out.kind = "done".into();
-                out.result = Some(GeneratedScripts::from(result.as_ref()));
+                out.result = Some(js_result(result.as_ref()));
             }
             // A kind this binding does not know yet travels by its serde tag alone.
             other => {

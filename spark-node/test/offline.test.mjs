@@ -280,7 +280,7 @@ describe('wrong argument types', () => {
     assert.throws(() => s.stream('a coin', { onEvent() {} }), (e) => assertTypeError(e, /onEvent/))
     assert.throws(() => s.stream('a coin', { signal: new AbortController().signal }), (e) => assertTypeError(e, /signal/))
     assert.throws(() => s.validateSync(Buffer.from('x'), 'A.cs'), (e) => assertTypeError(e, /source must be a string/))
-    assert.throws(() => s.validateSync('class A {}'), (e) => assertTypeError(e, /fileName must be a string/))
+    assert.throws(() => s.validateSync('class A {}', 3), (e) => assertTypeError(e, /fileName must be a string/))
     assert.throws(() => s.exportSync({ files: [] }, 1), (e) => assertTypeError(e, /format must be a string/))
   })
 

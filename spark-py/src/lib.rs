@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyCFunction, PyDict, PyTuple};
 use spark_core::{GenerateRequest, SparkConfig, StreamEvent};
 
 mod error;
+mod log;
 mod stream;
 mod types;
 
@@ -128,6 +130,42 @@ fn request(
     req.repair_rounds = repair_rounds;
     req.no_cache = no_cache;
     req
+}
+
+/// The body of `agenerate`: the generation, with `on_event` called (with the GIL) per event.
+async fn run_agenerate(
+    spark: spark_core::Spark,
+    req: GenerateRequest,
+    on_event: Option<Py<PyAny>>,
+) -> PyResult<GeneratedScripts> {
+    let Some(callback) = on_event else {
+        return match spark.generate(req).await {
+            Ok(result) => Ok(GeneratedScripts::new(result, spark)),
+            Err(e) => Err(to_py_err_detached(&e)),
+        };
+    };
+    let mut events = spark.generate_stream(req);
+    while let Some(item) = events.next().await {
+        match item {
+            Ok(StreamEvent::Done { result }) => {
+                let done = Event(StreamEvent::Done { result: result.clone() }, spark.clone());
+                Python::attach(|py| call_back(py, &callback, done))?;
+                return Ok(GeneratedScripts::new(*result, spark));
+            }
+            Ok(event) => Python::attach(|py| call_back(py, &callback, Event(event, spark.clone())))?,
+            Err(e) => return Err(to_py_err_detached(&e)),
+        }
+    }
+    Err(Python::attach(error::lost_task))
+}
+
+/// The file name `validate` uses when none is given: the main type's, so a MonoBehaviour passes
+/// the class-name rule.
+fn default_file_name(source: &str) -> String {
+    match spark_core::export::main_type_name(source) {
+        Some(name) => format!("{name}.cs"),
+        None => "Script.cs".to_owned(),
+    }
 }
 
 #[pymethods]
@@ -270,7 +308,7 @@ impl Spark {
         }
     }
 
-    /// Like `generate`, as an awaitable for asyncio. `on_event` is called with the GIL from a
+    /// Like `generate`, as a coroutine for asyncio (`await`, `asyncio.create_task`). `on_event` is called with the GIL from a
     /// SPARK worker thread; use `stream()` to handle progress inside the event loop.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, on_event = None))]
@@ -290,27 +328,22 @@ impl Spark {
         check_callable(&on_event, py)?;
         let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
         let spark = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let Some(callback) = on_event else {
-                return match spark.generate(req).await {
-                    Ok(result) => Ok(GeneratedScripts::new(result, spark)),
-                    Err(e) => Err(to_py_err_detached(&e)),
-                };
-            };
-            let mut events = spark.generate_stream(req);
-            while let Some(item) = events.next().await {
-                match item {
-                    Ok(StreamEvent::Done { result }) => {
-                        let done = Event(StreamEvent::Done { result: result.clone() }, spark.clone());
-                        Python::attach(|py| call_back(py, &callback, done))?;
-                        return Ok(GeneratedScripts::new(*result, spark));
-                    }
-                    Ok(event) => Python::attach(|py| call_back(py, &callback, Event(event, spark.clone())))?,
-                    Err(e) => return Err(to_py_err_detached(&e)),
-                }
-            }
-            Err(Python::attach(error::lost_task))
-        })
+        // The asyncio future is made when the coroutine first runs, inside its event loop: a
+        // coroutine may be created before the loop starts (`asyncio.run(spark.agenerate(...))`).
+        let start = PyCFunction::new_closure(py, None, None, move |args: &Bound<'_, PyTuple>, _kw| {
+            let py = args.py();
+            let callback = on_event.as_ref().map(|c| c.clone_ref(py));
+            pyo3_async_runtimes::tokio::future_into_py(
+                py,
+                run_agenerate(spark.clone(), req.clone(), callback),
+            )
+            .map(Bound::unbind)
+        })?;
+        static AWAIT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let wrap = AWAIT.get_or_try_init(py, || -> PyResult<_> {
+            Ok(py.import("spark._aio")?.getattr("agenerate")?.unbind())
+        })?;
+        wrap.bind(py).call1((start,))
     }
 
     /// Streams progress events as an async iterator (`async for event in spark.stream(...)`),
@@ -333,11 +366,15 @@ impl Spark {
         stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone())
     }
 
-    /// Validates one C# file with this client's policy; returns its diagnostics.
-    #[pyo3(signature = (source, file_name = "Script.cs"))]
-    fn validate(&self, py: Python<'_>, source: &str, file_name: &str) -> PyResult<Vec<Diagnostic>> {
+    /// Validates one C# file with this client's policy; returns its diagnostics. `file_name`
+    /// defaults to the main type's name (`Player.cs`), as SPARK names generated files.
+    #[pyo3(signature = (source, file_name = None))]
+    fn validate(&self, py: Python<'_>, source: &str, file_name: Option<String>) -> PyResult<Vec<Diagnostic>> {
         let spark = &self.inner;
-        match py.detach(|| spark.validate(source, file_name)) {
+        match py.detach(|| {
+            let name = file_name.unwrap_or_else(|| default_file_name(source));
+            spark.validate(source, &name)
+        }) {
             Ok(d) => Ok(d.into_iter().map(Diagnostic::from).collect()),
             Err(e) => Err(to_py_err(py, &e)),
         }
@@ -366,12 +403,15 @@ impl Spark {
     }
 }
 
-/// Validates one C# file with the default policy.
+/// Validates one C# file with the default policy. `file_name` defaults to the main type's name.
 #[pyfunction]
-#[pyo3(signature = (source, file_name = "Script.cs"))]
-fn validate(py: Python<'_>, source: &str, file_name: &str) -> PyResult<Vec<Diagnostic>> {
+#[pyo3(signature = (source, file_name = None))]
+fn validate(py: Python<'_>, source: &str, file_name: Option<String>) -> PyResult<Vec<Diagnostic>> {
     let config = SparkConfig::default();
-    match py.detach(|| spark_core::validate_with(source, file_name, &config)) {
+    match py.detach(|| {
+        let name = file_name.unwrap_or_else(|| default_file_name(source));
+        spark_core::validate_with(source, &name, &config)
+    }) {
         Ok(d) => Ok(d.into_iter().map(Diagnostic::from).collect()),
         Err(e) => Err(to_py_err(py, &e)),
     }
@@ -394,6 +434,8 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Done>()?;
     m.add_class::<stream::EventStream>()?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(log::set_log_filter, m)?)?;
+    log::install();
     error::register(m)?;
     Ok(())
 }

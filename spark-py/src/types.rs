@@ -9,6 +9,26 @@ use spark_core::{ExportFormat, StreamEvent};
 
 use crate::error::{invalid_argument, to_py_err};
 
+/// `obj.name` for a field of the core's serde form that has no typed getter (yet): fields added
+/// to spark-core reach Python without a change here. `AttributeError` when there is no such field.
+fn serde_field<'py>(
+    py: Python<'py>,
+    value: &impl serde::Serialize,
+    type_name: &str,
+    name: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let field = match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(mut map)) if !name.starts_with('_') => map.remove(name),
+        _ => None,
+    };
+    match field {
+        Some(v) => json_to_py(py, &v.to_string()),
+        None => Err(pyo3::exceptions::PyAttributeError::new_err(format!(
+            "'{type_name}' object has no attribute '{name}'"
+        ))),
+    }
+}
+
 /// Python's `repr` of a string: single quotes unless the text holds one and no double quote.
 pub(crate) fn repr_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
@@ -42,10 +62,16 @@ pub struct ScriptFile {
     /// The C# source.
     #[pyo3(get)]
     content: String,
+    /// The core's serde form, for fields without a typed getter.
+    json: String,
 }
 
 #[pymethods]
 impl ScriptFile {
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let value: serde_json::Value = serde_json::from_str(&self.json).unwrap_or_default();
+        serde_field(py, &value, "ScriptFile", name)
+    }
     fn __repr__(&self) -> String {
         format!("ScriptFile(path={}, lines={})", repr_str(&self.path), self.content.lines().count())
     }
@@ -53,7 +79,11 @@ impl ScriptFile {
 
 impl From<&spark_core::ScriptFile> for ScriptFile {
     fn from(f: &spark_core::ScriptFile) -> Self {
-        ScriptFile { path: f.path.clone(), content: f.content.clone() }
+        ScriptFile {
+            path: f.path.clone(),
+            content: f.content.clone(),
+            json: serde_json::to_string(f).unwrap_or_default(),
+        }
     }
 }
 
@@ -104,6 +134,9 @@ impl Diagnostic {
     fn end_column(&self) -> u32 {
         self.0.end_column
     }
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        serde_field(py, &self.0, "Diagnostic", name)
+    }
     fn __str__(&self) -> String {
         self.0.to_string()
     }
@@ -138,6 +171,9 @@ impl Usage {
     #[getter]
     fn total_tokens(&self) -> u64 {
         self.0.total()
+    }
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        serde_field(py, &self.0, "Usage", name)
     }
     fn __repr__(&self) -> String {
         format!("Usage(input_tokens={}, output_tokens={})", self.0.input_tokens, self.0.output_tokens)
@@ -258,6 +294,10 @@ impl GeneratedScripts {
     #[pyo3(signature = (format = "zip", *, path = None))]
     fn export(&self, py: Python<'_>, format: &str, path: Option<PathBuf>) -> PyResult<Option<Py<PyBytes>>> {
         export_to(py, &self.spark, &self.inner, format, path)
+    }
+
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        serde_field(py, &*self.inner, "GeneratedScripts", name)
     }
 
     /// The whole result as JSON (the core's serde form, shared with the other bindings).

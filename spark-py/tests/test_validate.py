@@ -71,8 +71,11 @@ def test_syntax_error_is_an_error_diagnostic(offline: spark.Spark) -> None:
 
 
 def test_default_file_name(offline: spark.Spark) -> None:
+    # Named after the main type, so the class-name rule passes; no type at all: Script.cs.
     diags = offline.validate("class A : MonoBehaviour { void Update() { if (tag == \"x\") {} } }")
-    assert diags and all(d.file == "Script.cs" for d in diags)
+    assert diags and all(d.file == "A.cs" for d in diags)
+    assert [d.rule for d in diags] == ["SPK1005"]
+    assert all(d.file == "Script.cs" for d in offline.validate("int x = ;"))
 
 
 def test_source_over_the_limit_is_input_too_large() -> None:

@@ -32,6 +32,10 @@ def sync_usage(client: spark.Spark) -> bytes:
 
 async def async_usage(client: spark.Spark) -> spark.GeneratedScripts:
     results = await asyncio.gather(client.agenerate("a"), client.agenerate("b"))
+    # agenerate returns a coroutine: a task of it is typed by the result.
+    task: asyncio.Task[spark.GeneratedScripts] = asyncio.create_task(client.agenerate("c"))
+    print((await task).files)
+    spark.set_log_filter("spark_core=debug")
     async for event in client.stream("a door"):
         if isinstance(event, spark.Delta):
             text: str = event.text

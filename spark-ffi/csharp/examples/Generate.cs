@@ -27,7 +27,7 @@ internal static class Generate
         {
             try
             {
-                GenerateResult result = await client.GenerateAsync(prompt, new ConsoleProgress());
+                GeneratedScripts result = await client.GenerateAsync(prompt, new ConsoleProgress());
                 foreach (ScriptFile f in result.Files) Console.WriteLine("// ---- " + f.Path + "\n" + f.Content);
                 foreach (Diagnostic d in result.Diagnostics) Console.WriteLine(d);
                 Console.WriteLine("provider " + result.Provider + ", " + result.Usage.InputTokens + " in / " +
@@ -36,7 +36,7 @@ internal static class Generate
             }
             catch (SparkException e)
             {
-                Console.Error.WriteLine("error " + e.CodeName + ": " + e.Message);
+                Console.Error.WriteLine("error " + e.Code + ": " + e.Message);
                 return 1;
             }
         }

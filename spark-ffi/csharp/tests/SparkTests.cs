@@ -4,6 +4,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Reflection;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -95,12 +96,12 @@ internal static class SparkTests
         Check(client.InfoJson().Contains("\"offline\":true"), "info says offline");
         ClientStatus st = client.Status();
         Check(st.Providers.Count == 1 && st.Providers[0].Name == "offline" && st.Cache != null, "offline status: " + client.StatusJson());
-        GenerateResult r = client.Generate("a rotating pickup that plays a sound");
+        GeneratedScripts r = client.Generate("a rotating pickup that plays a sound");
         Check(r.Files.Count >= 1, "files: " + r.Files.Count);
         Check(r.Files.All(f => f.Path.EndsWith(".cs", StringComparison.Ordinal)), "paths end in .cs");
         Check(r.Files.Any(f => f.Content.Contains("MonoBehaviour")), "a MonoBehaviour");
         Check(r.Offline && r.Provider == "offline", "offline provider: " + r.Provider);
-        Check(r.Rounds >= 1, "rounds " + r.Rounds);
+        Check(r.Rounds.Count >= 1 && r.Rounds.Count(x => x.Kept) == 1, "rounds " + r.Rounds.Count);
         Check(r.Diagnostics.All(d => !d.IsError), "offline scaffold has no errors");
 
         byte[] zip = client.Export(r);
@@ -112,12 +113,12 @@ internal static class SparkTests
         }
         Check(client.ExportAsync(r, "upm").Result.Length > 18, "async export");
         var e = Throws<SparkException>(() => client.Export(r, "tarball"), "unknown export format");
-        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidArgument && e.CodeName == "invalid_argument" &&
+        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidArgument && e.Code == "invalid_argument" &&
               e.Message.Contains("unitypackage"), "unknown format maps to invalid_argument listing the formats");
         Throws<SparkException>(() => client.ExportJson("{\"files\": 3}"), "bad result JSON");
 
         // Non-ASCII text crosses the boundary intact.
-        GenerateResult u = client.Generate(new GenerateRequest("a glowing crystal \u2728 that says h\u00e9llo") { Caller = "unicode" });
+        GeneratedScripts u = client.Generate(new GenerateRequest("a glowing crystal \u2728 that says h\u00e9llo") { Caller = "unicode" });
         Check(u.Files.Count >= 1, "unicode prompt");
 
         var empty = Throws<SparkException>(() => client.Generate("   "), "empty prompt");
@@ -130,7 +131,7 @@ internal static class SparkTests
     private static void TestStream(SparkClient client)
     {
         var rec = new Recorder();
-        GenerateResult r = client.GenerateAsync(
+        GeneratedScripts r = client.GenerateAsync(
             new GenerateRequest("a third-person controller with double jump") { Caller = "stream" }, rec).Result;
         var kinds = rec.Events.Select(e => e.Kind).ToList();
         Check(kinds.Count >= 4, "events: " + kinds.Count);
@@ -142,7 +143,7 @@ internal static class SparkTests
             "deltas come together right after started");
         Check(rec.Events[0].Provider == "offline", "started names the provider");
         string text = string.Concat(rec.Events.Where(e => e.Kind == SparkEventKind.Delta).Select(e => e.Text));
-        Check(r.Rounds != 1 || text == r.Raw, "deltas add up to the reply");
+        Check(r.Rounds.Count != 1 || text == r.Raw, "deltas add up to the reply");
         Check(rec.Events.Last().Result != null && rec.Events.Last().Result.Json == r.Json, "done carries the result");
 
         // Cancel through the token from the progress handler, on the first delta.
@@ -152,7 +153,7 @@ internal static class SparkTests
         {
             if (e.Kind == SparkEventKind.Delta) cts.Cancel();
         };
-        Task<GenerateResult> t = client.GenerateAsync(new GenerateRequest("a treasure chest") { Caller = "stream" }, rec2, cts.Token);
+        Task<GeneratedScripts> t = client.GenerateAsync(new GenerateRequest("a treasure chest") { Caller = "stream" }, rec2, cts.Token);
         Exception ex = null;
         try { t.Wait(); }
         catch (Exception e) { ex = Unwrap(e); }
@@ -180,7 +181,7 @@ internal static class SparkTests
         // The callback path survives garbage collections in the middle of a stream.
         var rec5 = new Recorder();
         rec5.OnReport = e => GC.Collect();
-        GenerateResult r5 = client.GenerateAsync(new GenerateRequest("a bouncing ball") { Caller = "gc" }, rec5).Result;
+        GeneratedScripts r5 = client.GenerateAsync(new GenerateRequest("a bouncing ball") { Caller = "gc" }, rec5).Result;
         Check(r5.Files.Count >= 1 && rec5.Events.Last().Kind == SparkEventKind.Done, "stream with GC.Collect");
     }
 
@@ -200,8 +201,7 @@ internal static class SparkTests
         }
         IList<Diagnostic> async = client.ValidateAsync(broken, "Broken.cs").Result;
         Check(async.Count == ds.Count, "async validate");
-        var e = Throws<SparkException>(() => client.Validate(clean, ""), "empty file name");
-        Check(e != null && e.ErrorCode == SparkErrorCode.InvalidArgument, "empty file name is invalid_argument");
+        Check(client.Validate(clean).Count == 0 && client.Validate(clean, "").Count == 0, "no file name: the main type's");
 
         // One client, many threads.
         var tasks = Enumerable.Range(0, 8).Select(i => Task.Run(() => client.Validate(broken, "Broken.cs").Count)).ToArray();
@@ -212,16 +212,32 @@ internal static class SparkTests
     private static void TestErrors()
     {
         var e = Throws<SparkException>(() => new SparkClient("{\"providers\": "), "malformed config");
-        Check(e != null && e.CodeName == "invalid_config" && e.Code == 4, "malformed config is invalid_config");
+        Check(e != null && e.Code == "invalid_config" && e.CodeNumber == 4, "malformed config is invalid_config");
         e = Throws<SparkException>(() => new SparkClient("{\"providers\":{\"order\":[\"skynet\"]}}"), "unknown provider");
         Check(e != null && e.ErrorCode == SparkErrorCode.InvalidConfig && e.Message.Contains("providers.order"),
             "unknown provider names the field");
 
-        using (var fromToml = SparkClient.FromToml("[providers]\norder = [\"offline\"]\n[rate_limit]\nburst = 3\n"))
+        const string toml = "[providers]\norder = [\"offline\"]\n[rate_limit]\nburst = 3\n";
+        using (var fromToml = SparkClient.FromTomlStr(toml))
         {
-            Check(fromToml.InfoJson().Contains("\"burst\":3"), "FromToml applies the TOML");
+            Check(fromToml.InfoJson().Contains("\"burst\":3"), "FromTomlStr applies the TOML");
         }
-        e = Throws<SparkException>(() => SparkClient.FromToml("[cache]\nenabled = \"yes\"\n"), "bad TOML");
+        string path = System.IO.Path.GetTempFileName();
+        try
+        {
+            System.IO.File.WriteAllText(path, toml);
+            using (var fromFile = SparkClient.FromToml(path))
+            {
+                Check(fromFile.InfoJson().Contains("\"burst\":3"), "FromToml reads the file");
+            }
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+        e = Throws<SparkException>(() => SparkClient.FromToml(toml), "TOML text is not a path");
+        Check(e != null && e.Code == "invalid_config", "FromToml takes a path");
+        e = Throws<SparkException>(() => SparkClient.FromTomlStr("[cache]\nenabled = \"yes\"\n"), "bad TOML");
         Check(e != null && e.ErrorCode == SparkErrorCode.InvalidConfig && e.Message.Contains("cache.enabled"),
             "bad TOML names the field");
 
@@ -248,8 +264,8 @@ internal static class SparkTests
             limited.Generate(new GenerateRequest("a door that opens") { Caller = "alice" });
             var req = new GenerateRequest("a coin that spins") { Caller = "alice" };
             SparkException e = Throws<SparkException>(() => limited.Generate(req), "second call is rate limited");
-            Check(e != null && e.CodeName == "rate_limited" && e.Code == 6 && e.ErrorCode == SparkErrorCode.RateLimited,
-                "rate_limited code: " + (e == null ? "" : e.CodeName));
+            Check(e != null && e.Code == "rate_limited" && e.CodeNumber == 6 && e.ErrorCode == SparkErrorCode.RateLimited,
+                "rate_limited code: " + (e == null ? "" : e.Code));
             Check(e != null && e.IsRetryable && e.RetryAfter.HasValue && e.RetryAfter.Value > TimeSpan.Zero,
                 "retry after " + (e == null ? "" : e.RetryAfter.ToString()));
             Exception ae = null;
@@ -265,26 +281,114 @@ internal static class SparkTests
                         ",\"model\":\"mock\",\"api_key\":\"sk-mock\"},\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}";
         using (var client = new SparkClient(config))
         {
-            GenerateResult r = client.Generate("a spinning pickup");
+            GeneratedScripts r = client.Generate("a spinning pickup");
             Check(r.Files.Count == 1 && r.Files[0].Path == "Spinner.cs", "mock file: " + string.Join(",", r.Files.Select(f => f.Path)));
             Check(r.Usage.InputTokens == 42 && r.Usage.OutputTokens == 17, "mock usage");
             Check(r.Provider == "openai" && !r.Offline, "mock provider " + r.Provider);
 
             var rec = new Recorder();
-            GenerateResult s = client.GenerateAsync("a spinning pickup", rec).Result;
+            GeneratedScripts s = client.GenerateAsync("a spinning pickup", rec).Result;
             Check(rec.Events.First().Kind == SparkEventKind.Started && rec.Events.Last().Kind == SparkEventKind.Done &&
                   rec.Events.Count(x => x.Kind == SparkEventKind.Delta) > 3, "mock stream events");
             Check(s.Files.Count == 1 && s.Usage.InputTokens == 42, "mock stream result");
 
             var e = Throws<SparkException>(
                 () => client.Generate(new GenerateRequest("a spinning pickup") { Model = "mock-429" }), "429");
-            Check(e != null && e.CodeName == "rate_limited" && e.ProviderStatus == 429, "429 maps to rate_limited");
+            Check(e != null && e.Code == "rate_limited" && e.ProviderStatus == 429, "429 maps to rate_limited");
             Check(e != null && e.RetryAfter == TimeSpan.FromSeconds(1), "retry-after 1 s: " + (e == null ? "" : e.RetryAfter.ToString()));
 
             ClientStatus status = client.Status();
             Check(status.Providers.Count == 1 && status.Providers[0].Name == "openai" && status.Providers[0].State == "closed" &&
                   status.Providers[0].Successes == 2, "mock status: " + client.StatusJson());
             Check(!client.InfoJson().Contains("sk-mock"), "the key is redacted in InfoJson");
+        }
+    }
+
+    private static string Pascal(string snake)
+    {
+        var sb = new StringBuilder();
+        foreach (string part in snake.Split('_'))
+            if (part.Length > 0) sb.Append(char.ToUpperInvariant(part[0])).Append(part.Substring(1));
+        return sb.ToString();
+    }
+
+    // Every field of the core's JSON (recursively) must reach the model with the same value: the
+    // field list comes from the JSON, so a field added to spark-core fails here until it is mapped.
+    private static void CheckFields(object json, object model, string where, List<string> missing)
+    {
+        var obj = json as Dictionary<string, object>;
+        var list = json as List<object>;
+        if (obj != null)
+        {
+            foreach (var kv in obj)
+            {
+                PropertyInfo p = model == null ? null : model.GetType().GetProperty(Pascal(kv.Key));
+                if (p == null) { missing.Add(where + "." + kv.Key); continue; }
+                CheckFields(kv.Value, p.GetValue(model, null), where + "." + kv.Key, missing);
+            }
+        }
+        else if (list != null)
+        {
+            var items = model as System.Collections.IList;
+            if (items == null || items.Count != list.Count) { missing.Add(where + " (list of " + list.Count + ")"); return; }
+            for (int i = 0; i < list.Count; i++) CheckFields(list[i], items[i], where + "[" + i + "]", missing);
+        }
+        else if (json == null)
+        {
+            if (model != null) missing.Add(where + " (null in JSON, " + model + " in the model)");
+        }
+        else if (json is double)
+        {
+            bool same = model != null && !(model is string) && !(model is bool) &&
+                        Math.Abs(Convert.ToDouble(model, System.Globalization.CultureInfo.InvariantCulture) - (double)json) < 1e-9;
+            if (!same) missing.Add(where + " (" + json + " vs " + model + ")");
+        }
+        else if (!json.Equals(model))
+        {
+            missing.Add(where + " (" + json + " vs " + model + ")");
+        }
+    }
+
+    private static void TestParity(string baseUrl)
+    {
+        string config = "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":" + Json.Quote(baseUrl) +
+                        ",\"model\":\"mock-warn\",\"api_key\":\"sk-mock\"},\"retry\":{\"max_attempts\":1},\"cache\":{\"enabled\":false}}";
+        using (var client = new SparkClient(config))
+        {
+            GeneratedScripts r = client.Generate("a spinning pickup");
+            var json = (Dictionary<string, object>)Json.Parse(r.Json);
+            Check(r.Diagnostics.Count > 0 && r.Rounds.Count > 0 && r.Rounds[0].DiagnosticsAfter.Count > 0 && r.RequestId != null,
+                "the parity sample has diagnostics, rounds and a request id: " + r.Json);
+            var missing = new List<string>();
+            CheckFields(json, r, "result", missing);
+            Check(missing.Count == 0, "every result field reaches the C# model; missing: " + string.Join(", ", missing));
+        }
+    }
+
+    // Log events reach the handler, filtered, and never carry the API key.
+    private static void TestLogs(string baseUrl)
+    {
+        const string secret = "sk-canary-5ecret-d0-not-log";
+        var records = new List<string>();
+        SparkLog.SetHandler((level, target, message) =>
+        {
+            lock (records) records.Add(level + " " + target + ": " + message);
+            throw new InvalidOperationException("a throwing handler must not reach native code");
+        });
+        SparkLog.SetFilter("warn");
+        Throws<SparkException>(() => SparkLog.SetFilter("spark_core=loud"), "bad filter syntax");
+        string config = "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":" + Json.Quote(baseUrl) +
+                        ",\"model\":\"mock-500\",\"api_key\":\"" + secret + "\"},\"retry\":{\"max_attempts\":3," +
+                        "\"base_delay_ms\":1,\"max_delay_ms\":2},\"cache\":{\"enabled\":false}}";
+        using (var client = new SparkClient(config))
+        {
+            Throws<SparkException>(() => client.Generate("a spinning pickup"), "500 fails");
+        }
+        SparkLog.SetHandler(null);
+        lock (records)
+        {
+            Check(records.Any(x => x.StartsWith("Warn ", StringComparison.Ordinal)), "warnings were logged: " + records.Count);
+            Check(!records.Any(x => x.Contains(secret)), "no log record holds the API key");
         }
     }
 
@@ -299,7 +403,12 @@ internal static class SparkTests
         tests.Add(new KeyValuePair<string, Action>("validate", () => TestValidate(client)));
         tests.Add(new KeyValuePair<string, Action>("errors", TestErrors));
         string mock = Environment.GetEnvironmentVariable("SPARK_MOCK_URL");
-        if (!string.IsNullOrEmpty(mock)) tests.Add(new KeyValuePair<string, Action>("mock", () => TestMock(mock)));
+        if (!string.IsNullOrEmpty(mock))
+        {
+            tests.Add(new KeyValuePair<string, Action>("mock", () => TestMock(mock)));
+            tests.Add(new KeyValuePair<string, Action>("parity", () => TestParity(mock)));
+            tests.Add(new KeyValuePair<string, Action>("logs", () => TestLogs(mock)));
+        }
         else Console.WriteLine("(SPARK_MOCK_URL not set: loopback provider tests skipped)");
         foreach (var t in tests)
         {

@@ -5,6 +5,9 @@
 >>> result = client.generate("a rotating pickup that plays a sound")
 >>> [f.path for f in result.files]              # doctest: +SKIP
 >>> open("Pickup.zip", "wb").write(result.export("zip"))  # doctest: +SKIP
+
+SPARK's log events go to the `logging` logger "spark", filtered by the `SPARK_LOG` environment
+variable (env-filter syntax, default "warn") or `set_log_filter`; they never contain API keys.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from ._spark import (
     Usage,
     ValidationFailed,
     __version__,
+    set_log_filter,
     validate,
 )
 
@@ -98,5 +102,6 @@ __all__ = [
     "Usage",
     "ValidationFailed",
     "__version__",
+    "set_log_filter",
     "validate",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "Usage",
     "ValidationFailed",
     "__version__",
+    "set_log_filter",
     "validate",
 ]
 __version__: str
@@ -244,14 +245,17 @@ class Spark:
         repair_rounds: int | None = None,
         no_cache: bool = False,
     ) -> EventStream: ...
-    def validate(self, source: str, file_name: str = "Script.cs") -> list[Diagnostic]: ...
+    def validate(self, source: str, file_name: str | None = None) -> list[Diagnostic]: ...
     @overload
     def export(self, result: GeneratedScripts, format: _ExportFormat = "zip", *, path: None = None) -> bytes: ...
     @overload
     def export(self, result: GeneratedScripts, format: _ExportFormat = "zip", *, path: _StrPath) -> None: ...
 
-def validate(source: str, file_name: str = "Script.cs") -> list[Diagnostic]:
-    """Validates one C# file with the default policy."""
+def validate(source: str, file_name: str | None = None) -> list[Diagnostic]:
+    """Validates one C# file with the default policy; `file_name` defaults to the main type's."""
+
+def set_log_filter(filter: str) -> None:
+    """Replaces the filter of SPARK's logs (logger `spark`), in `SPARK_LOG`'s env-filter syntax."""
 
 class SparkError(Exception):
     """Base of every SPARK error; `.code` is the stable snake_case code, `.code_number` its number."""

@@ -149,7 +149,7 @@ namespace Spark.Editor
                 string folder = CheckedFolder(_folder);
                 var progress = new Progress<SparkEvent>(OnProgress);
                 var request = new GenerateRequest(_prompt) { Caller = "unity-editor" };
-                GenerateResult result = await Client().GenerateAsync(request, progress, _cts.Token);
+                GeneratedScripts result = await Client().GenerateAsync(request, progress, _cts.Token);
                 _diagnostics.AddRange(result.Diagnostics);
                 int written = Write(folder, result);
                 SetStatus(string.Format("{0} file(s) written to {1} by {2} ({3} in / {4} out tokens).",
@@ -164,7 +164,7 @@ namespace Spark.Editor
             {
                 _diagnostics.AddRange(e.Diagnostics);
                 string retry = e.RetryAfter.HasValue ? string.Format(" Retry in {0:0.#} s.", e.RetryAfter.Value.TotalSeconds) : "";
-                SetStatus(string.Format("{0} ({1}).{2}", e.Message, e.CodeName, retry), MessageType.Error);
+                SetStatus(string.Format("{0} ({1}).{2}", e.Message, e.Code, retry), MessageType.Error);
             }
             catch (Exception e)
             {
@@ -206,7 +206,7 @@ namespace Spark.Editor
         }
 
         // Writes the files under `folder`, asking before overwriting; returns how many were written.
-        private int Write(string folder, GenerateResult result)
+        private int Write(string folder, GeneratedScripts result)
         {
             string projectRoot = Path.GetDirectoryName(Application.dataPath);
             var targets = new List<KeyValuePair<string, ScriptFile>>();
