@@ -224,11 +224,17 @@ namespace Spark
         /// <summary>Why the model stopped in the kept round (<c>end_turn</c>, <c>max_tokens</c>...), if known.</summary>
         public string StopReason { get; private set; }
 
-        /// <summary>The provider's request id of the kept round.</summary>
+        /// <summary>SPARK's request id (the caller's, or generated).</summary>
         public string RequestId { get; private set; }
+
+        /// <summary>The provider's own request id of the kept round, for its support.</summary>
+        public string ProviderRequestId { get; private set; }
 
         /// <summary>SHA-256 (hex) of the prompt and options that shape the answer.</summary>
         public string RequestHash { get; private set; }
+
+        /// <summary>What the guards said (warnings; a block is an error instead).</summary>
+        public IList<Verdict> Verdicts { get; private set; }
 
         /// <summary>The complete result as JSON (what <see cref="SparkClient.Export"/> sends back).</summary>
         public string Json { get; private set; }
@@ -242,6 +248,8 @@ namespace Spark
             foreach (object f in Spark.Json.Arr(o, "files")) files.Add(ScriptFile.FromJson(Spark.Json.Obj(f)));
             var rounds = new List<RepairRound>();
             foreach (object r in Spark.Json.Arr(o, "rounds")) rounds.Add(RepairRound.FromJson(Spark.Json.Obj(r)));
+            var verdicts = new List<Verdict>();
+            foreach (object v in Spark.Json.Arr(o, "verdicts")) verdicts.Add(Verdict.FromJson(Spark.Json.Obj(v)));
             return new GeneratedScripts
             {
                 Files = files,
@@ -255,8 +263,41 @@ namespace Spark
                 Rounds = rounds,
                 StopReason = Spark.Json.Str(o, "stop_reason"),
                 RequestId = Spark.Json.Str(o, "request_id"),
+                ProviderRequestId = Spark.Json.Str(o, "provider_request_id"),
                 RequestHash = Spark.Json.Str(o, "request_hash"),
+                Verdicts = verdicts,
                 Json = json,
+            };
+        }
+    }
+
+    /// <summary>One guard finding (spark_core::Verdict): which detector, how sure, what was done.</summary>
+    public sealed class Verdict
+    {
+        /// <summary>The guard (<c>limits</c>, <c>prompt_injection</c>...).</summary>
+        public string Guard { get; private set; }
+
+        /// <summary>The detector inside it that fired.</summary>
+        public string Detector { get; private set; }
+
+        /// <summary>How sure, 0 to 1.</summary>
+        public double Score { get; private set; }
+
+        /// <summary>What was done: <c>allow</c>, <c>warn</c> or <c>block</c>.</summary>
+        public string Action { get; private set; }
+
+        /// <summary>Why, in words.</summary>
+        public string Message { get; private set; }
+
+        internal static Verdict FromJson(Dictionary<string, object> o)
+        {
+            return new Verdict
+            {
+                Guard = Spark.Json.Str(o, "guard"),
+                Detector = Spark.Json.Str(o, "detector"),
+                Score = Spark.Json.Num(o, "score") ?? 0,
+                Action = Spark.Json.Str(o, "action"),
+                Message = Spark.Json.Str(o, "message"),
             };
         }
     }

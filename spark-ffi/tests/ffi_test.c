@@ -688,7 +688,7 @@ static void test_mock(const char *base_url) {
   spark_error_free(err);
   const char *fields[] = {"\"files\":[{\"path\":", "\"diagnostics\":[{\"severity\":\"warning\"", "\"usage\":{",
                           "\"rounds\":[{\"round\":0", "\"diagnostics_after\":[{", "\"kept\":true", "\"stop_reason\":",
-                          "\"request_id\":\"req_mock_1\"", "\"request_hash\":", "\"cost_usd\":", "\"raw\":"};
+                          "\"provider_request_id\":\"req_mock_1\"", "\"request_id\":\"", "\"request_hash\":", "\"cost_usd\":", "\"raw\":"};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     CHECK(out.data && strstr((char *)out.data, fields[i]), "result JSON has %s: %.400s", fields[i],
           out.data ? (char *)out.data : "");
