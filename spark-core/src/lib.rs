@@ -20,7 +20,9 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod cancel;
 pub mod config;
+mod csharp;
 pub mod error;
 pub mod export;
 pub mod extract;
