@@ -63,8 +63,16 @@ fn deep_nesting_of_every_kind() {
     ];
     for body in bodies {
         let head: String = body.chars().take(12).collect();
-        let (files, _diags) = pipeline(fenced(&body));
+        let deep_ifs = head.starts_with("#if");
+        let (files, diags) = pipeline(fenced(&body));
         assert_eq!(files.len(), 1, "{head}");
+        if deep_ifs {
+            // The depth limit is reported, not silent.
+            assert!(
+                diags.iter().any(|d| d.rule == "SPK0001" && d.message.contains("nesting deeper")),
+                "{diags:?}"
+            );
+        }
     }
 }
 

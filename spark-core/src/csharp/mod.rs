@@ -128,7 +128,9 @@ pub fn main_type_name(source: &str) -> Option<String> {
 /// Byte ranges of `source` that a player build never compiles (`#if UNITY_EDITOR` branches and
 /// their equivalents), sorted and disjoint. Groups nested deeper than [`MAX_IF_DEPTH`] inside
 /// live code are not evaluated.
-pub(crate) fn editor_regions(source: &str) -> Vec<Range<usize>> {
+/// Also says whether a limit of this module was reached on the way (the regions are then
+/// approximate).
+pub(crate) fn editor_regions(source: &str) -> (Vec<Range<usize>>, bool) {
     struct Group {
         /// Whether an earlier branch was taken (true / false / unknown).
         prev: Option<bool>,
@@ -148,9 +150,14 @@ pub(crate) fn editor_regions(source: &str) -> Vec<Range<usize>> {
             out.push(g.start..end);
         }
     };
-    for d in directives(source) {
+    let lexed = lexer::Lexer::new(source).run();
+    let mut limited = lexed.facts.limited;
+    for d in lexed.directives {
         match d.kind {
-            DirKind::If if stack.len() >= MAX_IF_DEPTH => excess += 1,
+            DirKind::If if stack.len() >= MAX_IF_DEPTH => {
+                excess += 1;
+                limited = true;
+            }
             DirKind::If => {
                 let c = eval(&d);
                 let g = Group { prev: c, branch: c, start: d.line.1, outer: dead_open > 0 };
@@ -183,7 +190,7 @@ pub(crate) fn editor_regions(source: &str) -> Vec<Range<usize>> {
         close(&g, source.len(), &mut out);
     }
     out.sort_by_key(|r| r.start);
-    out
+    (out, limited)
 }
 
 fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {

@@ -241,6 +241,19 @@ fn run(
     cancel: &CancelToken,
 ) -> Result<Vec<Diagnostic>> {
     let mut sink = Sink { src, file, config, out: Vec::new() };
+    if src.limited {
+        // Silence would read as "checked and clean": say where the analysis stopped.
+        sink.emit_at(
+            "SPK0001",
+            (1, 1, 1, 1),
+            format!(
+                "nesting deeper than SPARK analyses (`#if` groups past {} levels or interpolated strings \
+                 past {}): the code past that depth is not fully analysed",
+                crate::csharp::MAX_IF_DEPTH,
+                crate::csharp::MAX_HOLE_DEPTH
+            ),
+        );
+    }
     syntax::check(src, &mut sink);
     walk::walk(src, file, known, &mut sink, cancel)?;
     let mut out = sink.out;

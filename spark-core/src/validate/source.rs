@@ -309,6 +309,8 @@ pub(crate) struct Source<'a> {
     /// Byte ranges that only compile in the editor (`#if UNITY_EDITOR` and equivalents).
     /// Sorted and disjoint (see [`csharp::editor_regions`]).
     pub editor_regions: Vec<Range<usize>>,
+    /// The text nests deeper than the scanner's limits (see [`csharp`]): not fully analysed.
+    pub limited: bool,
     pub g: &'static Grammar,
 }
 
@@ -338,8 +340,9 @@ impl<'a> Source<'a> {
         } else {
             (Cow::Borrowed(text), tree)
         };
-        let editor_regions = if has_directives { csharp::editor_regions(text) } else { Vec::new() };
-        Ok(Some(Source { text, scan, tree, editor_regions, g }))
+        let (editor_regions, limited) =
+            if has_directives { csharp::editor_regions(text) } else { (Vec::new(), false) };
+        Ok(Some(Source { text, scan, tree, editor_regions, limited, g }))
     }
 
     /// The (scanned) text of a node.
