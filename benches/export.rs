@@ -42,6 +42,7 @@ fn script(i: usize) -> ScriptFile {
     ScriptFile {
         path: if i % 10 == 0 { format!("Editor/Pickup{i}Editor.cs") } else { format!("Pickup{i}.cs") },
         content,
+        raw_path: None,
     }
 }
 

@@ -28,7 +28,7 @@ const PLAYER_EDITOR: &str = "using UnityEditor;\nusing UnityEngine;\n\n[CustomEd
                              base.OnInspectorGUI(); }\n}\n";
 
 fn file(path: &str, content: &str) -> ScriptFile {
-    ScriptFile { path: path.into(), content: content.into() }
+    ScriptFile { path: path.into(), content: content.into(), raw_path: None }
 }
 
 fn fixture() -> Vec<ScriptFile> {

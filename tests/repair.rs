@@ -299,7 +299,7 @@ fn repair_prompt_is_bounded() {
         &Default::default(),
     );
     assert!(d.len() > spark_core::repair::MAX_PROMPT_DIAGNOSTICS);
-    let files = vec![spark_core::ScriptFile { path: "A.cs".into(), content: String::new() }];
+    let files = vec![spark_core::ScriptFile { path: "A.cs".into(), content: String::new(), raw_path: None }];
     let c = Completion {
         text: String::new(),
         usage: Usage::default(),

@@ -275,11 +275,13 @@ fn spk1010_resolves_bases_across_files() {
         ScriptFile {
             path: "Enemy.cs".into(),
             content: "using UnityEngine;\npublic class Enemy : MonoBehaviour { }\n".into(),
+            raw_path: None,
         },
-        ScriptFile { path: "Orc.cs".into(), content: "public class Orc : Enemy { }\n".into() },
+        ScriptFile::new("Orc.cs", "public class Orc : Enemy { }\n"),
         ScriptFile {
             path: "Spawner.cs".into(),
             content: "public static class Spawner\n{\n    public static Orc Make() => new Orc();\n}\n".into(),
+            raw_path: None,
         },
     ];
     let d = spark_core::validate::validate_files(&files, &ValidationConfig::default());

@@ -24,7 +24,7 @@ fn fixtures() -> Vec<ScriptFile> {
         .into_iter()
         .map(|p| {
             let rel = p.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/");
-            ScriptFile { path: rel, content: std::fs::read_to_string(&p).unwrap() }
+            ScriptFile { path: rel, content: std::fs::read_to_string(&p).unwrap(), raw_path: None }
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -4,26 +4,59 @@
 //! reply, file names from the info string (```` ```csharp Player.cs ````), from a heading or
 //! label just above the fence (`### Player.cs`, `**File: Player.cs**`), from a `// File:` comment
 //! on the first line, or else from the type Unity names the file after
-//! ([`crate::export::main_type_name`]). A fence left open by a truncated
+//! ([`crate::export::main_type_name`]). Names are made safe (see [`ScriptFile::path`]). A fence
+//! line inside a code block closes it, as in CommonMark, even inside a C# string literal; a
+//! fence marker mid-line (`"```"`) is content. A fence left open by a truncated
 //! reply is kept up to the end. A reply without fences that is plainly C# is taken whole.
 
 use serde::{Deserialize, Serialize};
 
-use crate::export::main_type_name;
+use crate::cancel::CancelToken;
+use crate::error::Result;
+use crate::export::path::{UniqueNames, choose_file_name, sanitize_script_path};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScriptFile {
-    /// File name relative to the scripts folder, e.g. `Player.cs` or `Editor/PlayerEditor.cs`.
+    /// Safe path relative to the scripts folder, e.g. `Player.cs` or `Editor/PlayerEditor.cs`:
+    /// `/`-separated, no `..`, no absolute or drive prefix, no control or invisible characters,
+    /// no Windows device name, file names unique ignoring case. The exporters name files after
+    /// it; a host may join it to its own folder.
     pub path: String,
     /// File content.
     pub content: String,
+    /// The name exactly as the model wrote it, when the model named the file (`None` when SPARK
+    /// chose the name). **Untrusted**: it may hold `../`, absolute paths, control or bidi
+    /// characters; show it escaped if at all, and never use it as a path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_path: Option<String>,
+}
+
+impl ScriptFile {
+    /// A file at `path` (sanitised: see [`ScriptFile::path`]; the given name is kept in
+    /// `raw_path` when sanitising changed it).
+    pub fn new(path: &str, content: impl Into<String>) -> Self {
+        let content = content.into();
+        let safe = sanitize_script_path(path).unwrap_or_else(|| "Script.cs".into());
+        let raw_path = (safe != path).then(|| path.to_string());
+        ScriptFile { path: safe, content, raw_path }
+    }
 }
 
 const CSHARP_TAGS: &[&str] = &["csharp", "cs", "c#", "c-sharp", "unity", "csx"];
 
-/// Extracts the C# files of a reply, in order of appearance, with unique names.
+/// How many code blocks are checked between two looks at the cancel token.
+const CHECK_EVERY: usize = 64;
+
+/// Extracts the C# files of a reply, in order of appearance, with safe, unique names.
 pub fn extract_files(reply: &str) -> Vec<ScriptFile> {
+    // A token nobody cancels and without deadline never stops the work.
+    extract_files_with(reply, &CancelToken::new()).unwrap_or_default()
+}
+
+/// [`extract_files`], stopping with `Error::Cancelled` or `Error::Timeout` when `cancel` says
+/// so. Linear in the reply (naming included) whatever the number of blocks.
+pub fn extract_files_with(reply: &str, cancel: &CancelToken) -> Result<Vec<ScriptFile>> {
     let lines: Vec<&str> = reply.split_inclusive('\n').collect();
     let mut files = Vec::new();
     let mut i = 0;
@@ -45,6 +78,9 @@ pub fn extract_files(reply: &str) -> Vec<ScriptFile> {
             || lang.ends_with(".cs")
             || (lang.is_empty() && looks_like_csharp(&body));
         if is_csharp && !body.trim().is_empty() {
+            if files.len() % CHECK_EVERY == 0 {
+                cancel.check()?;
+            }
             let name = name_from_info(&info)
                 .or_else(|| name_from_context(&lines[..i]))
                 .or_else(|| name_from_comment(&body));
@@ -55,16 +91,40 @@ pub fn extract_files(reply: &str) -> Vec<ScriptFile> {
     if !saw_fence && looks_like_csharp(reply) {
         files.push((name_from_comment(reply), reply.to_string()));
     }
+    let mut names = UniqueNames::default();
     let mut out: Vec<ScriptFile> = Vec::with_capacity(files.len());
-    for (name, body) in files {
+    for (k, (raw, body)) in files.into_iter().enumerate() {
+        if k % CHECK_EVERY == 0 {
+            cancel.check()?;
+        }
         let content = normalize(&body);
-        let path = name
-            .or_else(|| main_type_name(&content).map(|t| format!("{t}.cs")))
-            .unwrap_or_else(|| "Script.cs".to_string());
-        let path = unique(&out, path);
-        out.push(ScriptFile { path, content });
+        out.push(name_file(raw, content, &mut names));
     }
-    out
+    Ok(out)
+}
+
+/// Names one file: the model's name made safe (folders kept from a plain relative path), or
+/// the type Unity names it after, or `Script.cs`; then unique ignoring case by file name,
+/// since exports flatten folders.
+fn name_file(raw: Option<String>, content: String, names: &mut UniqueNames) -> ScriptFile {
+    let safe = raw.as_deref().and_then(sanitize_script_path);
+    let (dir, given) = match safe.as_deref().and_then(|p| p.rsplit_once('/')) {
+        Some((dir, file)) => (Some(dir.to_string()), Some(file.to_string())),
+        None => (None, safe.clone()),
+    };
+    let mut facts = None;
+    let file = choose_file_name(given.as_deref(), || {
+        facts.get_or_insert_with(|| crate::csharp::scan(&content)).main_type()
+    })
+    .unwrap_or_else(|| "Script.cs".to_string());
+    let file = names.claim(&file);
+    let path = match dir {
+        Some(dir) => format!("{dir}/{file}"),
+        None => file,
+    };
+    // The raw name is only worth keeping when it says something the safe path does not.
+    let raw_path = raw.filter(|r| *r != path);
+    ScriptFile { path, content, raw_path }
 }
 
 fn fence_open(line: &str) -> Option<(String, String)> {
@@ -101,8 +161,10 @@ fn is_cs_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_alphanumeric() || "_-./\\".contains(c))
 }
 
+/// The name token without markdown decoration; separators stay as written (the path is made
+/// safe later, and the raw name is kept as the model wrote it).
 fn clean_name(s: &str) -> String {
-    s.trim_matches(|c: char| "`*_\"'():[]".contains(c)).replace('\\', "/")
+    s.trim_matches(|c: char| "`*_\"'():[]".contains(c)).to_string()
 }
 
 fn name_from_info(info: &str) -> Option<String> {
@@ -146,20 +208,10 @@ fn normalize(body: &str) -> String {
     s
 }
 
-fn unique(existing: &[ScriptFile], path: String) -> String {
-    if !existing.iter().any(|f| f.path.eq_ignore_ascii_case(&path)) {
-        return path;
-    }
-    let (stem, ext) = path.rsplit_once('.').unwrap_or((&path, "cs"));
-    (2..)
-        .map(|n| format!("{stem}{n}.{ext}"))
-        .find(|p| !existing.iter().any(|f| f.path.eq_ignore_ascii_case(p)))
-        .expect("an unused name exists")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::main_type_name;
 
     #[test]
     fn fenced_with_and_without_language() {
@@ -184,7 +236,7 @@ mod tests {
         let reply = "```json\n{\"a\": 1}\n```\n```csharp\npublic class A {}\n```\n```csharp\npublic class A { int x; }\n```\n```csharp\npublic class Cut : MonoBehaviour {\n    void Start() {";
         let f = extract_files(reply);
         let names: Vec<_> = f.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(names, ["A.cs", "A2.cs", "Cut.cs"]);
+        assert_eq!(names, ["A.cs", "A_2.cs", "Cut.cs"]);
         assert!(f[2].content.contains("void Start()"));
     }
 

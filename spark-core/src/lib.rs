@@ -19,12 +19,15 @@
 //! ```
 #![warn(missing_docs)]
 
-// Modules from the bottom of the layer stack up: a module imports only those above it in this
-// list, never one below (`config` is read by the facade alone).
+// The layer stack, bottom up (a module imports only modules of lower layers; README "How a
+// request flows" draws it): error, diagnostic, check, secret, cancel, observe, csharp →
+// provider → resilience, cache → extract → validate → repair → export → pricing, prompt,
+// result → guard → pipeline → spark (the facade) ← config (read by the facade alone).
 pub mod cache;
 mod cancel;
 mod check;
 pub mod config;
+mod csharp;
 mod diagnostic;
 pub mod error;
 pub mod export;

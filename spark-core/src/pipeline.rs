@@ -20,7 +20,7 @@ use crate::cache::ResponseCache;
 use crate::cancel::CancelToken;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, ErrorCode, Result, TimeoutStage};
-use crate::extract::{ScriptFile, extract_files};
+use crate::extract::{ScriptFile, extract_files_with};
 use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
 use crate::pricing::{ModelPrice, cost_of};
@@ -30,7 +30,7 @@ use crate::provider::{
 };
 use crate::repair::{self, Evaluation};
 use crate::result::{ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, StreamEvent};
-use crate::validate::{ValidationConfig, validate_files};
+use crate::validate::{ValidationConfig, validate_files_with};
 
 /// Largest request id accepted from a caller, in bytes.
 pub const MAX_REQUEST_ID_BYTES: usize = 128;
@@ -360,13 +360,11 @@ type Evaluated = (Result<Vec<ScriptFile>>, Result<Vec<Diagnostic>>, (Duration, D
 /// Extraction then validation of one reply, checking `cancel` between them.
 fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken) -> Evaluated {
     let t = std::time::Instant::now();
-    let files = cancel.check().map(|()| extract_files(text));
+    let files = extract_files_with(text, cancel);
     let extracted = t.elapsed();
     let t = std::time::Instant::now();
     let diagnostics = match &files {
-        Ok(files) => {
-            cancel.check().map(|()| validate_files(files, policy)).and_then(|d| cancel.check().map(|()| d))
-        }
+        Ok(files) => validate_files_with(files, policy, cancel),
         Err(e) => Err(e.clone()),
     };
     (files, diagnostics, (extracted, t.elapsed()))

@@ -255,7 +255,7 @@ impl From<&spark_core::ScriptFile> for ScriptFile {
 
 impl From<ScriptFile> for spark_core::ScriptFile {
     fn from(f: ScriptFile) -> Self {
-        spark_core::ScriptFile { path: f.path, content: f.content }
+        spark_core::ScriptFile { path: f.path, content: f.content, raw_path: None }
     }
 }
 

@@ -21,7 +21,7 @@ mod guid;
 mod import;
 mod manifest;
 mod meta;
-mod path;
+pub(crate) mod path;
 mod scan;
 mod tarball;
 mod unitypackage;
@@ -45,7 +45,9 @@ pub use guid::{is_unity_guid, stable_guid};
 pub use import::{ImportLimits, ImportedFile, import, import_unitypackage, import_upm, import_zip};
 pub use manifest::{ExportManifest, MANIFEST_FILE_NAME, ManifestFile, ValidationSummary};
 pub use meta::{Importer, meta_text};
-pub use path::{MAX_NAME_BYTES, check_archive_path, is_reserved_name, sanitize_script_name};
+pub use path::{
+    MAX_NAME_BYTES, check_archive_path, is_reserved_name, sanitize_script_name, sanitize_script_path,
+};
 pub use scan::{main_type_name, uses_unity_editor};
 pub use upm::{is_valid_package_name, is_valid_semver, sanitize_package_name};
 
@@ -391,14 +393,7 @@ fn prepare<'a>(files: &'a [ScriptFile], config: &ExportConfig) -> Result<Vec<Scr
     let mut out = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
         let facts = scan::scan(&f.content);
-        let from_type = || facts.main_type().and_then(sanitize_script_name);
-        // Unity matches a MonoBehaviour to its file by name: a given name that cannot be a type
-        // name (`player controller.cs`, `what?.cs`) yields to the declared type's name.
-        let name = match sanitize_script_name(&f.path) {
-            Some(n) if !path::is_type_like(&n) => from_type().or(Some(n)),
-            Some(n) => Some(n),
-            None => from_type(),
-        };
+        let name = path::choose_file_name(Some(&f.path), || facts.main_type());
         let name = name.ok_or_else(|| {
             Error::Export(format!(
                 "script #{} {}: no usable file name, and the content declares no type to name it after",

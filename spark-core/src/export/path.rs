@@ -1,7 +1,7 @@
 //! Safe names: model-given script names become plain `Name.cs` file names that are valid on
 //! Windows, macOS and Linux and that Unity imports; archive entry paths are checked on import.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Longest script file name in bytes, extension included (cut on a UTF-8 boundary).
 pub const MAX_NAME_BYTES: usize = 100;
@@ -61,6 +61,75 @@ pub fn sanitize_script_name(raw: &str) -> Option<String> {
     if stem.is_empty() { None } else { Some(format!("{stem}.cs")) }
 }
 
+/// Longest folder part kept in a script path, in bytes and in components.
+const MAX_DIR_BYTES: usize = 120;
+const MAX_DIRS: usize = 6;
+
+/// Turns a model-given script path into a safe relative path: `/`-separated folders, then a
+/// file name from [`sanitize_script_name`]. Folders are kept only from a plainly relative path
+/// (`Editor/PlayerEditor.cs`, `Scripts/AI/Enemy.cs`), each cleaned like a file name; a path
+/// that is absolute, has a drive, a UNC prefix or a `..` component keeps its file name alone
+/// (`../../home/user/.bashrc.cs` → `bashrc.cs`, `/etc/cron.d/x.cs` → `x.cs`), and so does one
+/// with more than a few folders. The result always passes [`check_archive_path`].
+pub fn sanitize_script_path(raw: &str) -> Option<String> {
+    let name = sanitize_script_name(raw)?;
+    // A trailing separator names no folder (`Scripts/` is the name `Scripts.cs`).
+    let raw = raw.trim_end_matches(|c: char| c == '/' || c == '\\' || c.is_whitespace());
+    let parts: Vec<&str> = raw.split(['/', '\\']).collect();
+    let dirs = &parts[..parts.len().saturating_sub(1)];
+    let hostile = raw.starts_with(['/', '\\'])
+        || raw.contains(':')
+        || dirs.iter().any(|d| d.trim() == "..")
+        || dirs.len() > MAX_DIRS * 2;
+    if hostile {
+        return Some(name);
+    }
+    let mut path = String::new();
+    for d in dirs {
+        let Some(clean) = sanitize_folder_name(d) else { continue };
+        path.push_str(&clean);
+        path.push('/');
+    }
+    if path.len() > MAX_DIR_BYTES || path.matches('/').count() > MAX_DIRS {
+        return Some(name);
+    }
+    path.push_str(&name);
+    Some(path)
+}
+
+/// One folder of a script path, cleaned like a file name; `None` when nothing is left (`.`,
+/// empty, only invisible characters).
+fn sanitize_folder_name(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|&c| !c.is_control() && !is_invisible_format(c))
+        .map(|c| if WINDOWS_INVALID.contains(&c) { '_' } else { c })
+        .collect();
+    let mut name = trim_name(&cleaned).to_string();
+    if is_reserved_name(&name) {
+        let cut = name.find('.').unwrap_or(name.len());
+        name.insert(cut, '_');
+    }
+    let name = trim_name(truncate(&name, 64));
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// The file name Unity should see for a script: the given name when it reads as a type name,
+/// else the type the content declares (Unity matches a MonoBehaviour to its file by name, so
+/// `player controller.cs` or `what?.cs` yields to the declared type), else the given name.
+/// `None` when neither gives a usable name. Extraction and export both name files with it.
+pub(crate) fn choose_file_name<'a>(
+    given: Option<&str>,
+    main_type: impl FnOnce() -> Option<&'a str>,
+) -> Option<String> {
+    let from_type = || main_type().and_then(sanitize_script_name);
+    match given.and_then(sanitize_script_name) {
+        Some(n) if !is_type_like(&n) => from_type().or(Some(n)),
+        Some(n) => Some(n),
+        None => from_type(),
+    }
+}
+
 /// Whether the stem of a sanitised `Name.cs` reads as a C# type name, or several joined by
 /// dots (`Player.Movement.cs`, the partial-class convention).
 pub(crate) fn is_type_like(file_name: &str) -> bool {
@@ -111,9 +180,11 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
 
 /// Hands out names that are unique ignoring case (as on Windows and macOS): the second
 /// `Player.cs` becomes `Player_2.cs`, then `Player_3.cs`, in the order names are claimed.
+/// Linear in the number of names: each stem remembers the next suffix to try.
 #[derive(Debug, Default)]
 pub(crate) struct UniqueNames {
     taken: HashSet<String>,
+    next: HashMap<String, u64>,
 }
 
 impl UniqueNames {
@@ -122,14 +193,17 @@ impl UniqueNames {
             return name.to_string();
         }
         let stem = name.strip_suffix(".cs").unwrap_or(name);
-        for n in 2u64.. {
+        let key = stem.to_lowercase();
+        let mut n = self.next.get(&key).copied().unwrap_or(2);
+        loop {
             let suffix = format!("_{n}.cs");
             let candidate = format!("{}{suffix}", truncate(stem, MAX_NAME_BYTES - suffix.len()));
+            n += 1;
             if self.taken.insert(candidate.to_lowercase()) {
+                self.next.insert(key, n);
                 return candidate;
             }
         }
-        unreachable!("an unused name exists")
     }
 }
 

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
+use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::extract::ScriptFile;
 
@@ -93,12 +94,13 @@ impl ValidationConfig {
 
 /// Validates one C# file. Never panics; returns the diagnostics sorted by position.
 pub fn validate_source(source: &str, file_name: &str, config: &ValidationConfig) -> Vec<Diagnostic> {
-    let Some(src) = source::Source::parse(source) else {
+    let never = CancelToken::new();
+    let Ok(Some(src)) = source::Source::parse_with(source, &never) else {
         return vec![internal(file_name)];
     };
     let classes = walk::collect_classes(&src);
     let known = walk::resolve_unity(classes.iter().map(|c| (c.name.as_str(), c.base.as_deref())));
-    run(&src, file_name, config, &known)
+    run(&src, file_name, config, &known, &never).unwrap_or_default()
 }
 
 /// Validates raw bytes, e.g. a file read from disk. Text that is not UTF-8 is reported as an
@@ -136,19 +138,35 @@ pub fn validate_bytes(bytes: &[u8], file_name: &str, config: &ValidationConfig) 
 /// Validates a set of files: each on its own, with class inheritance resolved across the set (a
 /// class deriving from another file's MonoBehaviour is a MonoBehaviour too).
 pub fn validate_files(files: &[ScriptFile], config: &ValidationConfig) -> Vec<Diagnostic> {
-    let parsed: Vec<Option<source::Source<'_>>> =
-        files.iter().map(|f| source::Source::parse(&f.content)).collect();
+    // A token nobody cancels and without deadline never stops the work.
+    validate_files_with(files, config, &CancelToken::new()).unwrap_or_default()
+}
+
+/// [`validate_files`], stopping with `Error::Cancelled` or `Error::Timeout` as soon as `cancel`
+/// says so: it is checked between files, inside tree-sitter parses and every few thousand
+/// nodes of a walk, so a deadline bounds the CPU spent on a huge reply.
+pub fn validate_files_with(
+    files: &[ScriptFile],
+    config: &ValidationConfig,
+    cancel: &CancelToken,
+) -> Result<Vec<Diagnostic>> {
+    let mut parsed: Vec<Option<source::Source<'_>>> = Vec::with_capacity(files.len());
+    for f in files {
+        cancel.check()?;
+        parsed.push(source::Source::parse_with(&f.content, cancel)?);
+    }
     let classes: Vec<Vec<walk::ClassDecl>> =
         parsed.iter().map(|p| p.as_ref().map(walk::collect_classes).unwrap_or_default()).collect();
     let known = walk::resolve_unity(classes.iter().flatten().map(|c| (c.name.as_str(), c.base.as_deref())));
     let mut out = Vec::new();
     for (f, p) in files.iter().zip(&parsed) {
+        cancel.check()?;
         match p {
-            Some(src) => out.extend(run(src, &f.path, config, &known)),
+            Some(src) => out.extend(run(src, &f.path, config, &known, cancel)?),
             None => out.push(internal(&f.path)),
         }
     }
-    out
+    Ok(out)
 }
 
 fn internal(file: &str) -> Diagnostic {
@@ -169,13 +187,27 @@ fn run(
     file: &str,
     config: &ValidationConfig,
     known: &HashMap<String, walk::UnityKind>,
-) -> Vec<Diagnostic> {
+    cancel: &CancelToken,
+) -> Result<Vec<Diagnostic>> {
     let mut sink = Sink { src, file, config, out: Vec::new() };
+    if src.limited {
+        // Silence would read as "checked and clean": say where the analysis stopped.
+        sink.emit_at(
+            "SPK0001",
+            (1, 1, 1, 1),
+            format!(
+                "nesting deeper than SPARK analyses (`#if` groups past {} levels or interpolated strings \
+                 past {}): the code past that depth is not fully analysed",
+                crate::csharp::MAX_IF_DEPTH,
+                crate::csharp::MAX_HOLE_DEPTH
+            ),
+        );
+    }
     syntax::check(src, &mut sink);
-    walk::walk(src, file, known, &mut sink);
+    walk::walk(src, file, known, &mut sink, cancel)?;
     let mut out = sink.out;
     sort(&mut out);
-    out
+    Ok(out)
 }
 
 fn sort(out: &mut Vec<Diagnostic>) {

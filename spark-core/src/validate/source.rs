@@ -3,9 +3,17 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::ops::Range;
 use std::sync::OnceLock;
 
-use tree_sitter::{InputEdit, Language, Node, Parser, Point, Tree};
+use std::ops::ControlFlow;
+
+use tree_sitter::{InputEdit, Language, Node, ParseOptions, ParseState, Parser, Point, Tree};
+
+use crate::cancel::CancelToken;
+use crate::error::Result;
+
+use crate::csharp::{self, DirKind};
 
 thread_local! {
     // A parser owns sizeable buffers; reusing one per thread saves an allocation round per file.
@@ -19,12 +27,14 @@ pub(crate) fn language() -> &'static Language {
 }
 
 /// Parses `text` with this thread's parser. `None` only if tree-sitter refuses (never seen).
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Option<Tree> {
-    parse_with(text, None)
+    parse_with(text, None, &CancelToken::new())
 }
 
 /// Parses `text`, reusing the unchanged parts of `old` (already edited to match `text`).
-fn parse_with(text: &str, old: Option<&Tree>) -> Option<Tree> {
+/// Tree-sitter asks `cancel` as it goes and gives up (`None`) once it says stop.
+fn parse_with(text: &str, old: Option<&Tree>, cancel: &CancelToken) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.is_none() {
@@ -33,7 +43,13 @@ fn parse_with(text: &str, old: Option<&Tree>) -> Option<Tree> {
             *slot = Some(p);
         }
         let parser = slot.as_mut()?;
-        let tree = parser.parse(text, old);
+        let bytes = text.as_bytes();
+        let mut read = |at: usize, _: Point| bytes.get(at..).unwrap_or_default();
+        let mut progress = |_: &ParseState| {
+            if cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        };
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        let tree = parser.parse_with_options(&mut read, old, Some(options));
         if tree.is_none() {
             parser.reset();
         }
@@ -283,13 +299,6 @@ impl Grammar {
     }
 }
 
-/// A conditional-compilation region whose code only exists in the Unity editor.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Region {
-    pub start: usize,
-    pub end: usize,
-}
-
 /// A parsed file.
 pub(crate) struct Source<'a> {
     /// The text as given; positions are computed on it.
@@ -298,30 +307,42 @@ pub(crate) struct Source<'a> {
     pub scan: Cow<'a, str>,
     pub tree: Tree,
     /// Byte ranges that only compile in the editor (`#if UNITY_EDITOR` and equivalents).
-    pub editor_regions: Vec<Region>,
+    /// Sorted and disjoint (see [`csharp::editor_regions`]).
+    pub editor_regions: Vec<Range<usize>>,
+    /// The text nests deeper than the scanner's limits (see [`csharp`]): not fully analysed.
+    pub limited: bool,
     pub g: &'static Grammar,
 }
 
 impl<'a> Source<'a> {
     /// Parses `text`; when the grammar trips over one of its known gaps on valid C#, the gap is
     /// blanked out (same byte length, so every position stays right) and the text re-parsed.
-    pub fn parse(text: &'a str) -> Option<Source<'a>> {
+    /// Stops with the token's error when `cancel` says so (also in
+    /// the middle of a tree-sitter parse). `Ok(None)` when tree-sitter refuses the text.
+    pub fn parse_with(text: &'a str, cancel: &CancelToken) -> Result<Option<Source<'a>>> {
         let g = Grammar::get();
-        let tree = parse(text)?;
+        let Some(tree) = parse_with(text, None, cancel) else {
+            cancel.check()?;
+            return Ok(None);
+        };
         let has_directives = text.contains("#if");
         let (scan, tree) = if tree.root_node().has_error() {
             match neutralize(text) {
-                Some(fixed) => {
-                    let t2 = reparse(text, &fixed, tree)?;
-                    (Cow::Owned(fixed), t2)
-                }
+                Some(fixed) => match reparse(text, &fixed, tree, cancel) {
+                    Some(t2) => (Cow::Owned(fixed), t2),
+                    None => {
+                        cancel.check()?;
+                        return Ok(None);
+                    }
+                },
                 None => (Cow::Borrowed(text), tree),
             }
         } else {
             (Cow::Borrowed(text), tree)
         };
-        let editor_regions = if has_directives { editor_regions(text) } else { Vec::new() };
-        Some(Source { text, scan, tree, editor_regions, g })
+        let (editor_regions, limited) =
+            if has_directives { csharp::editor_regions(text) } else { (Vec::new(), false) };
+        Ok(Some(Source { text, scan, tree, editor_regions, limited, g }))
     }
 
     /// The (scanned) text of a node.
@@ -339,14 +360,15 @@ impl<'a> Source<'a> {
 
     /// Whether `byte` lies in editor-only conditional code.
     pub fn in_editor_region(&self, byte: usize) -> bool {
-        self.editor_regions.iter().any(|r| r.start <= byte && byte < r.end)
+        let after = self.editor_regions.partition_point(|r| r.start <= byte);
+        after > 0 && byte < self.editor_regions[after - 1].end
     }
 }
 
 /// Parses `fixed` (a same-length copy of `text` with a few bytes blanked) incrementally from
 /// `tree`, the parse of `text`: only the blanked spans and what depends on them are parsed
 /// again, instead of the whole file.
-fn reparse(text: &str, fixed: &str, mut tree: Tree) -> Option<Tree> {
+fn reparse(text: &str, fixed: &str, mut tree: Tree, cancel: &CancelToken) -> Option<Tree> {
     let (a, b) = (text.as_bytes(), fixed.as_bytes());
     let mut row = 0usize;
     let mut line_start = 0usize;
@@ -376,7 +398,7 @@ fn reparse(text: &str, fixed: &str, mut tree: Tree) -> Option<Tree> {
             new_end_position: end_point,
         });
     }
-    parse_with(fixed, Some(&tree))
+    parse_with(fixed, Some(&tree), cancel)
 }
 
 /// Every node of a tree as (kind, range, flags), in walk order.
@@ -528,68 +550,25 @@ fn blank_pointer_deref_casts(b: &mut [u8]) -> bool {
     changed
 }
 
-struct Directive {
-    kind: DirKind,
-    cond: (usize, usize),
-    line: (usize, usize),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum DirKind {
-    If,
-    Elif,
-    Else,
-    Endif,
-}
-
-fn directives(text: &str) -> Vec<Directive> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let start = pos;
-        pos += line.len();
-        let trimmed = line.trim_start();
-        if !trimmed.starts_with('#') {
-            continue;
-        }
-        let body = trimmed[1..].trim_start();
-        let (kind, rest) = if let Some(r) = body.strip_prefix("if") {
-            (DirKind::If, r)
-        } else if let Some(r) = body.strip_prefix("elif") {
-            (DirKind::Elif, r)
-        } else if let Some(r) = body.strip_prefix("else") {
-            (DirKind::Else, r)
-        } else if let Some(r) = body.strip_prefix("endif") {
-            (DirKind::Endif, r)
-        } else {
-            continue;
-        };
-        if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        let rest_start = start + (line.len() - rest.len());
-        let cond_text = rest.split("//").next().unwrap_or("");
-        out.push(Directive {
-            kind,
-            cond: (rest_start, rest_start + cond_text.trim_end().len()),
-            line: (start, pos),
-        });
-    }
-    out
-}
-
 /// Blanks conditional groups whose branches do not balance their braces on their own (the
 /// grammar parses every branch, the compiler only one): the directive lines and every branch but
 /// the first become spaces, which is what the compiler sees when the first branch is active.
+///
+/// Linear in the text whatever the nesting: brace deltas come from one prefix sum, and groups
+/// deeper than [`csharp::MAX_IF_DEPTH`] are left as they are.
 fn blank_split_conditionals(b: &mut [u8]) -> bool {
     let Ok(text) = std::str::from_utf8(b) else { return false };
-    let dirs = directives(text);
+    let dirs = csharp::directives(text);
     // Groups: (directive indices) with the brace delta of each branch.
     let mut stack: Vec<Vec<usize>> = Vec::new();
+    let mut excess = 0usize;
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, d) in dirs.iter().enumerate() {
         match d.kind {
+            DirKind::If if stack.len() >= csharp::MAX_IF_DEPTH => excess += 1,
             DirKind::If => stack.push(vec![i]),
+            DirKind::Endif if excess > 0 => excess -= 1,
+            _ if excess > 0 => {}
             DirKind::Elif | DirKind::Else => {
                 if let Some(g) = stack.last_mut() {
                     g.push(i)
@@ -603,13 +582,18 @@ fn blank_split_conditionals(b: &mut [u8]) -> bool {
             }
         }
     }
+    if groups.is_empty() {
+        return false;
+    }
+    let braces = brace_prefix(b);
     let mut blank: Vec<(usize, usize)> = Vec::new();
     for g in &groups {
-        let branch = |w: &[usize]| &b[dirs[w[0]].line.1..dirs[w[1]].line.0];
+        let branch = |w: &[usize]| (dirs[w[0]].line.1, dirs[w[1]].line.0);
+        let delta = |(s, e): (usize, usize)| braces[e.max(s)] - braces[s];
         // Alternative headers stop mid-declaration in every branch; a lone unfinished branch
         // is more likely a real error (a missing `;`) and stays visible.
-        let split = g.windows(2).any(|w| brace_delta(branch(w)) != 0)
-            || (g.len() > 2 && g.windows(2).all(|w| is_fragment(branch(w))));
+        let split = g.windows(2).any(|w| delta(branch(w)) != 0)
+            || (g.len() > 2 && g.windows(2).all(|w| is_fragment(text, branch(w))));
         if !split {
             continue;
         }
@@ -622,10 +606,8 @@ fn blank_split_conditionals(b: &mut [u8]) -> bool {
     }
     for (s, e) in &blank {
         for c in &mut b[*s..*e] {
-            if *c != b'\n' && *c != b'\r' && c.is_ascii() {
-                *c = b' ';
-            } else if !c.is_ascii() {
-                // Keep UTF-8 valid: multi-byte sequences become spaces too, byte for byte.
+            // Multi-byte sequences become spaces byte for byte, so the text stays UTF-8.
+            if *c != b'\n' && *c != b'\r' {
                 *c = b' ';
             }
         }
@@ -636,17 +618,25 @@ fn blank_split_conditionals(b: &mut [u8]) -> bool {
 /// Whether an alternative branch stops mid-declaration or mid-statement, like the two headers of
 /// `#if A class C : B, I #else class C : B #endif {`: parsed together they read as one broken
 /// header. A branch ending in `;`, `{`, `}`, `]`, `,` or `:` ends where its alternatives can.
-fn is_fragment(b: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(b) else { return false };
-    let last =
-        text.lines().map(|l| l.split("//").next().unwrap_or("").trim_end()).rfind(|l| !l.trim().is_empty());
+fn is_fragment(text: &str, (start, end): (usize, usize)) -> bool {
+    let Some(branch) = text.get(start..end.max(start)) else { return false };
+    // From the end: only the last non-blank line matters.
+    let last = branch
+        .lines()
+        .rev()
+        .map(|l| l.split("//").next().unwrap_or("").trim_end())
+        .find(|l| !l.trim().is_empty());
     last.and_then(|l| l.chars().next_back()).is_some_and(|c| !matches!(c, ';' | '{' | '}' | ']' | ',' | ':'))
 }
 
-fn brace_delta(b: &[u8]) -> i64 {
+/// `out[i]` is the brace balance of `b[..i]`, counting braces outside double-quoted strings;
+/// the string state restarts at each line (branches start at line starts).
+fn brace_prefix(b: &[u8]) -> Vec<i64> {
+    let mut out = Vec::with_capacity(b.len() + 1);
     let mut d = 0i64;
     let mut in_str = false;
     let mut prev = 0u8;
+    out.push(0);
     for &c in b {
         match c {
             b'"' if prev != b'\\' => in_str = !in_str,
@@ -656,219 +646,14 @@ fn brace_delta(b: &[u8]) -> i64 {
             _ => {}
         }
         prev = c;
+        out.push(d);
     }
-    d
-}
-
-// ---------------------------------------------------------------------------------------------
-// Editor-only regions.
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Tri {
-    T,
-    F,
-    U,
-}
-
-impl Tri {
-    fn not(self) -> Tri {
-        match self {
-            Tri::T => Tri::F,
-            Tri::F => Tri::T,
-            Tri::U => Tri::U,
-        }
-    }
-    fn and(self, o: Tri) -> Tri {
-        match (self, o) {
-            (Tri::F, _) | (_, Tri::F) => Tri::F,
-            (Tri::T, Tri::T) => Tri::T,
-            _ => Tri::U,
-        }
-    }
-    fn or(self, o: Tri) -> Tri {
-        match (self, o) {
-            (Tri::T, _) | (_, Tri::T) => Tri::T,
-            (Tri::F, Tri::F) => Tri::F,
-            _ => Tri::U,
-        }
-    }
-}
-
-/// Evaluates a `#if` condition in a player build: `UNITY_EDITOR` is false, every other symbol
-/// unknown.
-fn eval_player(cond: &str) -> Tri {
-    let toks = tokenize(cond);
-    let mut p = CondParser { toks: &toks, i: 0, depth: 0 };
-    let v = p.or();
-    if p.i == toks.len() { v } else { Tri::U }
-}
-
-fn tokenize(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if c.is_ascii_alphanumeric() || c == b'_' {
-            let st = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                i += 1;
-            }
-            out.push(&s[st..i]);
-        } else if i + 1 < b.len() && matches!(&b[i..i + 2], b"&&" | b"||" | b"==" | b"!=") {
-            out.push(&s[i..i + 2]);
-            i += 2;
-        } else {
-            out.push(&s[i..i + 1]);
-            i += 1;
-        }
-    }
-    out
-}
-
-struct CondParser<'t> {
-    toks: &'t [&'t str],
-    i: usize,
-    depth: u32,
-}
-
-impl CondParser<'_> {
-    fn or(&mut self) -> Tri {
-        let mut v = self.and();
-        while self.toks.get(self.i) == Some(&"||") {
-            self.i += 1;
-            v = v.or(self.and());
-        }
-        v
-    }
-    fn and(&mut self) -> Tri {
-        let mut v = self.eq();
-        while self.toks.get(self.i) == Some(&"&&") {
-            self.i += 1;
-            v = v.and(self.eq());
-        }
-        v
-    }
-    fn eq(&mut self) -> Tri {
-        let v = self.unary();
-        if matches!(self.toks.get(self.i), Some(&"==") | Some(&"!=")) {
-            self.i += 1;
-            let _ = self.unary();
-            return Tri::U;
-        }
-        v
-    }
-    fn unary(&mut self) -> Tri {
-        self.depth += 1;
-        if self.depth > 64 {
-            self.i = self.toks.len();
-            return Tri::U;
-        }
-        let v = match self.toks.get(self.i) {
-            Some(&"!") => {
-                self.i += 1;
-                self.unary().not()
-            }
-            Some(&"(") => {
-                self.i += 1;
-                let v = self.or();
-                if self.toks.get(self.i) == Some(&")") {
-                    self.i += 1;
-                }
-                v
-            }
-            Some(&"true") => {
-                self.i += 1;
-                Tri::T
-            }
-            Some(&"false") => {
-                self.i += 1;
-                Tri::F
-            }
-            Some(&"UNITY_EDITOR") => {
-                self.i += 1;
-                Tri::F
-            }
-            Some(_) => {
-                self.i += 1;
-                Tri::U
-            }
-            None => Tri::U,
-        };
-        self.depth -= 1;
-        v
-    }
-}
-
-/// Byte ranges of code that a player build never compiles.
-fn editor_regions(text: &str) -> Vec<Region> {
-    struct Group {
-        prev: Tri,
-        branch: Tri,
-        start: usize,
-        outer: bool,
-    }
-    let mut out = Vec::new();
-    let mut stack: Vec<Group> = Vec::new();
-    let close = |g: &Group, end: usize, out: &mut Vec<Region>| {
-        if !g.outer && g.branch == Tri::F {
-            out.push(Region { start: g.start, end });
-        }
-    };
-    for d in directives(text) {
-        let cond = || eval_player(&text[d.cond.0..d.cond.1]);
-        match d.kind {
-            DirKind::If => {
-                let outer = stack.iter().any(|g| g.branch == Tri::F);
-                let c = cond();
-                stack.push(Group { prev: c, branch: c, start: d.line.1, outer });
-            }
-            DirKind::Elif | DirKind::Else => {
-                if let Some(g) = stack.last_mut() {
-                    close(g, d.line.0, &mut out);
-                    let c = if d.kind == DirKind::Else { Tri::T } else { cond() };
-                    g.branch = g.prev.not().and(c);
-                    g.prev = g.prev.or(c);
-                    g.start = d.line.1;
-                }
-            }
-            DirKind::Endif => {
-                if let Some(g) = stack.pop() {
-                    close(&g, d.line.0, &mut out);
-                }
-            }
-        }
-    }
-    if let Some(g) = stack.last() {
-        close(g, text.len(), &mut out);
-    }
-    // Nested regions inside an editor-only region are covered by it.
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn player_evaluation() {
-        assert_eq!(eval_player(" UNITY_EDITOR"), Tri::F);
-        assert_eq!(eval_player("!UNITY_EDITOR"), Tri::T);
-        assert_eq!(eval_player("UNITY_EDITOR && DEBUG"), Tri::F);
-        assert_eq!(eval_player("UNITY_EDITOR || DEBUG"), Tri::U);
-        assert_eq!(eval_player("(UNITY_EDITOR)"), Tri::F);
-        assert_eq!(eval_player("DEVELOPMENT_BUILD"), Tri::U);
-    }
-
-    #[test]
-    fn regions() {
-        let t = "a\n#if UNITY_EDITOR\nb\n#else\nc\n#endif\n#if !UNITY_EDITOR\nd\n#else\ne\n#endif\n";
-        let r = editor_regions(t);
-        let covered: Vec<&str> = r.iter().map(|r| t[r.start..r.end].trim()).collect();
-        assert_eq!(covered, vec!["b", "e"]);
-    }
 
     /// The walk skips the children of anonymous nodes and of the opaque kinds: they must have
     /// none that a rule could look at (tokens are leaves; opaque kinds hold tokens only).
@@ -929,7 +714,7 @@ mod tests {
                     continue;
                 }
                 let Some(fixed) = neutralize(&text) else { continue };
-                let inc = reparse(&text, &fixed, first).unwrap();
+                let inc = reparse(&text, &fixed, first, &CancelToken::new()).unwrap();
                 let fresh = parse(&fixed).unwrap();
                 assert_eq!(shape_of(&inc), shape_of(&fresh), "{}", path.display());
                 checked += 1;

@@ -9,6 +9,9 @@ use super::source::Source;
 /// Most syntax diagnostics reported per file; garbage input would otherwise yield thousands.
 pub(crate) const MAX_SYNTAX: usize = 50;
 
+/// How many open delimiters back a closer may match (see `unbalanced`).
+const MAX_REACH: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Issue {
     Unclosed,
@@ -299,11 +302,10 @@ fn unbalanced(b: &[u8]) -> Vec<Delim> {
                     }
                 }
                 if verbatim {
-                    // Keep line starts right across multi-line verbatim strings.
-                    if let Some(p) = b[..i].iter().rposition(|&c| c == b'\n')
-                        && p + 1 > line_start
-                    {
-                        line_start = p + 1;
+                    // Keep line starts right across multi-line verbatim strings (only the
+                    // string's own bytes are searched, so many strings on one line stay linear).
+                    if let Some(p) = b[j..i.max(j)].iter().rposition(|&c| c == b'\n') {
+                        line_start = j + p + 1;
                     }
                 }
                 continue;
@@ -337,7 +339,10 @@ fn unbalanced(b: &[u8]) -> Vec<Delim> {
                     b')' => b'(',
                     _ => b'[',
                 };
-                let floor = holes.last().map(|h| h.base).unwrap_or(0);
+                // A closer matches one of the last few openers at most: searching deeper would
+                // make `((((…]]]]` quadratic, and real code never needs it.
+                let floor =
+                    holes.last().map(|h| h.base).unwrap_or(0).max(opens.len().saturating_sub(MAX_REACH));
                 match opens[floor..].iter().rposition(|o| o.ch == want) {
                     Some(rel) => {
                         let pos = floor + rel;

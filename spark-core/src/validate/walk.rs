@@ -8,6 +8,8 @@ use tree_sitter::Node;
 use super::Sink;
 use super::source::{K, Source};
 use super::{security, unity};
+use crate::cancel::CancelToken;
+use crate::error::{Error, Result};
 
 /// The Unity base a class derives from, as far as syntax tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -337,7 +339,13 @@ impl<'s> Ctx<'s> {
 }
 
 /// Walks the whole tree once.
-pub(crate) fn walk(src: &Source<'_>, file: &str, known: &HashMap<String, UnityKind>, sink: &mut Sink<'_>) {
+pub(crate) fn walk(
+    src: &Source<'_>,
+    file: &str,
+    known: &HashMap<String, UnityKind>,
+    sink: &mut Sink<'_>,
+    cancel: &CancelToken,
+) -> Result<()> {
     let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
     let stem = base
         .len()
@@ -359,8 +367,13 @@ pub(crate) fn walk(src: &Source<'_>, file: &str, known: &HashMap<String, UnityKi
         frames: Vec::new(),
         top_level_reported: false,
     };
-    preorder(src.tree.root_node(), &mut Rules { ctx: &mut ctx, sink });
+    let mut rules = Rules { ctx: &mut ctx, sink, cancel, nodes: 0, stopped: None };
+    preorder(src.tree.root_node(), &mut rules);
+    rules.stopped.map_or(Ok(()), Err)
 }
+
+/// How many nodes the walk visits between two looks at the cancel token.
+const CHECK_EVERY: u32 = 4096;
 
 /// What [`preorder`] calls on the way.
 pub(crate) trait Visit<'t> {
@@ -368,16 +381,35 @@ pub(crate) trait Visit<'t> {
     fn enter(&mut self, node: Node<'t>, depth: usize) -> bool;
     /// The node entered at `depth` and everything below it are done.
     fn leave(&mut self, depth: usize);
+    /// Whether the walk must end now (asked after every `enter`).
+    fn stop(&self) -> bool {
+        false
+    }
 }
 
 struct Rules<'c, 's, 'k> {
     ctx: &'c mut Ctx<'s>,
     sink: &'c mut Sink<'k>,
+    cancel: &'c CancelToken,
+    nodes: u32,
+    /// Why the walk stopped early.
+    stopped: Option<Error>,
 }
 
 impl<'t> Visit<'t> for Rules<'_, '_, '_> {
     fn enter(&mut self, node: Node<'t>, depth: usize) -> bool {
+        self.nodes = self.nodes.wrapping_add(1);
+        if self.nodes % CHECK_EVERY == 0
+            && let Err(e) = self.cancel.check()
+        {
+            self.stopped = Some(e);
+            return false;
+        }
         enter(node, depth, self.ctx, self.sink)
+    }
+
+    fn stop(&self) -> bool {
+        self.stopped.is_some()
     }
 
     fn leave(&mut self, depth: usize) {
@@ -407,6 +439,9 @@ pub(crate) fn preorder<'t>(root: Node<'t>, v: &mut impl Visit<'t>) {
     loop {
         let depth = stack.len();
         let count = if v.enter(node, depth) { node.child_count() } else { 0 };
+        if v.stop() {
+            return;
+        }
         if count > 0 {
             let mut kids = Vec::new();
             if count > NARROW {
