@@ -7,7 +7,8 @@
 #
 # Every part runs to the end even when an earlier one fails; the script exits 1 when any scenario
 # failed in any binding, and prints which. Env: HOSTILE_CAP_S (default 20) kills a scenario still
-# running after that many seconds (HOSTILE_VALGRIND_CAP_S, default 120, under valgrind).
+# running after that many seconds (HOSTILE_VALGRIND_CAP_S, default 120, under valgrind, where every
+# timeout is multiplied by HOSTILE_VALGRIND_SCALE, default 10).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -17,6 +18,7 @@ LIB="$TARGET/debug"
 OUT="$TARGET/hostile-test"
 CAP="${HOSTILE_CAP_S:-20}"
 VG_CAP="${HOSTILE_VALGRIND_CAP_S:-120}"
+VG_SCALE="${HOSTILE_VALGRIND_SCALE:-10}"
 export HOSTILE_CAP_S="$CAP" CARGO_TERM_COLOR=never
 mkdir -p "$OUT"
 
@@ -60,14 +62,19 @@ if want c || want valgrind || want csharp; then
   step "cargo build -p spark-ffi; the scenario list for C and C#"
   cargo build -p spark-ffi --quiet || { fail "ffi (build)"; parts=(); }
   # Flattened for C: "total_ms sleep_ms max_cpu_ms", the config JSON, then "name expect,expect".
-  python3 - "$OUT/specs.txt" <<'EOF'
+  # specs-valgrind.txt scales every timeout (and the wall-time limit) by VG_SCALE: valgrind runs
+  # the library 20-50x slower and one thread at a time, so 3 s would test valgrind, not SPARK.
+  python3 - "$OUT/specs.txt" 1 "$OUT/specs-valgrind.txt" "$VG_SCALE" <<'EOF'
 import json, sys
 spec = json.load(open("tests/hostile/scenarios.json"))
-with open(sys.argv[1], "w") as f:
-    f.write(f"{spec['total_ms']} {spec['cpu_after_sleep_ms']} {spec['cpu_after_max_ms']}\n")
-    f.write(json.dumps(spec["config"], separators=(",", ":")) + "\n")
-    for s in spec["scenarios"]:
-        f.write(f"{s['name']} {','.join(s['expect'])}\n")
+for path, scale in ((sys.argv[1], int(sys.argv[2])), (sys.argv[3], int(sys.argv[4]))):
+    config = json.loads(json.dumps(spec["config"]))
+    config["timeouts"] = {k: v * scale for k, v in config["timeouts"].items()}
+    with open(path, "w") as f:
+        f.write(f"{spec['total_ms'] * scale} {spec['cpu_after_sleep_ms']} {spec['cpu_after_max_ms']}\n")
+        f.write(json.dumps(config, separators=(",", ":")) + "\n")
+        for s in spec["scenarios"]:
+            f.write(f"{s['name']} {','.join(s['expect'])}\n")
 EOF
   MOCK_PID=""
   trap '[ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
@@ -96,7 +103,7 @@ EOF
   fi
   if want valgrind && [ -x "$OUT/hostile" ]; then
     step "C: under valgrind"
-    { valgrind -q --error-exitcode=99 --leak-check=full "$OUT/hostile" "$OUT/specs.txt" "$BASE" "$VG_CAP" \
+    { valgrind -q --error-exitcode=99 --leak-check=full "$OUT/hostile" "$OUT/specs-valgrind.txt" "$BASE" "$VG_CAP" \
         2>"$OUT/valgrind.stderr" && stderr_empty valgrind "$OUT/valgrind.stderr"; } || fail "c (valgrind)"
   fi
   if want csharp; then

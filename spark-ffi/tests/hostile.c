@@ -189,8 +189,7 @@ static int run_scenario(const char *config, const char *base, const char *name, 
   if (killed) PROBLEM("; still running after %.0f s (killed)", cap_s);
   else if (WIFSIGNALED(status)) PROBLEM("; child killed by signal %d (%s) after %.1f s", WTERMSIG(status), strsignal(WTERMSIG(status)), took);
   else if (WEXITSTATUS(status) != 0) PROBLEM("; child exit status %d", WEXITSTATUS(status));
-  if (err.len) PROBLEM("; stderr not empty (%zu bytes%s): %.300s", err.len, strstr(err.data, "panicked") ? ", a panic" : "",
-                       err.len > 300 ? err.data + err.len - 300 : err.data);
+  if (err.len) PROBLEM("; stderr not empty (%zu bytes%s): %.300s", err.len, strstr(err.data, "panicked") ? ", a panic" : "", err.data);
   char outcome[64] = "";
   double elapsed = 0, cpu_after = 0;
   int unsafe = 0;
@@ -207,7 +206,7 @@ static int run_scenario(const char *config, const char *base, const char *name, 
     if (cpu_after >= max_cpu_ms) PROBLEM("; %.0f ms of CPU in the %ld ms after the call", cpu_after, sleep_ms);
     if (unsafe) PROBLEM("; %d unsafe result paths", unsafe);
   }
-  if (used) printf("FAIL %s: %s\n", name, problems + 2);
+  if (used) printf("FAIL %s: %s [%s in %.0f ms]\n", name, problems + 2, outcome[0] ? outcome : "no outcome", elapsed);
   else printf("ok   %s (%s in %.0f ms)\n", name, outcome, elapsed);
   fflush(stdout);
   free(out.data);

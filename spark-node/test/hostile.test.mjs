@@ -62,7 +62,7 @@ function check (scenario, child) {
   if (child.error?.code === 'ETIMEDOUT') problems.push(`still running after ${CAP_MS / 1000} s (killed)`)
   else if (child.signal) problems.push(`child killed by ${child.signal}`)
   else if (child.status !== 0) problems.push(`child exit status ${child.status}`)
-  if (child.stderr) problems.push(`stderr not empty: ${JSON.stringify(child.stderr.slice(-800))}`)
+  if (child.stderr) problems.push(`stderr not empty: ${JSON.stringify(child.stderr.slice(0, 400))}`)
   const line = (child.stdout ?? '').split('\n').findLast((l) => l.startsWith('HOSTILE-REPORT '))
   if (!line) return [...problems, 'no report']
   const report = JSON.parse(line.slice('HOSTILE-REPORT '.length))

@@ -103,13 +103,13 @@ def test_hostile_reply(scenario: dict[str, Any], mock_base: str) -> None:
         )
     except subprocess.TimeoutExpired as e:
         STDERR[name] = (e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-        pytest.fail(f"{name}: still running after {CAP_S:.0f} s (killed); stderr: {STDERR[name][-500:]!r}")
+        pytest.fail(f"{name}: still running after {CAP_S:.0f} s (killed); stderr: {STDERR[name][:400]!r}")
     STDERR[name] = proc.stderr
     problems = []
     if proc.returncode != 0:
         problems.append(f"child {describe_exit(proc.returncode)} after {time.monotonic() - started:.1f} s")
     if proc.stderr:
-        problems.append(f"stderr not empty: {proc.stderr[-800:]!r}")
+        problems.append(f"stderr not empty: {proc.stderr[:400]!r}")
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("HOSTILE-REPORT ")]
     if not lines:
         problems.append("no report")

@@ -126,7 +126,7 @@ static class Hostile
         lock (stderr) err = stderr.ToString();
         if (err.Length > 0)
             problems.Add("stderr not empty" + (err.Contains("panicked") ? " (a panic)" : "") + ": " +
-                (err.Length > 300 ? err.Substring(err.Length - 300) : err).Replace("\n", "\\n"));
+                (err.Length > 300 ? err.Substring(0, 300) : err).Replace("\n", "\\n"));
         string report;
         lock (stdout) report = stdout.ToString().Split('\n').LastOrDefault(l => l.StartsWith("HOSTILE-REPORT "));
         string outcome = "?";
@@ -148,7 +148,8 @@ static class Hostile
                 problems.Add(string.Format("{0:F0} ms of CPU in the {1} ms after the call", cpuAfter, sleepMs));
             if (unsafePaths > 0) problems.Add(unsafePaths + " unsafe result paths");
         }
-        if (problems.Count > 0) Console.WriteLine("FAIL " + name + ": " + string.Join("; ", problems));
+        if (problems.Count > 0)
+            Console.WriteLine(string.Format("FAIL {0}: {1} [{2} in {3:F0} ms]", name, string.Join("; ", problems), outcome, elapsed));
         else Console.WriteLine(string.Format("ok   {0} ({1} in {2:F0} ms)", name, outcome, elapsed));
         return problems.Count == 0;
     }
