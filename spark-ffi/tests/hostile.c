@@ -231,18 +231,23 @@ int main(int argc, char **argv) {
     return 2;
   }
   config[strcspn(config, "\n")] = 0;
+  /* Every line is read before the first fork: a child's exit may move the file offset it shares. */
+  enum { MAX_SCENARIOS = 256 };
+  static char names[MAX_SCENARIOS][128], expects[MAX_SCENARIOS][256];
+  int count = 0;
+  while (count < MAX_SCENARIOS && getline(&line, &cap, f) > 0)
+    if (sscanf(line, "%127s %255s", names[count], expects[count]) == 2) count++;
+  fclose(f);
+  free(line);
   int ran = 0, failed = 0;
-  while (getline(&line, &cap, f) > 0) {
-    char name[128], expect[256];
-    if (sscanf(line, "%127s %255s", name, expect) != 2) continue;
+  for (int k = 0; k < count; k++) {
+    const char *name = names[k], *expect = expects[k];
     int selected = argc == 4;
     for (int i = 4; i < argc; i++) selected |= strcmp(argv[i], name) == 0;
     if (!selected) continue;
     ran++;
     failed += !run_scenario(config, argv[2], name, expect, atof(argv[3]));
   }
-  fclose(f);
-  free(line);
   free(config);
   printf("%d scenarios, %d passed, %d failed\n", ran, ran - failed, failed);
   return failed || ran == 0 ? 1 : 0;
