@@ -15,6 +15,10 @@ fn tiny(n: usize) -> String {
     (0..n).map(|_| "```cs\nclass A{}\n```\n").collect()
 }
 
+fn nested(head: &str, unit: &str, tail: &str) -> String {
+    format!("```csharp\n{head}{}{tail}\n```\n", unit.repeat(100_000))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -27,6 +31,8 @@ fn main() {
         ("1000 same-named blocks", same_named(1000)),
         ("2000 same-named blocks", same_named(2000)),
         ("5000 tiny blocks", tiny(5000)),
+        ("100000 nested $\"{", nested("public class Player { string s = ", "$\"{", "; }")),
+        ("#if + 100000 (", nested("#if ", "(", "\npublic class Player { }\n#endif")),
     ] {
         let mut ex = Vec::new();
         let mut all = Vec::new();

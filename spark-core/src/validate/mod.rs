@@ -94,6 +94,9 @@ impl ValidationConfig {
 
 /// Validates one C# file. Never panics; returns the diagnostics sorted by position.
 pub fn validate_source(source: &str, file_name: &str, config: &ValidationConfig) -> Vec<Diagnostic> {
+    if let Some(d) = too_deep(source, file_name) {
+        return vec![d];
+    }
     let never = CancelToken::new();
     let Ok(Some(src)) = source::Source::parse_with(source, &never) else {
         return vec![internal(file_name)];
@@ -151,22 +154,54 @@ pub fn validate_files_with(
     cancel: &CancelToken,
 ) -> Result<Vec<Diagnostic>> {
     let mut parsed: Vec<Option<source::Source<'_>>> = Vec::with_capacity(files.len());
+    let mut deep: Vec<Option<Diagnostic>> = Vec::with_capacity(files.len());
     for f in files {
         cancel.check()?;
-        parsed.push(source::Source::parse_with(&f.content, cancel)?);
+        let d = too_deep(&f.content, &f.path);
+        parsed.push(if d.is_some() { None } else { source::Source::parse_with(&f.content, cancel)? });
+        deep.push(d);
     }
     let classes: Vec<Vec<walk::ClassDecl>> =
         parsed.iter().map(|p| p.as_ref().map(walk::collect_classes).unwrap_or_default()).collect();
     let known = walk::resolve_unity(classes.iter().flatten().map(|c| (c.name.as_str(), c.base.as_deref())));
     let mut out = Vec::new();
-    for (f, p) in files.iter().zip(&parsed) {
+    for ((f, p), d) in files.iter().zip(&parsed).zip(deep) {
         cancel.check()?;
-        match p {
-            Some(src) => out.extend(run(src, &f.path, config, &known, cancel)?),
-            None => out.push(internal(&f.path)),
+        match (p, d) {
+            (_, Some(d)) => out.push(d),
+            (Some(src), None) => out.extend(run(src, &f.path, config, &known, cancel)?),
+            (None, None) => out.push(internal(&f.path)),
         }
     }
     Ok(out)
+}
+
+/// A file that nests past the scanner's limits (interpolated strings inside holes past
+/// [`crate::csharp::MAX_HOLE_DEPTH`], `#if` past [`crate::csharp::MAX_IF_DEPTH`]) is not parsed:
+/// no real script does that, and the parse tree of such a reply costs time and memory out of
+/// all proportion (100,000 nested `$"{` take seconds to parse and to free). It gets one error
+/// instead, which the repair loop sends back.
+fn too_deep(text: &str, file: &str) -> Option<Diagnostic> {
+    let may_nest =
+        text.contains("$\"") || text.contains("$@\"") || text.contains("@$\"") || text.contains("#if");
+    if !may_nest || !crate::csharp::scan(text).limited {
+        return None;
+    }
+    Some(Diagnostic {
+        severity: Severity::Error,
+        rule: "SPK0001".into(),
+        message: format!(
+            "nesting deeper than any script needs (`#if` groups past {} levels or interpolated strings past {}): \
+             the file was not analysed; flatten it",
+            crate::csharp::MAX_IF_DEPTH,
+            crate::csharp::MAX_HOLE_DEPTH
+        ),
+        file: file.to_string(),
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 1,
+    })
 }
 
 fn internal(file: &str) -> Diagnostic {
