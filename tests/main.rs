@@ -6,6 +6,7 @@ mod common;
 mod docs;
 mod export;
 mod faults;
+mod fuzz_regressions;
 mod offline_compile;
 mod pipeline;
 mod providers_anthropic;
