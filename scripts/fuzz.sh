@@ -52,12 +52,12 @@ for t in "${TARGETS[@]}"; do
         extract | validate | csharp_scan) extra+=(-max_len=32768) ;;
     esac
     log=logs/$t.log
+    # Parsing below must not stop the loop (grep finds nothing when a seed crashes at start-up).
     set +e
     "$BIN_DIR/$t" "corpus/$t" \
         -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" \
         -artifact_prefix="artifacts/$t/" -print_final_stats=1 "${extra[@]}" >"$log" 2>&1
     rc=$?
-    set -e
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
     corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
@@ -71,8 +71,9 @@ for t in "${TARGETS[@]}"; do
     printf '%-20s runs=%-10s exec/s=%-7s secs=%-4s corpus=%-6s crash=%s\n' \
         "$t" "${runs:-?}" "${rate:-?}" "${secs:-?}" "${corpus:-?}" "$crash"
     if [ "$rc" -ne 0 ]; then
-        grep -m1 -E "panicked at|ERROR: (AddressSanitizer|libFuzzer)|==[0-9]+==ERROR" "$log" | sed 's/^/    /' || true
+        grep -m1 -A1 -E "panicked at|==[0-9]+==ERROR" "$log" | sed 's/^/    /' || true
         echo "    full log: fuzz/$log; reproduce: cargo +nightly fuzz run $t <artifact>" >&2
     fi
+    set -e
 done
 exit "$failed"
