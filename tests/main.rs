@@ -6,6 +6,7 @@ mod common;
 mod docs;
 mod export;
 mod faults;
+mod fuzz_regressions;
 mod hostile;
 mod hostile_extract;
 mod offline_compile;
