@@ -10,7 +10,7 @@ echo "== cargo fmt --check"; cargo fmt --all -- --check
 echo "== cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
 echo "== cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 echo "== cargo test"; cargo test --workspace
-for part in python node ffi; do
+for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
     echo "== $part"; bash "scripts/test-$part.sh"
   fi

@@ -30,8 +30,8 @@ fn consume(err: *mut spark_error_t) -> bool {
     if err.is_null() {
         return false;
     }
-    assert_ne!(spark_error_code(err), 0, "an error with code 0 (success)");
-    let name = spark_error_code_name(err);
+    assert_ne!(spark_error_code_number(err), 0, "an error with code 0 (success)");
+    let name = spark_error_code(err);
     assert!(!name.is_null());
     let msg = spark_error_message(err);
     assert!(!msg.is_null());

@@ -95,7 +95,7 @@ static void run_child(const char *config_template, const char *base, const char 
   spark_client_t *client = NULL;
   spark_error_t *err = spark_client_new((const uint8_t *)config, strlen(config), &client);
   if (err) {
-    printf("HOSTILE-REPORT client_new:%s 0 0 0\n", spark_error_code_name(err));
+    printf("HOSTILE-REPORT client_new:%s 0 0 0\n", spark_error_code(err));
     spark_error_free(err);
   } else {
     spark_buf_t out = {NULL, 0};
@@ -107,7 +107,7 @@ static void run_child(const char *config_template, const char *base, const char 
     while (nanosleep(&nap, &nap) == -1 && errno == EINTR) {
     }
     double cpu_after = cpu_ms() - cpu;
-    const char *outcome = err ? spark_error_code_name(err) : "result";
+    const char *outcome = err ? spark_error_code(err) : "result";
     int unsafe = (!err && out.data) ? count_unsafe_paths((const char *)out.data) : 0;
     printf("HOSTILE-REPORT %s %.0f %.0f %d\n", outcome ? outcome : "unknown_code", elapsed, cpu_after, unsafe);
     if (err) spark_error_free(err);

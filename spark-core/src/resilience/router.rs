@@ -180,7 +180,11 @@ impl Router {
                         tokio::time::sleep(delay).await;
                     }
                     None => {
-                        tracing::warn!(provider = name, attempt, error = %error, "provider failed; falling back");
+                        if i + 1 < self.entries.len() {
+                            tracing::warn!(provider = name, attempt, error = %error, "provider failed; falling back");
+                        } else {
+                            tracing::warn!(provider = name, attempt, error = %error, "provider failed; no fallback left");
+                        }
                         last = Some(error);
                         break;
                     }

@@ -65,13 +65,13 @@ static class Hostile
             watch.Restart();
             try
             {
-                GenerateResult result = client.Generate(new GenerateRequest("a player controller") { Model = name, NoCache = true });
+                GeneratedScripts result = client.Generate(new GenerateRequest("a player controller") { Model = name, NoCache = true });
                 outcome = "result";
                 unsafePaths = result.Files.Count(f => UnsafePath(f.Path));
             }
             catch (SparkException e)
             {
-                outcome = e.CodeName;
+                outcome = e.Code;
             }
             catch (Exception e)
             {

@@ -12,6 +12,7 @@ variable (env-filter syntax, default "warn") or `set_log_filter`; they never con
 
 from __future__ import annotations
 
+import logging as _logging
 from typing import Union
 
 from ._spark import (
@@ -105,3 +106,7 @@ __all__ = [
     "set_log_filter",
     "validate",
 ]
+
+# A library never prints by itself: without a handler configured by the application, Python's
+# last-resort handler would write SPARK's warnings to stderr (the logging HOWTO's advice).
+_logging.getLogger("spark").addHandler(_logging.NullHandler())
