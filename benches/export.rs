@@ -14,7 +14,7 @@ use spark_core::export::{ExportConfig, ExportFormat, ImportLimits, export, impor
 const SCRIPTS: usize = 1000;
 
 fn script(i: usize) -> ScriptFile {
-    let content = if i % 10 == 0 {
+    let content = if i.is_multiple_of(10) {
         format!(
             "using UnityEditor;\nusing UnityEngine;\n\n[CustomEditor(typeof(Pickup{p}))]\npublic class Pickup{i}Editor : \
              Editor\n{{\n    public override void OnInspectorGUI()\n    {{\n        base.OnInspectorGUI();\n        if \
@@ -40,7 +40,11 @@ fn script(i: usize) -> ScriptFile {
         )
     };
     ScriptFile {
-        path: if i % 10 == 0 { format!("Editor/Pickup{i}Editor.cs") } else { format!("Pickup{i}.cs") },
+        path: if i.is_multiple_of(10) {
+            format!("Editor/Pickup{i}Editor.cs")
+        } else {
+            format!("Pickup{i}.cs")
+        },
         content,
         raw_path: None,
     }

@@ -18,6 +18,8 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// SPARK runs inside other people's processes: it reports through `tracing`, never by printing.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 // The layer stack, bottom up (a module imports only modules of lower layers; README "How a
 // request flows" draws it): error, diagnostic, check, secret, cancel, observe, csharp →

@@ -312,18 +312,7 @@ impl std::fmt::Debug for CacheLayer {
 
 #[async_trait]
 impl Provider for CacheLayer {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn default_model(&self) -> &str {
-        self.inner.default_model()
-    }
-    fn identity(&self) -> String {
-        self.identity.clone()
-    }
-    fn is_offline(&self) -> bool {
-        self.inner.is_offline()
-    }
+    crate::provider::forward_provider_identity!(inner);
 
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let request_id = request.context.request_id.as_deref().unwrap_or("");

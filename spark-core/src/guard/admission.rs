@@ -206,18 +206,7 @@ impl std::fmt::Debug for AdmissionLayer {
 
 #[async_trait]
 impl Provider for AdmissionLayer {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn default_model(&self) -> &str {
-        self.inner.default_model()
-    }
-    fn identity(&self) -> String {
-        self.inner.identity()
-    }
-    fn is_offline(&self) -> bool {
-        self.inner.is_offline()
-    }
+    crate::provider::forward_provider_identity!(inner);
 
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let caller = request.context.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);

@@ -377,6 +377,26 @@ pub(crate) fn check_reply_size(size: usize, limit: Option<usize>) -> Result<()> 
     }
 }
 
+/// The identity half of [`Provider`] (name, default model, identity, offline) answered by the
+/// provider in `self.$inner`: a layer speaks for the provider it wraps.
+macro_rules! forward_provider_identity {
+    ($inner:ident) => {
+        fn name(&self) -> &str {
+            self.$inner.name()
+        }
+        fn default_model(&self) -> &str {
+            self.$inner.default_model()
+        }
+        fn identity(&self) -> String {
+            self.$inner.identity()
+        }
+        fn is_offline(&self) -> bool {
+            self.$inner.is_offline()
+        }
+    };
+}
+pub(crate) use forward_provider_identity;
+
 /// Shared handles are providers too, so one instance can sit in several chains.
 #[async_trait]
 impl<P: Provider + ?Sized> Provider for std::sync::Arc<P> {

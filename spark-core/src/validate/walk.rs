@@ -399,7 +399,7 @@ struct Rules<'c, 's, 'k> {
 impl<'t> Visit<'t> for Rules<'_, '_, '_> {
     fn enter(&mut self, node: Node<'t>, depth: usize) -> bool {
         self.nodes = self.nodes.wrapping_add(1);
-        if self.nodes % CHECK_EVERY == 0
+        if self.nodes.is_multiple_of(CHECK_EVERY)
             && let Err(e) = self.cancel.check()
         {
             self.stopped = Some(e);
