@@ -329,6 +329,11 @@ export interface ScriptFile {
   path: string
   /** File content. */
   content: string
+  /**
+   * The name exactly as the model wrote it, when SPARK did not choose it: untrusted, never use
+   * it as a path.
+   */
+  rawPath?: string
 }
 
 /**

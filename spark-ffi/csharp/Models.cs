@@ -61,9 +61,12 @@ namespace Spark
         /// <summary>The C# source.</summary>
         public string Content { get; set; }
 
+        /// <summary>The name exactly as the model wrote it, or null: untrusted, never use it as a path.</summary>
+        public string RawPath { get; set; }
+
         internal static ScriptFile FromJson(Dictionary<string, object> o)
         {
-            return new ScriptFile { Path = Json.Str(o, "path"), Content = Json.Str(o, "content") };
+            return new ScriptFile { Path = Json.Str(o, "path"), Content = Json.Str(o, "content"), RawPath = Json.Str(o, "raw_path") };
         }
     }
 

@@ -15,6 +15,9 @@ pub struct ScriptFile {
     pub path: String,
     /// File content.
     pub content: String,
+    /// The name exactly as the model wrote it, when SPARK did not choose it: untrusted, never use
+    /// it as a path.
+    pub raw_path: Option<String>,
 }
 
 /// One finding of the validator.
@@ -249,12 +252,13 @@ fn count(n: u64) -> i64 {
 
 impl From<&spark_core::ScriptFile> for ScriptFile {
     fn from(f: &spark_core::ScriptFile) -> Self {
-        ScriptFile { path: f.path.clone(), content: f.content.clone() }
+        ScriptFile { path: f.path.clone(), content: f.content.clone(), raw_path: f.raw_path.clone() }
     }
 }
 
 impl From<ScriptFile> for spark_core::ScriptFile {
     fn from(f: ScriptFile) -> Self {
+        // What a host hands in is not the model's: the exporter sanitises `path` itself.
         spark_core::ScriptFile { path: f.path, content: f.content, raw_path: None }
     }
 }

@@ -62,6 +62,9 @@ pub struct ScriptFile {
     /// The C# source.
     #[pyo3(get)]
     content: String,
+    /// The name exactly as the model wrote it (untrusted: never use it as a path), or None.
+    #[pyo3(get)]
+    raw_path: Option<String>,
     /// The core's serde form, for fields without a typed getter.
     json: String,
 }
@@ -82,6 +85,7 @@ impl From<&spark_core::ScriptFile> for ScriptFile {
         ScriptFile {
             path: f.path.clone(),
             content: f.content.clone(),
+            raw_path: f.raw_path.clone(),
             json: serde_json::to_string(f).unwrap_or_default(),
         }
     }
