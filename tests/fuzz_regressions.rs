@@ -61,3 +61,13 @@ fn deep_nesting_in_the_export_scanner_is_not_a_stack_overflow() {
         }
     }
 }
+
+/// Found by the `csharp_scan` target: damaged text made the main type name carry a C1 control
+/// character (U+0097) and replacement characters.
+#[test]
+fn a_main_type_name_is_always_an_identifier() {
+    let text = String::from_utf8_lossy(b"#if UNITY_EDITOR\nusing X;\n#endif\npublic class \xc2\x97\xff\xfekpoint : MonoBehaviour {}\nclass Good {}\n");
+    let name = main_type_name(&text);
+    assert!(name.as_deref().is_none_or(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_')), "{name:?}");
+    assert_eq!(main_type_name("class Caf\u{e9} {}").as_deref(), Some("Caf\u{e9}"));
+}

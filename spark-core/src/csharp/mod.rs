@@ -119,10 +119,21 @@ pub fn uses_unity_editor(source: &str) -> bool {
 
 /// The type a script file should be named after: the first class deriving from a Unity object
 /// type (`MonoBehaviour`, `ScriptableObject`, `EditorWindow`…), else the first declared class,
-/// struct, interface, enum or record. Comments, strings and attributes do not count.
+/// struct, interface, enum or record. Comments, strings and attributes do not count. A name that
+/// is not a C# identifier (the lexer reads any non-ASCII byte as a letter, so damaged text can
+/// yield control or replacement characters) is no name.
 pub fn main_type_name(source: &str) -> Option<String> {
     let facts = scan(source);
-    facts.unity_type.or(facts.first_type)
+    [facts.unity_type, facts.first_type].into_iter().flatten().find(|n| is_identifier(n))
+}
+
+/// A C# identifier as a file stem needs it: a letter or `_`, then letters, digits or `_` (any
+/// script's letters; no control, format, replacement or punctuation characters).
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+        && !name.contains('\u{fffd}')
 }
 
 /// Byte ranges of `source` that a player build never compiles (`#if UNITY_EDITOR` branches and
