@@ -71,9 +71,10 @@ for path, scale in ((sys.argv[1], int(sys.argv[2])), (sys.argv[3], int(sys.argv[
     config = json.loads(json.dumps(spec["config"]))
     config["timeouts"] = {k: v * scale for k, v in config["timeouts"].items()}
     # Under valgrind the question is memory safety, not speed: a heavy reply may meet the (scaled)
-    # deadline, which is still a typed error within total_ms; valgrind's own bookkeeping after a
-    # call is allowed three times the CPU.
-    cpu_max = spec["cpu_after_max_ms"] * (3 if scale > 1 else 1)
+    # deadline, which is still a typed error within total_ms. CPU after the call is checked in the
+    # native runs only: valgrind translates every code path met for the first time (error
+    # formatting, freeing 2,000 parsed files) and bills it to the process, up to a second here.
+    cpu_max = spec["cpu_after_max_ms"] * (1000 if scale > 1 else 1)
     with open(path, "w") as f:
         f.write(f"{spec['total_ms'] * scale} {spec['cpu_after_sleep_ms']} {cpu_max}\n")
         f.write(json.dumps(config, separators=(",", ":")) + "\n")
