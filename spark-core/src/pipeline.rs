@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::cache::ResponseCache;
 use crate::cancel::CancelToken;
 use crate::diagnostic::Diagnostic;
-use crate::error::{Error, ErrorCode, Result, TimeoutStage};
+use crate::error::{Error, Result, TimeoutStage};
 use crate::extract::{ScriptFile, extract_files_with};
 use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
@@ -438,10 +438,4 @@ fn splitmix64(mut z: u64) -> u64 {
 fn request_hash(req: &CompletionRequest) -> String {
     let bytes = serde_json::to_vec(req).unwrap_or_default();
     hex::encode(Sha256::digest(&bytes))
-}
-
-/// Error codes of failures that say nothing about the request itself (used by observers).
-#[allow(dead_code)]
-pub(crate) fn is_local(code: ErrorCode) -> bool {
-    matches!(code, ErrorCode::RateLimited | ErrorCode::QueueFull | ErrorCode::Cancelled)
 }
