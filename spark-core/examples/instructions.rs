@@ -1,10 +1,14 @@
-//! N in-process `generate` calls (`miss`: cache bypassed, `hit`: the memoised result), for
-//! instruction counts that machine noise does not move. Build it in two checkouts and compare:
+//! N `generate` calls, for instruction counts that machine noise does not move: `miss` (in-process
+//! provider, cache bypassed), `hit` (the memoised result) or `http` (unique prompts to an OpenAI
+//! provider and a loopback hyper server, 64 at a time on two workers: the path of
+//! `http_path/c64` in `benches/pipeline.rs`, server included). Build it in two checkouts and
+//! compare:
 //!
 //! ```sh
 //! cargo build --release -p spark-core --example instructions
 //! valgrind --tool=callgrind --callgrind-out-file=cg.miss target/release/examples/instructions miss 300
 //! valgrind --tool=callgrind --callgrind-out-file=cg.hit target/release/examples/instructions hit 3000
+//! valgrind --tool=callgrind --callgrind-out-file=cg.http target/release/examples/instructions http 2000
 //! ```
 use async_trait::async_trait;
 use spark_core::provider::{Completion, CompletionRequest, ProviderStream, StopReason};
@@ -31,9 +35,76 @@ impl Provider for Fixed {
     }
 }
 
+/// A minimal HTTP/1.1 server answering every request with the same chat completion.
+async fn mock_server() -> String {
+    use http_body_util::{BodyExt, Full};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let body = bytes::Bytes::from(
+        serde_json::json!({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-bench",
+            "choices":[{"index":0,"message":{"role":"assistant","content":REPLY},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":100,"completion_tokens":200,"total_tokens":300}})
+        .to_string(),
+    );
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let _ = sock.set_nodelay(true);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let body = body.clone();
+                        async move {
+                            let _ = req.into_body().collect().await;
+                            let mut resp = hyper::Response::new(Full::new(body));
+                            resp.headers_mut().insert("content-type", "application/json".parse().unwrap());
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
+                let io = hyper_util::rt::TokioIo::new(sock);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    });
+    url
+}
+
+fn http(n: usize) {
+    use futures::StreamExt;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let url = rt.block_on(mock_server());
+    let mut cfg = SparkConfig::default();
+    cfg.rate_limit.requests_per_minute = 100_000_000;
+    cfg.rate_limit.burst = 1_000_000;
+    cfg.rate_limit.max_concurrent = 1_024;
+    cfg.repair.max_rounds = 0;
+    cfg.openai.api_key = Some(spark_core::ApiKey::new("sk-bench-0123456789"));
+    cfg.openai.base_url = format!("{url}/v1");
+    cfg.openai.model = "gpt-bench".into();
+    let openai = spark_core::OpenAi::new(cfg.openai.clone(), &cfg.timeouts).unwrap();
+    let spark = Spark::builder().config(cfg).provider(openai).build().unwrap();
+    rt.block_on(async {
+        futures::stream::iter(0..n)
+            .map(|i| {
+                let s = spark.clone();
+                tokio::spawn(async move {
+                    let req = GenerateRequest::new(format!("a cube that spins, variant {i}"))
+                        .caller(format!("c{}", i % 16));
+                    std::hint::black_box(s.generate(req).await.unwrap());
+                })
+            })
+            .buffer_unordered(64)
+            .for_each(|r| async move { r.unwrap() })
+            .await
+    });
+}
+
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    if mode == "http" {
+        return http(n);
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut cfg = SparkConfig::default();
     cfg.rate_limit.requests_per_minute = 100_000_000;

@@ -12,11 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::cache::ResponseCache;
+use crate::cache::{ResponseCache, TextDigest, cache_key_memo};
 use crate::cancel::CancelToken;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result, TimeoutStage};
@@ -49,6 +48,8 @@ pub(crate) struct Pipeline {
     pub memo: Option<ResponseCache>,
     pub observers: Observers,
     pub system_prompt: String,
+    /// Memoises the system prompt's digest for [`GeneratedScripts::request_hash`].
+    pub system_digest: TextDigest,
     pub validation: ValidationConfig,
     pub max_reply_bytes: usize,
     pub repair_rounds: u32,
@@ -210,7 +211,8 @@ impl Pipeline {
             stop_reason: outcome.completion.stop_reason,
             request_id: request_id.to_string(),
             provider_request_id: outcome.completion.request_id,
-            request_hash: request_hash(&base),
+            // The cache's canonical form without a provider: what shaped the answer.
+            request_hash: cache_key_memo("", &base, &self.system_digest).to_string(),
             verdicts,
         };
         if self.validation.fail_on_blocking {
@@ -433,9 +435,4 @@ fn splitmix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-fn request_hash(req: &CompletionRequest) -> String {
-    let bytes = serde_json::to_vec(req).unwrap_or_default();
-    hex::encode(Sha256::digest(&bytes))
 }

@@ -115,7 +115,8 @@ pub struct GeneratedScripts {
     pub request_id: String,
     /// The provider's own request id of the kept round, for its support.
     pub provider_request_id: Option<String>,
-    /// SHA-256 (hex) of the prompt and options that shape the answer.
+    /// SHA-256 (hex) of the prompt and options that shape the answer: the canonical form of
+    /// [`cache_key`](crate::cache::cache_key), without the provider.
     pub request_hash: String,
     /// What the guards said (warnings and allowances; a block is an error instead).
     pub verdicts: Vec<Verdict>,

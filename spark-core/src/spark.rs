@@ -164,6 +164,7 @@ impl SparkBuilder {
             memo: cache.clone(),
             observers,
             system_prompt: config.generation.system_prompt(),
+            system_digest: Default::default(),
             validation: config.validation.clone(),
             max_reply_bytes: config.limits.max_reply_bytes,
             repair_rounds: config.repair.max_rounds,

@@ -1,4 +1,7 @@
 //! Cache keys: a SHA-256 over a canonical serialization of everything that changes the answer.
+//!
+//! The system prompt (kilobytes, the same on nearly every call) enters the key as its own SHA-256,
+//! which a [`TextDigest`] memo computes once instead of escaping and hashing it on every request.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -7,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::provider::CompletionRequest;
 
 /// Bumped whenever the canonical form changes, so old shared-store entries are never misread.
-const KEY_VERSION: &str = "spark-cache-v1";
+const KEY_VERSION: &str = "spark-cache-v2";
 
 /// A cache key: SHA-256 of the canonical request. Displays as 64 lowercase hex digits (the form
 /// a shared store such as Redis would use).
@@ -32,13 +35,28 @@ impl std::fmt::Debug for CacheKey {
 /// Every field of [`CompletionRequest`] takes part (model, system prompt, messages, temperature,
 /// max tokens, stop sequences, `extra` with object keys sorted at every depth); nothing about
 /// who asks does (caller ids and request ids never reach a `CompletionRequest`). Fields are
-/// length-prefixed by JSON string encoding, so no two different requests share a serialization.
+/// length-prefixed by JSON string encoding (the system prompt by its fixed-size digest), so no two
+/// different requests share a serialization.
 pub fn cache_key(identity: &str, request: &CompletionRequest) -> CacheKey {
+    key_with(identity, request, |s| Sha256::digest(s.as_bytes()).into())
+}
+
+/// [`cache_key`], with the system prompt's digest taken from `memo`.
+pub(crate) fn cache_key_memo(identity: &str, request: &CompletionRequest, memo: &TextDigest) -> CacheKey {
+    key_with(identity, request, |s| memo.of(s))
+}
+
+fn key_with(identity: &str, request: &CompletionRequest, digest: impl FnOnce(&str) -> [u8; 32]) -> CacheKey {
     let mut h = HashWriter(Sha256::new());
     put(&mut h, "v", KEY_VERSION);
     put(&mut h, "provider", identity);
     put(&mut h, "model", &request.model);
-    put(&mut h, "system", &request.system);
+    h.0.update(b"system=");
+    match &request.system {
+        Some(system) => h.0.update(digest(system)),
+        None => h.0.update(b"null"),
+    }
+    h.0.update(b"\n");
     put(&mut h, "messages", &request.messages);
     put(&mut h, "max_tokens", &request.max_tokens);
     // The f32 itself, bit for bit: no float formatting subtleties.
@@ -54,6 +72,28 @@ fn put<T: Serialize + ?Sized>(h: &mut HashWriter, name: &str, value: &T) {
     // Serializing plain data into an infallible writer cannot fail.
     let _ = serde_json::to_writer(&mut *h, value);
     h.0.update(b"\n");
+}
+
+/// A one-entry memo of a text's SHA-256: the last text seen and its digest. Under concurrency the
+/// readers share the entry; a different text replaces it.
+#[derive(Default)]
+pub(crate) struct TextDigest(std::sync::RwLock<Option<(Box<str>, [u8; 32])>>);
+
+impl TextDigest {
+    /// The SHA-256 of `text`, from the memo when it holds that text.
+    pub(crate) fn of(&self, text: &str) -> [u8; 32] {
+        if let Ok(entry) = self.0.read()
+            && let Some((memo, digest)) = entry.as_ref()
+            && **memo == *text
+        {
+            return *digest;
+        }
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        if let Ok(mut entry) = self.0.write() {
+            *entry = Some((text.into(), digest));
+        }
+        digest
+    }
 }
 
 /// Feeds serialized JSON straight into the hash, without building strings.
@@ -160,6 +200,16 @@ mod tests {
         b.extra.insert("metadata".into(), serde_json::json!({"a": [1, {"x": 1, "y": 2}], "b": 1}));
         b.extra.insert("top_p".into(), 0.9.into());
         assert_eq!(cache_key("p", &a), cache_key("p", &b));
+    }
+
+    #[test]
+    fn the_memo_gives_the_same_key_and_follows_a_new_prompt() {
+        let memo = TextDigest::default();
+        let other = CompletionRequest { system: Some("sys2".into()), ..base() };
+        for r in [base(), base(), other.clone(), base(), CompletionRequest { system: None, ..base() }] {
+            assert_eq!(cache_key_memo("p", &r, &memo), cache_key("p", &r));
+        }
+        assert_ne!(cache_key_memo("p", &base(), &memo), cache_key_memo("p", &other, &memo));
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod key;
 mod store;
 
 pub use key::{CacheKey, cache_key};
+pub(crate) use key::{TextDigest, cache_key_memo};
 pub use store::{CacheStore, MokaStore, entry_weight};
 
 /// Cache settings.
@@ -201,7 +202,7 @@ impl ResponseCache {
     /// `inner` behind this cache, reporting to `observers`.
     pub fn layer(&self, inner: Arc<dyn Provider>, observers: Observers) -> CacheLayer {
         let identity = inner.identity();
-        CacheLayer { inner, cache: self.clone(), identity, observers }
+        CacheLayer { inner, cache: self.clone(), identity, observers, system: TextDigest::default() }
     }
 
     /// The memo key of a client-level request (`request` serialized without who asks).
@@ -302,6 +303,7 @@ pub struct CacheLayer {
     cache: ResponseCache,
     identity: String,
     observers: Observers,
+    system: TextDigest,
 }
 
 impl std::fmt::Debug for CacheLayer {
@@ -320,7 +322,7 @@ impl Provider for CacheLayer {
             self.observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Bypass });
             return self.inner.stream(request).await;
         }
-        let key = cache_key(&self.identity, request);
+        let key = cache_key_memo(&self.identity, request, &self.system);
         match self.cache.acquire(key, &self.observers, request_id).await? {
             Role::Hit(c) => Ok(replay(&c)),
             Role::Lead(guard) => match self.inner.stream(request).await {
