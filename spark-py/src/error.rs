@@ -330,8 +330,8 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         Error::CircuitOpen { provider, .. } => exc.setattr("provider", provider)?,
         Error::BudgetExceeded { scope, .. } => exc.setattr("scope", scope)?,
         Error::ValidationFailed { diagnostics } => {
-            let list: Vec<crate::types::Diagnostic> =
-                diagnostics.iter().cloned().map(crate::types::Diagnostic::from).collect();
+            let list: Vec<crate::pyview::Diagnostic> =
+                diagnostics.iter().cloned().map(crate::pyview::Diagnostic::from).collect();
             exc.setattr("diagnostics", list)?;
         }
         _ => {}

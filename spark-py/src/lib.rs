@@ -15,11 +15,13 @@ use spark_core::{GenerateRequest, SparkConfig, StreamEvent};
 
 mod error;
 mod log;
+mod pyview;
 mod stream;
 mod types;
 
 use error::{to_py_err, to_py_err_detached};
-use types::{Diagnostic, Event, GeneratedScripts};
+use pyview::Diagnostic;
+use types::{Event, GeneratedScripts};
 
 /// The runtime shared by every client and by `agenerate`/`stream`.
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
@@ -93,7 +95,7 @@ fn config_from_dict(py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<Spar
 fn to_python<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
     let text = serde_json::to_string(value)
         .map_err(|e| to_py_err(py, &spark_core::Error::Internal(e.to_string())))?;
-    types::json_to_py(py, &text)
+    pyview::json_to_py(py, &text)
 }
 
 /// The SPARK client. Build one per process and share it; every method is thread-safe.
@@ -394,7 +396,7 @@ impl Spark {
     }
 
     fn __repr__(&self) -> String {
-        let names: Vec<String> = self.providers().iter().map(|p| types::repr_str(p)).collect();
+        let names: Vec<String> = self.providers().iter().map(|p| pyview::repr_str(p)).collect();
         format!(
             "Spark(providers=[{}], offline={})",
             names.join(", "),
@@ -424,9 +426,9 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BUILD_PROFILE", if cfg!(debug_assertions) { "debug" } else { "release" })?;
     m.add_class::<Spark>()?;
     m.add_class::<GeneratedScripts>()?;
-    m.add_class::<types::ScriptFile>()?;
+    m.add_class::<pyview::ScriptFile>()?;
     m.add_class::<Diagnostic>()?;
-    m.add_class::<types::Usage>()?;
+    m.add_class::<pyview::Usage>()?;
     m.add_class::<types::Started>()?;
     m.add_class::<types::Delta>()?;
     m.add_class::<types::Repairing>()?;
