@@ -16,6 +16,7 @@ mod providers_openai;
 mod repair;
 mod resilience;
 mod seams;
+mod signing;
 mod sse;
 mod validate_realworld;
 mod validate_rules;

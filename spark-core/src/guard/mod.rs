@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 mod admission;
 mod config;
+pub mod signing;
 
 pub use admission::{Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota};
 pub use config::{LimitsConfig, RateLimitConfig};
