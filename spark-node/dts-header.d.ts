@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'io'
   | 'invalid_argument'
   | 'internal'
+  | 'unauthenticated'
 
 /**
  * What every rejected Promise or thrown error of this module carries (its `name` is
@@ -53,6 +54,13 @@ export interface SparkError extends Error {
   requestId?: string
   /** `validation_failed`: the blocking diagnostics. */
   diagnostics?: Diagnostic[]
+  /** `input_rejected`: the guard that refused the request. */
+  guard?: string
+  /**
+   * `unauthenticated`: how the check failed (`bad_signature`, `replayed`, `expired`,
+   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`).
+   */
+  reason?: string
   /**
    * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
    * this is a `ProviderError` carrying what the provider said.

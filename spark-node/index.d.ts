@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'io'
   | 'invalid_argument'
   | 'internal'
+  | 'unauthenticated'
 
 /**
  * What every rejected Promise or thrown error of this module carries (its `name` is
@@ -53,6 +54,13 @@ export interface SparkError extends Error {
   requestId?: string
   /** `validation_failed`: the blocking diagnostics. */
   diagnostics?: Diagnostic[]
+  /** `input_rejected`: the guard that refused the request. */
+  guard?: string
+  /**
+   * `unauthenticated`: how the check failed (`bad_signature`, `replayed`, `expired`,
+   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`).
+   */
+  reason?: string
   /**
    * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
    * this is a `ProviderError` carrying what the provider said.
@@ -101,6 +109,25 @@ declare global {
 export declare class GenerationStream {
 
   [globalThis.Symbol.asyncIterator](): globalThis.__NapiRsAsyncGenerator<GenerationStream, StreamEvent, void, undefined>
+}
+
+/** Signs requests with one shared key: `sign()` gives the five `x-spark-*` headers to send. */
+export declare class RequestSigner {
+  /** A signer for `secret`, known to verifiers as `keyId`. */
+  constructor(keyId: string, secret: string)
+  /** The signing headers for `method` `path` with `body`, signed now with a fresh nonce. */
+  sign(method: string, path: string, body: Buffer | string): Record<string, string>
+}
+
+/** Verifies signed requests against active keys (`{ keyId: secret }`, several for rotation). */
+export declare class RequestVerifier {
+  /** A verifier for `keys`, with `options.windowSeconds` of skew and `options.maxNonces`. */
+  constructor(keys: Record<string, string>, options?: VerifierOptions | null)
+  /**
+   * Checks a request (header names matched without regard to case) and returns the id of the
+   * key that signed it; throws a `SparkError` (code `unauthenticated`, with `reason`) otherwise.
+   */
+  verify(method: string, path: string, headers: Record<string, string | string[] | undefined>, body: Buffer | string): string
 }
 
 /** The SPARK client. Create one per process and share it. */
@@ -379,6 +406,14 @@ export interface Usage {
   inputTokens: number
   /** Generated tokens. */
   outputTokens: number
+}
+
+/** Options of a `RequestVerifier`. */
+export interface VerifierOptions {
+  /** Clock skew allowed either way, in seconds (default 300). */
+  windowSeconds?: number
+  /** Most nonces held for the replay window (default 100,000); beyond it requests are refused. */
+  maxNonces?: number
 }
 
 /** SPARK's version. */

@@ -69,6 +69,8 @@ pub enum ErrorCode {
     InvalidArgument = 24,
     /// A bug in SPARK; please report it.
     Internal = 25,
+    /// The caller could not be authenticated: a request signature or caller key failed.
+    Unauthenticated = 26,
 }
 
 impl ErrorCode {
@@ -105,6 +107,7 @@ impl ErrorCode {
             ErrorCode::Io => "io",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unauthenticated => "unauthenticated",
         }
     }
 
@@ -135,6 +138,7 @@ impl ErrorCode {
         ErrorCode::Io,
         ErrorCode::InvalidArgument,
         ErrorCode::Internal,
+        ErrorCode::Unauthenticated,
     ];
 }
 
@@ -319,6 +323,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The caller could not be authenticated (a request signature or a caller key failed).
+    #[error("unauthenticated ({reason}): {message}")]
+    Unauthenticated {
+        /// Stable snake_case cause (`bad_signature`, `replayed`, `expired`…).
+        reason: String,
+        /// What failed, in words (never a key or a signature).
+        message: String,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration: `{field}`: {message}")]
     Config {
@@ -436,6 +448,7 @@ impl Error {
             Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
             Error::InputTooLarge { .. } => ErrorCode::InputTooLarge,
             Error::InputRejected { .. } => ErrorCode::InputRejected,
+            Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
             Error::Config { .. } => ErrorCode::InvalidConfig,
             Error::MissingApiKey { .. } => ErrorCode::MissingApiKey,
             Error::RateLimited { .. } => ErrorCode::RateLimited,

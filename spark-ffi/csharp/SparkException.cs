@@ -57,6 +57,8 @@ namespace Spark
         InvalidArgument = 24,
         /// <summary>A bug in SPARK (including a caught panic); please report it.</summary>
         Internal = 25,
+        /// <summary>The caller could not be authenticated (request signature, caller key).</summary>
+        Unauthenticated = 26,
     }
 
     /// <summary>A SPARK call failed. <see cref="Code"/> is the stable snake_case name

@@ -130,6 +130,9 @@
 // A bug in SPARK (including a caught panic); please report it.
 #define SPARK_ERROR_INTERNAL 25
 
+// The caller could not be authenticated (request signature, caller key).
+#define SPARK_ERROR_UNAUTHENTICATED 26
+
 // Log level of `spark_log_cb`: a failure (the numbers 1-5 grow with verbosity).
 #define SPARK_LOG_ERROR 1
 

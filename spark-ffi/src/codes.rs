@@ -59,6 +59,8 @@ pub const SPARK_ERROR_IO: u32 = 23;
 pub const SPARK_ERROR_INVALID_ARGUMENT: u32 = 24;
 /// A bug in SPARK (including a caught panic); please report it.
 pub const SPARK_ERROR_INTERNAL: u32 = 25;
+/// The caller could not be authenticated (request signature, caller key).
+pub const SPARK_ERROR_UNAUTHENTICATED: u32 = 26;
 
 /// Every macro with the core code it mirrors, in numeric order.
 #[cfg(test)]
@@ -88,6 +90,7 @@ const TABLE: &[(u32, ErrorCode)] = &[
     (SPARK_ERROR_IO, ErrorCode::Io),
     (SPARK_ERROR_INVALID_ARGUMENT, ErrorCode::InvalidArgument),
     (SPARK_ERROR_INTERNAL, ErrorCode::Internal),
+    (SPARK_ERROR_UNAUTHENTICATED, ErrorCode::Unauthenticated),
 ];
 
 /// NUL-terminated names of every core code, built from `ErrorCode::ALL` so new codes get one.

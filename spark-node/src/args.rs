@@ -98,3 +98,48 @@ pub fn object<T: FromNapiValue>(
         }
     }
 }
+
+/// Bytes from a `Buffer` (or any `Uint8Array`) or a string (as UTF-8).
+pub fn bytes(value: &Unknown<'_>, name: &str) -> ArgResult<Vec<u8>> {
+    match type_of(value)? {
+        ValueType::String => string(value, name).map(String::into_bytes),
+        ValueType::Object if value.is_buffer().unwrap_or(false) => {
+            // SAFETY: `value` is a live Buffer of the current call's environment (checked above).
+            unsafe { napi::bindgen_prelude::Buffer::from_napi_value(value.value().env, value.raw()) }
+                .map(|b| b.to_vec())
+                .map_err(|e| ArgError(format!("{name}: {}", e.reason)))
+        }
+        other => Err(ArgError(format!("{name} must be a Buffer or a string, got {}", describe(other)))),
+    }
+}
+
+/// A plain object of string values (`{ name: "value" }`); array values (repeated HTTP headers)
+/// keep their first element.
+pub fn string_map(value: &Unknown<'_>, name: &str) -> ArgResult<Vec<(String, String)>> {
+    if type_of(value)? != ValueType::Object {
+        return Err(ArgError(format!("{name} must be an object, got {}", describe(type_of(value)?))));
+    }
+    // SAFETY: the type was checked just above.
+    let object = unsafe { value.cast::<Object>() }.map_err(|e| ArgError(format!("{name}: {}", e.reason)))?;
+    let keys = Object::keys(&object).map_err(|e| ArgError(format!("{name}: {}", e.reason)))?;
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let member: Unknown<'_> =
+            object.get_named_property(&key).map_err(|e| ArgError(format!("{name}.{key}: {}", e.reason)))?;
+        let text = match type_of(&member)? {
+            ValueType::String => string(&member, name)?,
+            ValueType::Object if member.is_array().unwrap_or(false) => {
+                // SAFETY: checked to be an array just above.
+                let items = unsafe { member.cast::<Object>() }
+                    .map_err(|e| ArgError(format!("{name}.{key}: {}", e.reason)))?;
+                let first: Unknown<'_> =
+                    items.get_element(0).map_err(|e| ArgError(format!("{name}.{key}: {}", e.reason)))?;
+                string(&first, name)?
+            }
+            ValueType::Undefined | ValueType::Null => continue,
+            other => return Err(ArgError(format!("{name}.{key} must be a string, got {}", describe(other)))),
+        };
+        out.push((key, text));
+    }
+    Ok(out)
+}

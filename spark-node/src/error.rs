@@ -64,6 +64,11 @@ fn build<'env>(env: &'env Env, error: &Error) -> napi::Result<Object<'env>> {
             object.set("requestId", id.as_str())?;
         }
     }
+    match error {
+        Error::InputRejected { guard, .. } => object.set("guard", guard.as_str())?,
+        Error::Unauthenticated { reason, .. } => object.set("reason", reason.as_str())?,
+        _ => {}
+    }
     if let Error::ValidationFailed { diagnostics } = error {
         object.set("diagnostics", diagnostics.iter().map(Diagnostic::from).collect::<Vec<_>>())?;
     }

@@ -21,6 +21,7 @@ mod args;
 mod error;
 mod log;
 mod result;
+mod signing;
 mod stream;
 mod types;
 

@@ -199,6 +199,14 @@ const CLASSES: &[Class] = &[
         codes: &[ErrorCode::Internal],
         doc: "A bug in SPARK; please report it.",
     },
+    Class {
+        name: "Unauthenticated",
+        parent: Some("SparkError"),
+        builtin: None,
+        codes: &[ErrorCode::Unauthenticated],
+        doc: "The caller could not be authenticated: a request signature or caller key failed \
+              (`.reason`: `bad_signature`, `replayed`, `expired`, `body_mismatch`, `unknown_key`…).",
+    },
 ];
 
 /// Attributes every `SparkError` has (None unless the error carries them), so `err.status`
@@ -217,6 +225,7 @@ const ATTRIBUTES: &[&str] = &[
     "env_var",
     "caller",
     "guard",
+    "reason",
     "what",
     "size",
     "limit",
@@ -321,6 +330,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         }
         Error::RateLimited { caller, .. } => exc.setattr("caller", caller)?,
         Error::InputRejected { guard, .. } => exc.setattr("guard", guard)?,
+        Error::Unauthenticated { reason, .. } => exc.setattr("reason", reason)?,
         Error::InputTooLarge { what, size, limit } => {
             exc.setattr("what", what)?;
             exc.setattr("size", size)?;

@@ -16,6 +16,7 @@ use spark_core::{GenerateRequest, SparkConfig, StreamEvent};
 mod error;
 mod log;
 mod pyview;
+mod signing;
 mod stream;
 mod types;
 
@@ -425,6 +426,8 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Benchmarks refuse to report figures of an unoptimised build.
     m.add("BUILD_PROFILE", if cfg!(debug_assertions) { "debug" } else { "release" })?;
     m.add_class::<Spark>()?;
+    m.add_class::<signing::RequestSigner>()?;
+    m.add_class::<signing::RequestVerifier>()?;
     m.add_class::<GeneratedScripts>()?;
     m.add_class::<pyview::ScriptFile>()?;
     m.add_class::<Diagnostic>()?;

@@ -87,6 +87,12 @@ impl SignatureError {
     }
 }
 
+impl From<SignatureError> for crate::Error {
+    fn from(e: SignatureError) -> Self {
+        crate::Error::Unauthenticated { reason: e.reason().to_string(), message: e.to_string() }
+    }
+}
+
 /// The five signing headers of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedHeaders {

@@ -1,7 +1,7 @@
 """Type stubs of the native module `spark._spark` (re-exported by `spark`)."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, final, overload
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "Repairing",
+    "RequestSigner",
+    "RequestVerifier",
     "ScriptFile",
     "Spark",
     "SparkError",
@@ -40,6 +42,7 @@ __all__ = [
     "Started",
     "StreamTruncated",
     "Timeout",
+    "Unauthenticated",
     "UnsafeArchive",
     "Usage",
     "ValidationFailed",
@@ -275,6 +278,7 @@ class SparkError(Exception):
     env_var: str | None
     caller: str | None
     guard: str | None
+    reason: str | None
     what: str | None
     size: int | None
     limit: int | None
@@ -306,3 +310,22 @@ class UnsafeArchive(SparkError): ...
 class SparkIOError(SparkError, OSError): ...
 class InvalidArgument(SparkError, ValueError): ...
 class InternalError(SparkError): ...
+class Unauthenticated(SparkError):
+    """A request signature or caller key failed; `.reason` says how (`bad_signature`, `replayed`,
+    `expired`, `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`)."""
+
+@final
+class RequestSigner:
+    """Signs requests with one shared key (HMAC-SHA256 over method, path, time, nonce, body)."""
+    def __new__(cls, key_id: str, secret: str) -> RequestSigner: ...
+    def sign(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        """The five `x-spark-*` headers to send with this request, signed now."""
+
+@final
+class RequestVerifier:
+    """Checks signed requests against active keys `{key_id: secret}` (several, for rotation)."""
+    def __new__(
+        cls, keys: dict[str, str], window_seconds: float = 300.0, max_nonces: int = 100_000
+    ) -> RequestVerifier: ...
+    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str:
+        """The id of the key that signed; raises `Unauthenticated` (with `.reason`) otherwise."""
