@@ -15,4 +15,9 @@ for part in python node ffi hostile; do
     echo "== $part"; bash "scripts/test-$part.sh"
   fi
 done
+# A short pass of every fuzz target from its committed seeds (the long runs are done by hand:
+# scripts/fuzz.sh 600). Needs the nightly toolchain; FUZZ_SECONDS=0 skips it.
+if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
+  echo "== fuzz (${FUZZ_SECONDS:-10} s per target)"; bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+fi
 echo "== all tests passed"
