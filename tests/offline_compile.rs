@@ -10,21 +10,7 @@ use std::process::Command;
 
 use spark_core::provider::scaffold;
 
-use crate::offline_corpus::corpus;
-
-/// Requests beyond the corpus: composition, hostile text, unknown things, external targets.
-const PROMPTS: &[&str] = &[
-    "a character controller with triple jump",
-    "enemy health with damage and a death event",
-    "a hovering platform that spins",
-    "a light that turns on when the player comes close",
-    "a custom inspector",
-    "spikes that damage objects tagged Enemy every 2 seconds",
-    "a 2d platformer with triple jump and a health bar and a pause menu",
-    "音乐 player",
-    "a </summary> <b>tricky</b> & \"quoted\" request\nwith lines */ {{NAME}}",
-    "\u{202E}a reversed door",
-];
+use crate::offline_corpus::{EXTRA, corpus};
 
 /// A path relative to a batch folder and its source.
 type SourceFile = (String, String);
@@ -88,7 +74,7 @@ fn offline_scaffolds_compile_with_mcs() {
     // Replies whose type names do not collide share one mcs run, which keeps the test fast;
     // a reply's files always compile together, since they reference each other.
     let requests: Vec<String> =
-        corpus().into_iter().map(|c| c.request).chain(PROMPTS.iter().map(|p| p.to_string())).collect();
+        corpus().into_iter().map(|c| c.request).chain(EXTRA.iter().map(|p| p.to_string())).collect();
     let mut batches: Vec<(BTreeSet<String>, Vec<SourceFile>)> = Vec::new();
     for request in &requests {
         let s = scaffold(request);

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::Deserialize;
-use spark_core::ScriptFile;
 use spark_core::extract::extract_files;
 use spark_core::provider::{Scaffold, mechanic_ids, scaffold};
 use spark_core::validate::{ValidationConfig, validate_files};
+use spark_core::{ExportFormat, GenerateRequest, Offline, ScriptFile, Spark};
 
 /// One request of the corpus and what the offline scaffold must answer.
 #[derive(Debug, Deserialize)]
@@ -23,6 +23,32 @@ pub struct Case {
     /// Paths of the files, main one first.
     pub files: Vec<String>,
 }
+
+/// Requests beyond the corpus: composition, hostile text, unknown things, and what the bindings' tests,
+/// the examples and the README send.
+pub const EXTRA: &[&str] = &[
+    "a character controller with triple jump",
+    "enemy health with damage and a death event",
+    "a hovering platform that spins",
+    "a light that turns on when the player comes close",
+    "a custom inspector",
+    "spikes that damage objects tagged Enemy every 2 seconds",
+    "a 2d platformer with triple jump and a health bar and a pause menu",
+    "音乐 player",
+    "a </summary> <b>tricky</b> & \"quoted\" request\nwith lines */ {{NAME}}",
+    "\u{202E}a reversed door",
+    "a treasure chest",
+    "a lamp that flickers",
+    "a bouncing ball",
+    "a rolling ball",
+    "a glowing crystal \u{2728} that says h\u{00e9}llo",
+    "a cached player",
+    "a player that waits",
+    "a player that walks forward",
+    "a spinning cube",
+    "a rotating door",
+    "x",
+];
 
 pub fn corpus() -> Vec<Case> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/offline/requests.json");
@@ -74,17 +100,30 @@ fn every_mechanic_is_in_the_corpus() {
 #[test]
 fn offline_replies_pass_sparks_validator_and_extract_with_their_paths() {
     let config = ValidationConfig::default();
-    for case in corpus() {
-        let s = scaffold(&case.request);
+    for request in corpus().into_iter().map(|c| c.request).chain(EXTRA.iter().map(|r| r.to_string())) {
+        let s = scaffold(&request);
         let files: Vec<ScriptFile> =
             s.files.iter().map(|f| ScriptFile::new(&f.path, f.source.clone())).collect();
         let diagnostics = validate_files(&files, &config);
-        assert!(diagnostics.is_empty(), "{}: {diagnostics:#?}", case.request);
+        assert!(diagnostics.is_empty(), "{request}: {diagnostics:#?}");
         let extracted = extract_files(&s.reply());
         let got: Vec<(&str, &str)> =
             extracted.iter().map(|f| (f.path.as_str(), f.content.trim_end())).collect();
         let want: Vec<(&str, &str)> =
             s.files.iter().map(|f| (f.path.as_str(), f.source.trim_end())).collect();
-        assert_eq!(got, want, "{}", case.request);
+        assert_eq!(got, want, "{request}");
     }
+}
+
+#[tokio::test]
+async fn an_offline_editor_window_keeps_its_editor_folder_through_generate_and_export() {
+    let spark = Spark::builder().provider(Offline::new()).build().unwrap();
+    let out =
+        spark.generate(GenerateRequest::new("an editor window that renames selected objects")).await.unwrap();
+    let paths: Vec<&str> = out.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["Editor/BatchRenameWindow.cs"]);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let bytes = out.export(ExportFormat::Zip).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    assert!(zip.by_name("Assets/Generated/Editor/BatchRenameWindow.cs").is_ok());
 }
