@@ -328,6 +328,7 @@ fn header(prompt: &str, mechanics: &str, missing: &[String]) -> String {
     for m in missing {
         s.push_str(&format!("// Not covered offline ({}); add it by hand.\n", comment_text(m, 200)));
     }
+    s.push('\n');
     s
 }
 
