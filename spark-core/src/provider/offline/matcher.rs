@@ -12,12 +12,20 @@ pub(super) const MAX_MATCH_CHARS: usize = 2048;
 /// A mechanic is chosen when its cues weigh at least this much.
 pub(super) const THRESHOLD: i32 = 3;
 
-/// `" word word "`: lowercase alphanumeric words (any script), everything else a separator.
+/// `" word word "`: lowercase alphanumeric words (any script) and decimal numbers, everything
+/// else a separator.
 pub(super) fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_MATCH_CHARS) + 2);
     out.push(' ');
-    for c in text.chars().take(MAX_MATCH_CHARS) {
-        if c.is_alphanumeric() {
+    let mut chars = text.chars().take(MAX_MATCH_CHARS).peekable();
+    while let Some(c) = chars.next() {
+        let decimal_point = c == '.'
+            && out.ends_with(|p: char| p.is_ascii_digit())
+            && chars.peek().is_some_and(char::is_ascii_digit);
+        if decimal_point {
+            // "every 2.5 seconds" keeps its number whole.
+            out.push('.');
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         } else if c == '-' && !out.ends_with(' ') {
             // "third-person" and "third person" read the same.

@@ -114,8 +114,14 @@ impl Params {
     }
 
     fn set(&mut self, name: &'static str, value: f64) {
+        // Counts and maxima below these would divide by zero or do nothing at all.
+        let least = match name {
+            "HEALTH" | "SLOTS" | "WAVES" | "COUNT" | "JUMPS" => 1.0,
+            "INTERVAL" | "SPEED" => 0.01,
+            _ => 0.0,
+        };
         // The first mention wins: "every 3 seconds for 60 seconds" keeps both apart by kind.
-        self.numbers.entry(name).or_insert(value.min(MAX_VALUE));
+        self.numbers.entry(name).or_insert(value.clamp(least, MAX_VALUE));
     }
 
     fn key(&mut self, word: &str) {
@@ -143,10 +149,12 @@ impl Params {
 }
 
 fn number(w: &str) -> Option<f64> {
-    if w.is_empty() || w.len() > 9 || !w.chars().all(|c| c.is_ascii_digit()) {
+    let digits = w.chars().filter(char::is_ascii_digit).count();
+    let shape = w.chars().all(|c| c.is_ascii_digit() || c == '.') && w.matches('.').count() <= 1;
+    if digits == 0 || digits > 9 || !shape {
         return None;
     }
-    w.parse().ok()
+    w.parse().ok().filter(|v: &f64| v.is_finite())
 }
 
 fn capitalized(w: &str) -> String {
@@ -179,5 +187,9 @@ mod tests {
         assert_eq!(read("a pool of 20 bullets").number("COUNT"), Some(20.0));
         assert_eq!(read("9999999999 seconds").number("DURATION"), None, "too long to be a number");
         assert_eq!(read("every 99999999 seconds").number("INTERVAL"), Some(MAX_VALUE));
+        assert_eq!(read("every 2.5 seconds").number("INTERVAL"), Some(2.5));
+        assert_eq!(read("version 1.2.3 seconds").number("DURATION"), None, "not a number");
+        assert_eq!(read("every 0 seconds").number("INTERVAL"), Some(0.01), "a zero interval would spin");
+        assert_eq!(read("an enemy with 0 hp").number("HEALTH"), Some(1.0));
     }
 }

@@ -352,7 +352,10 @@ fn uncovered_words(norm: &str, chosen: &[&'static Mechanic], names: &[String]) -
     let names: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
     let mut out: Vec<String> = Vec::new();
     for w in norm.split(' ').filter(|w| w.len() > 2) {
-        if STOP_WORDS.contains(&w) || w.chars().all(|c| c.is_ascii_digit()) || out.iter().any(|o| o == w) {
+        if STOP_WORDS.contains(&w)
+            || w.chars().all(|c| c.is_ascii_digit() || c == '.')
+            || out.iter().any(|o| o == w)
+        {
             continue;
         }
         let covered = chosen.iter().any(|m| {

@@ -113,6 +113,8 @@ fn names_never_shadow_unity_types() {
 fn request_parameters_become_field_defaults() {
     let src = |p: &str| scaffold(p).files[0].source.clone();
     assert!(src("a spawner that spawns enemies every 3 seconds").contains("interval = 3f;"));
+    assert!(src("a spawner that spawns enemies every 2.5 seconds").contains("interval = 2.5f;"));
+    assert!(src("a spawner that spawns every 0 seconds").contains("interval = 0.01f;"));
     assert!(src("a timer that counts down from 60").contains("duration = 60f;"));
     assert!(src("a third-person controller with double jump").contains("maxJumps = 2;"));
     assert!(src("a chest you open by pressing F").contains("KeyCode.F;"));
