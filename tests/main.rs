@@ -10,6 +10,7 @@ mod fuzz_regressions;
 mod hostile;
 mod hostile_extract;
 mod offline_compile;
+mod offline_corpus;
 mod pipeline;
 mod providers_anthropic;
 mod providers_openai;

@@ -17,7 +17,9 @@ mod timeouts;
 
 pub use anthropic::{Anthropic, AnthropicConfig, map_stop_reason};
 pub use http::{classify, parse_retry_after, rate_limit_reset};
-pub use offline::{OFFLINE_MODEL, Offline, Scaffold, class_name_for, scaffold};
+pub use offline::{
+    OFFLINE_MODEL, Offline, Scaffold, ScaffoldFile, TypeKind, class_name_for, mechanic_ids, scaffold,
+};
 pub use openai::{OpenAi, OpenAiConfig, map_finish_reason};
 pub use sse::{DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES, SseDecoder, SseError, SseEvent};
 pub use timeouts::TimeoutConfig;
