@@ -12,54 +12,23 @@
 //!
 //! Run: `cargo bench -p spark-core --bench pipeline`
 
-use std::convert::Infallible;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use futures::StreamExt;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use spark_core::config::OpenAiConfig;
-use spark_core::provider::{Completion, CompletionRequest, ProviderStream, StopReason, Usage};
-use spark_core::{ApiKey, GenerateRequest, OpenAi, Provider, Spark, SparkConfig};
-use tokio::net::TcpListener;
+use spark_core::provider::CompletionRequest;
+use spark_core::{ApiKey, GenerateRequest, OpenAi, Spark, SparkConfig};
 
 /// A 20-line MonoBehaviour, as a model would send it.
 const REPLY: &str = "### Spin.cs\n```csharp\nusing UnityEngine;\n\npublic class Spin : MonoBehaviour\n{\n    [SerializeField] private float speed = 90f;\n    [SerializeField] private Vector3 axis = Vector3.up;\n    private Transform cached;\n\n    private void Awake()\n    {\n        cached = transform;\n    }\n\n    private void Update()\n    {\n        cached.Rotate(axis, speed * Time.deltaTime);\n    }\n\n    public void SetSpeed(float value)\n    {\n        speed = Mathf.Max(0f, value);\n    }\n}\n```\n";
 
+mod support;
+use support::{Fixed, mock_server, openai_body};
+
 const CONCURRENCY: usize = 64;
-
-struct Fixed;
-
-#[async_trait]
-impl Provider for Fixed {
-    fn name(&self) -> &str {
-        "fixed"
-    }
-    fn default_model(&self) -> &str {
-        "fixed-1"
-    }
-    async fn complete(&self, _: &CompletionRequest) -> spark_core::Result<Completion> {
-        Ok(Completion {
-            text: REPLY.into(),
-            usage: Usage::new(100, 200),
-            stop_reason: Some(StopReason::EndTurn),
-            provider: "fixed".into(),
-            model: "fixed-1".into(),
-            request_id: None,
-            cached: false,
-        })
-    }
-    async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {
-        Ok(self.complete(request).await?.into_stream())
-    }
-}
 
 fn config() -> SparkConfig {
     let mut c = SparkConfig::default();
@@ -69,45 +38,6 @@ fn config() -> SparkConfig {
     c.rate_limit.max_concurrent = 1_024;
     c.repair.max_rounds = 0;
     c
-}
-
-fn openai_body() -> Bytes {
-    Bytes::from(
-        serde_json::json!({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-bench",
-            "choices":[{"index":0,"message":{"role":"assistant","content":REPLY},"finish_reason":"stop"}],
-            "usage":{"prompt_tokens":100,"completion_tokens":200,"total_tokens":300}})
-        .to_string(),
-    )
-}
-
-/// A minimal HTTP/1.1 server answering every request with the same chat completion.
-async fn mock_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let body = openai_body();
-    tokio::spawn(async move {
-        loop {
-            let Ok((sock, _)) = listener.accept().await else { return };
-            let _ = sock.set_nodelay(true);
-            let body = body.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let body = body.clone();
-                    async move {
-                        let _ = req.into_body().collect().await;
-                        Ok::<_, Infallible>(
-                            hyper::Response::builder()
-                                .header("content-type", "application/json")
-                                .body(Full::new(body))
-                                .unwrap(),
-                        )
-                    }
-                });
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(sock), service).await;
-            });
-        }
-    });
-    url
 }
 
 fn http_spark(url: &str) -> Spark {
@@ -131,7 +61,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn cache_hit(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let spark = Spark::builder().config(config()).provider(Fixed).build().unwrap();
+    let spark = Spark::builder().config(config()).provider(Fixed(REPLY)).build().unwrap();
     let req = GenerateRequest::new("a cube that spins around an axis").caller("bench");
     let first = rt.block_on(spark.generate(req.clone())).unwrap();
     assert!(first.diagnostics.is_empty(), "{:?}", first.diagnostics);
@@ -191,7 +121,7 @@ fn unique_request(i: usize, round: u64) -> GenerateRequest {
 
 fn http_path(c: &mut Criterion) {
     let rt = runtime();
-    let url = rt.block_on(mock_server());
+    let url = rt.block_on(mock_server(openai_body(REPLY)));
     let spark = http_spark(&url);
     rt.block_on(spark.generate(unique_request(0, 0))).unwrap();
     let mut group = c.benchmark_group("http_path");
@@ -240,7 +170,7 @@ fn report(label: &str, mut lat: Vec<Duration>, elapsed: Duration) -> (Duration, 
 /// The fixed run with percentiles (criterion reports means and medians of batches only).
 fn throughput_report(n: usize) {
     let rt = runtime();
-    let url = rt.block_on(mock_server());
+    let url = rt.block_on(mock_server(openai_body(REPLY)));
     let spark = http_spark(&url);
     let client = reqwest::Client::new();
     let endpoint = format!("{url}/v1/chat/completions");

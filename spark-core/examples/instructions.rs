@@ -10,69 +10,18 @@
 //! valgrind --tool=callgrind --callgrind-out-file=cg.hit target/release/examples/instructions hit 3000
 //! valgrind --tool=callgrind --callgrind-out-file=cg.http target/release/examples/instructions http 2000
 //! ```
-use async_trait::async_trait;
-use spark_core::provider::{Completion, CompletionRequest, ProviderStream, StopReason};
-use spark_core::{GenerateRequest, Provider, Spark, SparkConfig};
+use spark_core::{GenerateRequest, Spark, SparkConfig};
+
+#[path = "../../benches/support/mod.rs"]
+mod support;
+use support::{Fixed, mock_server, openai_body};
 
 const REPLY: &str = "### Spin.cs\n```csharp\nusing UnityEngine;\n\npublic class Spin : MonoBehaviour\n{\n    [SerializeField] private float speed = 90f;\n\n    private void Update()\n    {\n        transform.Rotate(0f, speed * Time.deltaTime, 0f);\n    }\n}\n```\n";
-
-struct Fixed;
-#[async_trait]
-impl Provider for Fixed {
-    fn name(&self) -> &str {
-        "fixed"
-    }
-    fn default_model(&self) -> &str {
-        "fixed-1"
-    }
-    async fn complete(&self, _: &CompletionRequest) -> spark_core::Result<Completion> {
-        let mut c: Completion = serde_json::from_value(serde_json::json!({"text": REPLY, "usage": {"input_tokens": 1, "output_tokens": 2}, "stop_reason": "end_turn", "provider": "fixed", "model": "fixed-1", "request_id": null})).unwrap();
-        c.stop_reason = Some(StopReason::EndTurn);
-        Ok(c)
-    }
-    async fn stream(&self, r: &CompletionRequest) -> spark_core::Result<ProviderStream> {
-        Ok(self.complete(r).await?.into_stream())
-    }
-}
-
-/// A minimal HTTP/1.1 server answering every request with the same chat completion.
-async fn mock_server() -> String {
-    use http_body_util::{BodyExt, Full};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let body = bytes::Bytes::from(
-        serde_json::json!({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-bench",
-            "choices":[{"index":0,"message":{"role":"assistant","content":REPLY},"finish_reason":"stop"}],
-            "usage":{"prompt_tokens":100,"completion_tokens":200,"total_tokens":300}})
-        .to_string(),
-    );
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let _ = sock.set_nodelay(true);
-            let body = body.clone();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let body = body.clone();
-                        async move {
-                            let _ = req.into_body().collect().await;
-                            let mut resp = hyper::Response::new(Full::new(body));
-                            resp.headers_mut().insert("content-type", "application/json".parse().unwrap());
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
-                    });
-                let io = hyper_util::rt::TokioIo::new(sock);
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
-            });
-        }
-    });
-    url
-}
 
 fn http(n: usize) {
     use futures::StreamExt;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let url = rt.block_on(mock_server());
+    let url = rt.block_on(mock_server(openai_body(REPLY)));
     let mut cfg = SparkConfig::default();
     cfg.rate_limit.requests_per_minute = 100_000_000;
     cfg.rate_limit.burst = 1_000_000;
@@ -110,7 +59,7 @@ fn main() {
     cfg.rate_limit.requests_per_minute = 100_000_000;
     cfg.rate_limit.burst = 1_000_000;
     cfg.repair.max_rounds = 0;
-    let spark = Spark::builder().config(cfg).provider(Fixed).build().unwrap();
+    let spark = Spark::builder().config(cfg).provider(Fixed(REPLY)).build().unwrap();
     let req = GenerateRequest::new("a cube that spins").caller("ab");
     rt.block_on(spark.generate(req.clone())).unwrap();
     for _ in 0..n {
