@@ -15,6 +15,7 @@ mod providers_anthropic;
 mod providers_openai;
 mod repair;
 mod resilience;
+mod screen;
 mod seams;
 mod sse;
 mod validate_realworld;
