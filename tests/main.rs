@@ -16,6 +16,7 @@ mod providers_anthropic;
 mod providers_openai;
 mod repair;
 mod resilience;
+mod screen;
 mod seams;
 mod signing;
 mod sse;

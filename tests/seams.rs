@@ -147,10 +147,10 @@ async fn a_blocking_guard_refuses_before_any_provider_call() {
     let s = Spark::builder()
         .config(config())
         .provider_arc(Arc::new(p.clone()))
-        .guard(Refuse { word: "keylogger" })
+        .guard(Refuse { word: "teapot" })
         .build()
         .unwrap();
-    let e = s.generate(GenerateRequest::new("a keylogger")).await.unwrap_err();
+    let e = s.generate(GenerateRequest::new("a teapot")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::InputRejected);
     assert!(matches!(&e, Error::InputRejected { guard, .. } if guard == "word_filter"), "{e}");
     assert_eq!(p.calls(), 0, "the provider must not be called");

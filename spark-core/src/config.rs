@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 pub use crate::export::ExportConfig;
-pub use crate::guard::{LimitsConfig, RateLimitConfig};
+pub use crate::guard::{LimitsConfig, RateLimitConfig, ScreenConfig};
 pub use crate::pricing::ModelPrice;
 pub use crate::prompt::GenerationConfig;
 use crate::provider::Usage;
@@ -37,6 +37,8 @@ pub struct SparkConfig {
     pub generation: GenerationConfig,
     /// Input size limits.
     pub limits: LimitsConfig,
+    /// Prompt screening: Unicode clean-up, injection detectors, content filter.
+    pub screen: ScreenConfig,
     /// Per-caller rate limits and admission control.
     pub rate_limit: RateLimitConfig,
     /// Validation policy (which severities block, which rules are off).
@@ -126,6 +128,7 @@ impl SparkConfig {
         self.openai.validate()?;
         self.generation.validate()?;
         self.limits.validate()?;
+        self.screen.validate()?;
         self.rate_limit.validate()?;
         crate::pricing::validate(&self.pricing)?;
         self.validation.validate()?;

@@ -54,7 +54,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use error::{Error, ErrorCode, ProviderError, ProviderErrorKind, Result, TimeoutStage};
 pub use export::ExportFormat;
 pub use extract::ScriptFile;
-pub use guard::{Guard, GuardAction, GuardInput, Verdict};
+pub use guard::{Guard, GuardAction, GuardInput, Rewrite, ScreenConfig, ScreenGuard, Verdict};
 pub use observe::{Event, Observer, Stage};
 pub use pipeline::MAX_REQUEST_ID_BYTES;
 pub use pricing::{ModelPrice, cost_of, price_of};

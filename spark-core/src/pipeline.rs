@@ -139,7 +139,16 @@ impl Pipeline {
         let t = Instant::now();
         let verdicts = self.before(req, request_id).await;
         self.stage(request_id, Stage::GuardBefore, t, &verdicts);
-        let verdicts = verdicts?;
+        let (verdicts, rewritten) = verdicts?;
+        // What the guards made of the prompt is what the cache key and the model see.
+        let rewritten_req;
+        let req = match rewritten {
+            Some(prompt) => {
+                rewritten_req = GenerateRequest { prompt, ..req.clone() };
+                &rewritten_req
+            }
+            None => req,
+        };
 
         // A repeated request gets the finished result: extraction and validation of the same
         // reply under the same configuration would give the same answer.
@@ -238,24 +247,36 @@ impl Pipeline {
         self.deliver(result, sink, false).await
     }
 
-    /// Guards before the call; a blocking verdict refuses the request.
-    async fn before(&self, req: &GenerateRequest, request_id: &str) -> Result<Vec<Verdict>> {
+    /// Guards before the call; a blocking verdict refuses the request. Returns the verdicts and
+    /// the prompt as the guards rewrote it, if one did.
+    async fn before(
+        &self,
+        req: &GenerateRequest,
+        request_id: &str,
+    ) -> Result<(Vec<Verdict>, Option<String>)> {
         check_options(req)?;
-        let input = GuardInput {
-            prompt: &req.prompt,
-            caller: req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER),
-            request_id,
-        };
+        let caller = req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
+        let mut prompt: Option<String> = None;
         let mut verdicts = Vec::new();
         for guard in &self.guards {
-            for v in guard.before(&input).await? {
+            let input = GuardInput { prompt: prompt.as_deref().unwrap_or(&req.prompt), caller, request_id };
+            let mut found = Vec::new();
+            if let Some(rewrite) = guard.rewrite(&input)? {
+                found = rewrite.verdicts;
+                prompt = Some(rewrite.prompt);
+            }
+            let input = GuardInput { prompt: prompt.as_deref().unwrap_or(&req.prompt), caller, request_id };
+            found.extend(guard.before(&input).await?);
+            for v in found {
                 if v.action == GuardAction::Block {
-                    return Err(Error::InputRejected { guard: guard.name().to_string(), reason: v.message });
+                    let guard = if v.guard.is_empty() { guard.name().to_string() } else { v.guard };
+                    let reason = format!("{} (score {:.2}): {}", v.detector, v.score, v.message);
+                    return Err(Error::InputRejected { guard, reason });
                 }
                 verdicts.push(v);
             }
         }
-        Ok(verdicts)
+        Ok((verdicts, prompt))
     }
 
     async fn after(&self, result: &mut GeneratedScripts) -> Result<()> {

@@ -205,6 +205,9 @@ pub struct Verdict {
     pub action: GuardAction,
     /// Why, in words (never a secret).
     pub message: String,
+    /// The byte range of the prompt (after clean-up) that triggered it, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<(usize, usize)>,
 }
 
 impl Verdict {
@@ -216,6 +219,19 @@ impl Verdict {
         action: GuardAction,
         message: impl Into<String>,
     ) -> Self {
-        Verdict { guard: guard.into(), detector: detector.into(), score, action, message: message.into() }
+        Verdict {
+            guard: guard.into(),
+            detector: detector.into(),
+            score,
+            action,
+            message: message.into(),
+            span: None,
+        }
+    }
+
+    /// The same verdict pointing at bytes `start..end` of the prompt.
+    pub fn with_span(mut self, start: usize, end: usize) -> Self {
+        self.span = Some((start, end));
+        self
     }
 }

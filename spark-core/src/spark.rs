@@ -10,7 +10,7 @@ use crate::config::SparkConfig;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
-use crate::guard::{Admission, Guard, LimitsGuard, LocalRateLimiter, RateLimitStore};
+use crate::guard::{Admission, Guard, LimitsGuard, LocalRateLimiter, RateLimitStore, ScreenGuard};
 use crate::observe::{Observer, Observers};
 use crate::pipeline::{Pipeline, Sink};
 use crate::provider::{Anthropic, Offline, OpenAi, OpenAiConfig, Provider};
@@ -157,6 +157,9 @@ impl SparkBuilder {
             stack = Arc::new(c.layer(stack, observers.clone()));
         }
         let mut guards: Vec<Arc<dyn Guard>> = vec![Arc::new(LimitsGuard::new(config.limits.clone()))];
+        if config.screen.enabled {
+            guards.push(Arc::new(ScreenGuard::new(config.screen.clone(), config.limits.max_prompt_bytes)?));
+        }
         guards.extend(self.guards);
         let pipeline = Pipeline {
             provider: stack,

@@ -431,6 +431,7 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<GeneratedScripts>()?;
     m.add_class::<pyview::ScriptFile>()?;
     m.add_class::<Diagnostic>()?;
+    m.add_class::<pyview::Verdict>()?;
     m.add_class::<pyview::Usage>()?;
     m.add_class::<types::Started>()?;
     m.add_class::<types::Delta>()?;

@@ -151,6 +151,66 @@ impl Diagnostic {
     }
 }
 
+/// One guard finding: which guard and detector, how sure, what was done.
+#[pyclass(frozen, module = "spark", name = "Verdict")]
+#[derive(Clone)]
+pub struct Verdict(spark_core::Verdict);
+
+impl From<spark_core::Verdict> for Verdict {
+    fn from(v: spark_core::Verdict) -> Self {
+        Verdict(v)
+    }
+}
+
+#[pymethods]
+impl Verdict {
+    /// The guard (`prompt_injection`, `content`, or a custom guard's name).
+    #[getter]
+    fn guard(&self) -> &str {
+        &self.0.guard
+    }
+    /// The detector or category that fired (`instruction_override`, `keylogger`…).
+    #[getter]
+    fn detector(&self) -> &str {
+        &self.0.detector
+    }
+    /// How sure, 0–1.
+    #[getter]
+    fn score(&self) -> f32 {
+        self.0.score
+    }
+    /// `"allow"`, `"warn"` or `"block"`.
+    #[getter]
+    fn action(&self) -> String {
+        match serde_json::to_value(self.0.action) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => String::new(),
+        }
+    }
+    #[getter]
+    fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// The byte range of the (cleaned) prompt that triggered it, if any.
+    #[getter]
+    fn span(&self) -> Option<(usize, usize)> {
+        self.0.span
+    }
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        serde_field(py, &self.0, "Verdict", name)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Verdict({}/{} {} score={:.2}: {})",
+            self.0.guard,
+            self.0.detector,
+            self.action(),
+            self.0.score,
+            repr_str(&self.0.message)
+        )
+    }
+}
+
 /// Tokens used.
 #[pyclass(frozen, eq, hash, module = "spark", name = "Usage")]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

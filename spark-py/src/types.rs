@@ -9,7 +9,7 @@ use spark_core::{ExportFormat, StreamEvent};
 
 use crate::error::{invalid_argument, to_py_err};
 use crate::pyview::serde_field;
-use crate::pyview::{Diagnostic, ScriptFile, Usage, json_to_py, repr_str};
+use crate::pyview::{Diagnostic, ScriptFile, Usage, Verdict, json_to_py, repr_str};
 
 /// The result of one generation. `export()` uses the settings of the client that made it.
 #[pyclass(frozen, module = "spark", name = "GeneratedScripts")]
@@ -118,6 +118,11 @@ impl GeneratedScripts {
     #[getter]
     fn request_hash(&self) -> &str {
         &self.inner.request_hash
+    }
+    /// What the guards said: warnings and notes (a block is an `InputRejected` instead).
+    #[getter]
+    fn verdicts(&self) -> Vec<Verdict> {
+        self.inner.verdicts.iter().cloned().map(Verdict::from).collect()
     }
 
     /// Builds an archive: `zip`, `upm` or `unitypackage`. Returns the bytes, or writes them to

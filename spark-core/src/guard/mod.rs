@@ -13,10 +13,12 @@ use async_trait::async_trait;
 
 mod admission;
 mod config;
+mod screen;
 pub mod signing;
 
 pub use admission::{Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota};
 pub use config::{LimitsConfig, RateLimitConfig};
+pub use screen::{CONTENT_GUARD, INJECTION_GUARD, ScreenConfig, ScreenGuard, Screened};
 
 /// Largest caller id accepted, in bytes.
 pub const MAX_CALLER_BYTES: usize = 256;
@@ -66,14 +68,38 @@ pub struct GuardInput<'a> {
     pub request_id: &'a str,
 }
 
-/// A check around the request path. Both phases default to "nothing to say".
+/// A guard's replacement for the prompt, and its verdicts on the change.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Rewrite {
+    /// The prompt every later guard, the cache key and the model see instead.
+    pub prompt: String,
+    /// What was changed and found (blocking ones refuse the request).
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Rewrite {
+    /// A rewrite to `prompt`.
+    pub fn new(prompt: impl Into<String>, verdicts: Vec<Verdict>) -> Self {
+        Rewrite { prompt: prompt.into(), verdicts }
+    }
+}
+
+/// A check around the request path. Every phase defaults to "nothing to say".
 #[async_trait]
 pub trait Guard: Send + Sync + 'static {
     /// The guard's name, as it appears in verdicts and `InputRejected`.
     fn name(&self) -> &str;
 
+    /// Runs just before this guard's [`before`](Guard::before) and may replace the prompt (for
+    /// example with a cleaned one); `before` then sees the replacement.
+    fn rewrite(&self, _input: &GuardInput<'_>) -> Result<Option<Rewrite>> {
+        Ok(None)
+    }
+
     /// Before any provider call. `Err` refuses the request; verdicts with
-    /// [`GuardAction::Block`] refuse it as `InputRejected`.
+    /// [`GuardAction::Block`] refuse it as `InputRejected` naming the verdict's guard and
+    /// detector.
     async fn before(&self, _input: &GuardInput<'_>) -> Result<Vec<Verdict>> {
         Ok(Vec::new())
     }

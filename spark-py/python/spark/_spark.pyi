@@ -46,6 +46,7 @@ __all__ = [
     "UnsafeArchive",
     "Usage",
     "ValidationFailed",
+    "Verdict",
     "__version__",
     "set_log_filter",
     "validate",
@@ -95,6 +96,22 @@ class Diagnostic:
     def __hash__(self) -> int: ...
 
 @final
+class Verdict:
+    """One guard finding: which guard and detector, how sure, what was done."""
+    @property
+    def guard(self) -> str: ...
+    @property
+    def detector(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def action(self) -> Literal["allow", "warn", "block"]: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def span(self) -> tuple[int, int] | None: ...
+
+@final
 class Usage:
     """Tokens used by all rounds together."""
     @property
@@ -133,6 +150,8 @@ class GeneratedScripts:
     def request_id(self) -> str | None: ...
     @property
     def request_hash(self) -> str: ...
+    @property
+    def verdicts(self) -> list[Verdict]: ...
     @overload
     def export(self, format: _ExportFormat = "zip", *, path: None = None) -> bytes: ...
     @overload
