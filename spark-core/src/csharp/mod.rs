@@ -17,6 +17,7 @@
 
 mod cond;
 mod lexer;
+pub(crate) mod variants;
 
 use std::collections::BTreeSet;
 use std::ops::Range;

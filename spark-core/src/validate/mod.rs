@@ -23,6 +23,7 @@ use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::extract::ScriptFile;
 
+mod preproc;
 pub mod rules;
 mod security;
 mod source;
@@ -238,7 +239,7 @@ fn run(
             ),
         );
     }
-    syntax::check(src, &mut sink);
+    preproc::check(src, &mut sink, cancel)?;
     walk::walk(src, file, known, &mut sink, cancel)?;
     let mut out = sink.out;
     sort(&mut out);

@@ -32,6 +32,11 @@ pub(crate) fn parse(text: &str) -> Option<Tree> {
     parse_with(text, None, &CancelToken::new())
 }
 
+/// Parses `text` from scratch; `None` when `cancel` stopped it.
+pub(super) fn parse_fresh(text: &str, cancel: &CancelToken) -> Option<Tree> {
+    parse_with(text, None, cancel)
+}
+
 /// Parses `text`, reusing the unchanged parts of `old` (already edited to match `text`).
 /// Tree-sitter asks `cancel` as it goes and gives up (`None`) once it says stop.
 fn parse_with(text: &str, old: Option<&Tree>, cancel: &CancelToken) -> Option<Tree> {
@@ -368,7 +373,7 @@ impl<'a> Source<'a> {
 /// Parses `fixed` (a same-length copy of `text` with a few bytes blanked) incrementally from
 /// `tree`, the parse of `text`: only the blanked spans and what depends on them are parsed
 /// again, instead of the whole file.
-fn reparse(text: &str, fixed: &str, mut tree: Tree, cancel: &CancelToken) -> Option<Tree> {
+pub(super) fn reparse(text: &str, fixed: &str, mut tree: Tree, cancel: &CancelToken) -> Option<Tree> {
     let (a, b) = (text.as_bytes(), fixed.as_bytes());
     let mut row = 0usize;
     let mut line_start = 0usize;
@@ -441,7 +446,7 @@ pub(crate) fn line_col_of(text: &str, byte: usize) -> (u32, u32) {
 
 /// Returns a same-length copy of `text` with the grammar's known false errors blanked, or `None`
 /// when there is nothing to blank.
-fn neutralize(text: &str) -> Option<String> {
+pub(super) fn neutralize(text: &str) -> Option<String> {
     let mut b = text.as_bytes().to_vec();
     let mut changed = false;
     changed |= blank_empty_interpolations(&mut b);
