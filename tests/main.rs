@@ -17,6 +17,7 @@ mod repair;
 mod resilience;
 mod seams;
 mod sse;
+mod validate_accuracy;
 mod validate_preproc;
 mod validate_realworld;
 mod validate_rules;

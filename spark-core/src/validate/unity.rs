@@ -7,21 +7,20 @@ use super::Sink;
 use super::source::K;
 use super::walk::{Callee, Ctx, Pre, UnityKind, kids, simple_name};
 
-/// A Unity message: name, parameter types, whether it may be a coroutine, and whether Unity
-/// also calls it without its parameter (collision messages).
+/// A Unity message: name, parameter types and whether it may be a coroutine. Unity also calls a
+/// message declared with only the first parameters of its signature (or none).
 struct Msg {
     name: &'static str,
     params: &'static [&'static str],
     coroutine: bool,
-    params_optional: bool,
 }
 
 const fn m(name: &'static str, params: &'static [&'static str], coroutine: bool) -> Msg {
-    Msg { name, params, coroutine, params_optional: false }
+    Msg { name, params, coroutine }
 }
 
 const fn mc(name: &'static str, params: &'static [&'static str]) -> Msg {
-    Msg { name, params, coroutine: true, params_optional: true }
+    Msg { name, params, coroutine: true }
 }
 
 /// MonoBehaviour messages (from the Unity scripting reference, as listed by
@@ -178,7 +177,10 @@ const FIND: &[&str] = &[
 
 pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
-        K::Identifier => identifier(node, pre.text(), ctx, sink),
+        K::Identifier => {
+            super::rules::keywords::identifier(node, pre.text(), sink);
+            identifier(node, pre.text(), ctx, sink)
+        }
         K::Class => class(node, ctx, sink),
         K::Method => method(node, ctx, sink),
         K::Invocation => {
@@ -188,7 +190,7 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
         }
         K::ObjectCreation => object_creation(node, ctx, sink),
         K::VariableDeclaration => implicit_creation(node, ctx, sink),
-        K::Binary => tag_comparison(node, ctx, sink),
+        K::Binary => super::rules::tags::binary(node, ctx, sink),
         K::MemberAccess => member_access(node, pre.text(), ctx, sink),
         K::ExpressionStatement => unused_coroutine(node, ctx, sink),
         K::GlobalStatement if !ctx.top_level_reported => {
@@ -263,7 +265,7 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         return;
     }
     let partial_ok = has_modifier(node, ctx, "partial") && stem.starts_with(&format!("{name}."));
-    if name != stem && !partial_ok {
+    if name != stem && !partial_ok && !is_base_of_file_class(name, stem, ctx) {
         let family = if kind.is_mono() { "MonoBehaviour" } else { "ScriptableObject" };
         sink.emit_node(
             "SPK1001",
@@ -273,6 +275,24 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             ),
         );
     }
+}
+
+/// Whether `name` is a base (direct or not) of the class the file is named after, declared in the
+/// same file: the base is never attached on its own, so its name need not match.
+fn is_base_of_file_class(name: &str, stem: &str, ctx: &Ctx<'_>) -> bool {
+    let classes = super::walk::collect_classes(ctx.src);
+    let mut at = stem;
+    // Each step moves up one declared base; a cycle (invalid code) stops at the class count.
+    for _ in 0..classes.len() {
+        let Some(base) = classes.iter().find(|c| c.name == at).and_then(|c| c.base.as_deref()) else {
+            return false;
+        };
+        if base == name {
+            return true;
+        }
+        at = base;
+    }
+    false
 }
 
 /// The text of a type node without whitespace, with qualifiers dropped from the simple name.
@@ -359,10 +379,11 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     };
     let returns = ctx.field(node, g.f.returns).map(|r| type_key(ctx.t(r))).unwrap_or_default();
     let is_static = sh.is_static;
+    // Unity passes a message's arguments only to the parameters declared, so any leading part
+    // of the signature is valid (`OnTriggerEnter()`, `OnApplicationPause()`).
     let param_ok = |m: &Msg| {
-        (params.len() == m.params.len()
-            && params.iter().zip(m.params).all(|((t, modded), want)| !modded && t == want))
-            || (m.params_optional && params.is_empty())
+        params.len() <= m.params.len()
+            && params.iter().zip(m.params).all(|((t, modded), want)| !modded && t == want)
     };
     let return_ok = |m: &Msg| match returns.as_str() {
         "void" => true,
@@ -443,6 +464,7 @@ fn load_attributes(node: Node<'_>, name_node: Node<'_>, is_static: bool, ctx: &C
 
 fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let name = callee.name;
+    super::rules::tags::equals(node, callee, ctx, sink);
     let first = if GET_COMPONENT.contains(&name)
         || matches!(
             name,
@@ -607,7 +629,23 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         report_creation(node, simple, kind, sink);
         return;
     }
-    // UNT0038, restricted to loops where the same instance could be reused.
+    // UNT0038: `yield return new WaitForSeconds(<literal>)` allocates on every pass; the
+    // analyzer flags it wherever it is (a literal delay can always be cached).
+    let yielded = node.parent().is_some_and(|p| p.kind() == "yield_statement");
+    if yielded && matches!(simple, "WaitForSeconds" | "WaitForSecondsRealtime") {
+        let args = ctx.args(node);
+        if let [a] = args.as_slice()
+            && matches!(a.kind(), "integer_literal" | "real_literal")
+        {
+            sink.emit_node(
+                "SPK1018",
+                node,
+                format!("`new {simple}({})` allocates every time it is yielded; cache it in a static readonly field and yield the field", ctx.t(*a)),
+            );
+            return;
+        }
+    }
+    // In loops, also when the delay is a field or constant: the same instance could be reused.
     if matches!(
         simple,
         "WaitForSeconds" | "WaitForSecondsRealtime" | "WaitForEndOfFrame" | "WaitForFixedUpdate"
@@ -639,49 +677,6 @@ fn implicit_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             report_creation(init, simple_name(tt), kind, sink);
         }
     }
-}
-
-fn is_tag(ctx: &Ctx<'_>, n: Node<'_>) -> bool {
-    let t = ctx.t(n);
-    t == "tag" || (ctx.kind(n) == K::MemberAccess && t.ends_with(".tag"))
-}
-
-/// UNT0002
-fn tag_comparison(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    if !ctx.mentions_tag {
-        return;
-    }
-    let g = ctx.src.g;
-    let Some(op) = ctx.field(node, g.f.operator) else { return };
-    let negate = match ctx.t(op) {
-        "==" => false,
-        "!=" => true,
-        _ => return,
-    };
-    let (Some(l), Some(r)) = (ctx.field(node, g.f.left), ctx.field(node, g.f.right)) else { return };
-    let (tag, other) = if is_tag(ctx, l) {
-        (l, r)
-    } else if is_tag(ctx, r) {
-        (r, l)
-    } else {
-        return;
-    };
-    // `tag == null` is not a string comparison.
-    if ctx.t(other) == "null" {
-        return;
-    }
-    let tt = ctx.t(tag);
-    let recv = tt.strip_suffix("tag").unwrap_or("");
-    sink.emit_node(
-        "SPK1005",
-        node,
-        format!(
-            "compare tags with {}{recv}CompareTag({}) instead of `{}`: it does not allocate",
-            if negate { "!" } else { "" },
-            ctx.t(other),
-            ctx.t(op)
-        ),
-    );
 }
 
 /// UNT0004

@@ -141,6 +141,8 @@ pub(crate) struct TypeFrame {
     pub methods: Vec<String>,
     /// Field names declared in the type.
     pub fields: Vec<String>,
+    /// Declared (name, type text) of the type's fields and properties.
+    pub field_types: Vec<(String, String)>,
 }
 
 /// Facts about the enclosing function (method, local function, lambda).
@@ -151,6 +153,12 @@ pub(crate) struct FuncFrame {
     /// Parameters that can carry text (numbers and bools cannot steer a file path anywhere).
     pub params: Vec<String>,
     pub lambda: bool,
+    /// Whether the function is private to its type (no access modifier or `private`), so its
+    /// parameters come from inside the type; lambdas and local functions inherit it.
+    pub private: bool,
+    /// (name, type text) of every parameter and local declared so far; `var` locals get the type
+    /// their initializer shows (`GetComponent<T>()`, `new T()`, `as T`), else stay `var`.
+    pub declared: Vec<(String, String)>,
 }
 
 pub(crate) enum Frame {
@@ -227,6 +235,36 @@ impl<'s> Ctx<'s> {
 
     pub fn in_using(&self) -> bool {
         matches!(self.frames.last(), Some((_, Frame::Using)))
+    }
+
+    /// The declared type of a name visible here: locals and parameters of the enclosing functions
+    /// (innermost first), then fields of the enclosing type.
+    pub fn type_of(&self, name: &str) -> Option<&str> {
+        for (_, f) in self.frames.iter().rev() {
+            match f {
+                Frame::Func(fr) => {
+                    if let Some((_, t)) = fr.declared.iter().rev().find(|(n, _)| n == name) {
+                        return Some(t);
+                    }
+                }
+                Frame::Type(t) => {
+                    return t.field_types.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str());
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Whether the enclosing function takes its input from inside its type only.
+    pub fn private_func(&self) -> bool {
+        self.frames
+            .iter()
+            .rev()
+            .take_while(|(_, f)| !matches!(f, Frame::Type(_)))
+            .filter_map(|(_, f)| if let Frame::Func(fr) = f { Some(fr) } else { None })
+            .last()
+            .is_some_and(|f| f.private)
     }
 
     /// Parameter names of the enclosing functions up to the type.
@@ -552,15 +590,28 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
                 _ => inherited,
             };
             let params = param_names(node, ctx);
-            Some(Frame::Func(FuncFrame { name, per_frame, params, lambda: false }))
+            let private = match k {
+                K::LocalFunction => ctx.private_func(),
+                _ => !kids(node).any(|m| {
+                    ctx.kind(m) == K::Modifier && matches!(ctx.t(m), "public" | "protected" | "internal")
+                }),
+            };
+            let declared = param_types(node, ctx);
+            Some(Frame::Func(FuncFrame { name, per_frame, params, lambda: false, private, declared }))
         }
         K::Lambda | K::AnonymousMethod => Some(Frame::Func(FuncFrame {
             name: String::new(),
             per_frame: None,
             params: param_names(node, ctx),
             lambda: true,
+            private: ctx.private_func(),
+            declared: param_types(node, ctx),
         })),
-        K::For | K::Foreach | K::While | K::Do => Some(Frame::Loop),
+        K::VariableDeclaration | K::Foreach => {
+            declare_locals(node, k, ctx);
+            (k == K::Foreach).then_some(Frame::Loop)
+        }
+        K::For | K::While | K::Do => Some(Frame::Loop),
         K::Using => Some(Frame::Using),
         _ => None,
     };
@@ -592,6 +643,94 @@ impl<'t> Pre<'t> {
             Pre::Callee(c) => c.as_ref(),
             _ => None,
         }
+    }
+}
+
+/// (name, type text) of a function's parameters.
+fn param_types(node: Node<'_>, ctx: &Ctx<'_>) -> Vec<(String, String)> {
+    let g = ctx.src.g;
+    let Some(list) = ctx.field(node, g.f.parameters) else { return Vec::new() };
+    kids(list)
+        .filter(|p| ctx.kind(*p) == K::Parameter)
+        .filter_map(|p| {
+            let name = ctx.t(ctx.field(p, g.f.name)?).to_string();
+            let ty = ctx.field(p, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+            Some((name, ty.to_string()))
+        })
+        .collect()
+}
+
+/// Records the locals a declaration (or a `foreach` variable) introduces in the innermost
+/// function frame.
+fn declare_locals(node: Node<'_>, k: K, ctx: &mut Ctx<'_>) {
+    let g = ctx.src.g;
+    let ty = ctx.field(node, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+    let mut found: Vec<(String, String)> = Vec::new();
+    if k == K::Foreach {
+        if let Some(n) = node.child_by_field_name("left").filter(|n| ctx.kind(*n) == K::Identifier) {
+            found.push((ctx.t(n).to_string(), ty.to_string()));
+        }
+    } else {
+        for v in kids(node).filter(|v| ctx.kind(*v) == K::VariableDeclarator) {
+            let Some(n) = ctx.field(v, g.f.name) else { continue };
+            let init =
+                v.named_child(v.named_child_count().saturating_sub(1) as u32).filter(|i| i.id() != n.id());
+            let t = match (ty, init) {
+                ("var", Some(i)) => infer_type(i, ctx).unwrap_or("var"),
+                _ => ty,
+            };
+            found.push((ctx.t(n).to_string(), t.to_string()));
+        }
+    }
+    for (_, f) in ctx.frames.iter_mut().rev() {
+        match f {
+            Frame::Func(fr) => {
+                fr.declared.extend(found);
+                return;
+            }
+            Frame::Type(_) => return,
+            _ => {}
+        }
+    }
+}
+
+/// The type an initializer evidently has: `new T(…)`, `x as T`, `(T)x`, and the generic Unity
+/// look-ups that return their type argument (`GetComponent<T>()`, `AddComponent<T>()`…).
+pub(crate) fn infer_type<'s>(expr: Node<'_>, ctx: &Ctx<'s>) -> Option<&'s str> {
+    let g = ctx.src.g;
+    match ctx.kind(expr) {
+        K::ObjectCreation | K::Cast => ctx.field(expr, g.f.type_).map(|t| ctx.t(t)),
+        K::Invocation => {
+            let f = ctx.field(expr, g.f.function)?;
+            let name = match ctx.kind(f) {
+                K::MemberAccess => ctx.field(f, g.f.name)?,
+                _ => f,
+            };
+            if ctx.kind(name) != K::GenericName {
+                return None;
+            }
+            let method = ctx.t(name.named_child(0)?);
+            let returns_arg = matches!(
+                method,
+                "GetComponent"
+                    | "GetComponentInChildren"
+                    | "GetComponentInParent"
+                    | "AddComponent"
+                    | "FindObjectOfType"
+                    | "FindAnyObjectByType"
+                    | "FindFirstObjectByType"
+                    | "Instantiate"
+                    | "Load"
+                    | "CreateInstance"
+            );
+            let args = name.named_child(1)?;
+            (returns_arg && args.named_child_count() == 1)
+                .then(|| args.named_child(0))
+                .flatten()
+                .map(|t| ctx.t(t))
+        }
+        _ if expr.kind() == "as_expression" => ctx.field(expr, g.f.right).map(|t| ctx.t(t)),
+        _ => None,
     }
 }
 
@@ -635,7 +774,13 @@ fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
     } else {
         None
     };
-    let mut tf = TypeFrame { unity, coroutines: Vec::new(), methods: Vec::new(), fields: Vec::new() };
+    let mut tf = TypeFrame {
+        unity,
+        coroutines: Vec::new(),
+        methods: Vec::new(),
+        fields: Vec::new(),
+        field_types: Vec::new(),
+    };
     let Some(body) = ctx.field(node, g.f.body) else { return tf };
     // Kinds are only given to named nodes, so all children filtered by kind are the named ones.
     for m in kids(body) {
@@ -654,9 +799,11 @@ fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
             K::FieldDeclaration | K::PropertyDeclaration => {
                 let decl = kids(m).find(|x| ctx.kind(*x) == K::VariableDeclaration);
                 if let Some(decl) = decl {
+                    let ty = ctx.field(decl, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
                     for v in kids(decl).filter(|x| g.kind(*x) == K::VariableDeclarator) {
                         let Some(n) = ctx.field(v, g.f.name) else { continue };
                         let fname = ctx.t(n).to_string();
+                        tf.field_types.push((fname.clone(), ty.to_string()));
                         if let Some(val) = v.named_child(v.named_child_count().saturating_sub(1) as u32)
                             && let Some(lit) = ctx.literal(val)
                         {
@@ -665,6 +812,8 @@ fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
                         tf.fields.push(fname);
                     }
                 } else if let Some(n) = ctx.field(m, g.f.name) {
+                    let ty = ctx.field(m, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+                    tf.field_types.push((ctx.t(n).to_string(), ty.to_string()));
                     tf.fields.push(ctx.t(n).to_string());
                 }
             }

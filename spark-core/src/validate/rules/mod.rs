@@ -6,6 +6,9 @@
 
 use super::Severity;
 
+pub(crate) mod keywords;
+pub(crate) mod tags;
+
 /// Which family a rule belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
