@@ -23,3 +23,4 @@ mod validate_realworld;
 mod validate_rules;
 mod validate_syntax;
 mod validate_valid;
+mod validate_version;

@@ -130,6 +130,20 @@ pub(crate) enum K {
     ExplicitInterface,
     This,
     Base,
+    SwitchExpression,
+    RangeExpression,
+    AccessorDeclaration,
+    FunctionPointerType,
+    WithExpression,
+    RelationalPattern,
+    AndPattern,
+    OrPattern,
+    NegatedPattern,
+    ListPattern,
+    CollectionExpression,
+    IsPattern,
+    AsExpression,
+    ScopedType,
 }
 
 const NAMES: &[(&str, K)] = &[
@@ -196,6 +210,20 @@ const NAMES: &[(&str, K)] = &[
     ("explicit_interface_specifier", K::ExplicitInterface),
     ("this", K::This),
     ("base", K::Base),
+    ("switch_expression", K::SwitchExpression),
+    ("range_expression", K::RangeExpression),
+    ("accessor_declaration", K::AccessorDeclaration),
+    ("function_pointer_type", K::FunctionPointerType),
+    ("with_expression", K::WithExpression),
+    ("relational_pattern", K::RelationalPattern),
+    ("and_pattern", K::AndPattern),
+    ("or_pattern", K::OrPattern),
+    ("negated_pattern", K::NegatedPattern),
+    ("list_pattern", K::ListPattern),
+    ("collection_expression", K::CollectionExpression),
+    ("is_pattern_expression", K::IsPattern),
+    ("as_expression", K::AsExpression),
+    ("scoped_type", K::ScopedType),
 ];
 
 /// Field ids used by the rules (looked up once).
@@ -660,14 +688,19 @@ fn brace_prefix(b: &[u8]) -> Vec<i64> {
 mod tests {
     use super::*;
 
+    /// The scripts of tests/fixtures/valid and tests/fixtures/post9 (top level).
+    fn fixture_entries() -> impl Iterator<Item = std::fs::DirEntry> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        ["valid", "post9"].into_iter().flat_map(move |d| std::fs::read_dir(root.join(d)).unwrap().flatten())
+    }
+
     /// The walk skips the children of anonymous nodes and of the opaque kinds: they must have
     /// none that a rule could look at (tokens are leaves; opaque kinds hold tokens only).
     #[test]
     fn skipped_children_hold_nothing_for_the_rules() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/valid");
         let g = Grammar::get();
         let mut nodes = 0;
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        for e in fixture_entries() {
             let Ok(text) = std::fs::read_to_string(e.path()) else { continue };
             let tree = parse(&text).unwrap();
             let mut c = tree.walk();
@@ -695,8 +728,7 @@ mod tests {
     /// also next to real errors (the cases where tree-sitter's reuse is the most delicate).
     #[test]
     fn incremental_reparse_equals_fresh_parse() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/valid");
-        let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+        let mut names: Vec<_> = fixture_entries().map(|e| e.path()).collect();
         names.retain(|p| p.extension().is_some_and(|e| e == "cs"));
         names.sort();
         let mut checked = 0;

@@ -190,6 +190,8 @@ pub(crate) struct Ctx<'s> {
     /// Open frames, each with the tree depth of the node that opened it.
     pub frames: Vec<(usize, Frame)>,
     pub top_level_reported: bool,
+    /// The Unity version and C# the file must compile with.
+    pub target: super::rules::version::Target,
 }
 
 impl<'s> Ctx<'s> {
@@ -404,6 +406,7 @@ pub(crate) fn walk(
         strings: HashMap::new(),
         frames: Vec::new(),
         top_level_reported: false,
+        target: super::rules::version::Target::of(sink.config.unity_version.as_deref()),
     };
     let mut rules = Rules { ctx: &mut ctx, sink, cancel, nodes: 0, stopped: None };
     preorder(src.tree.root_node(), &mut rules);
@@ -574,6 +577,7 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
     };
     unity::enter(node, k, &pre, ctx, sink);
     security::enter(node, k, &pre, ctx, sink);
+    super::rules::version::enter(node, k, ctx, sink);
     // Frames are pushed after the rules so a declaration's own rules see the outer context.
     let frame = match k {
         K::Class | K::Struct | K::Record | K::Interface => Some(Frame::Type(type_frame(node, ctx))),
@@ -729,7 +733,7 @@ pub(crate) fn infer_type<'s>(expr: Node<'_>, ctx: &Ctx<'s>) -> Option<&'s str> {
                 .flatten()
                 .map(|t| ctx.t(t))
         }
-        _ if expr.kind() == "as_expression" => ctx.field(expr, g.f.right).map(|t| ctx.t(t)),
+        K::AsExpression => ctx.field(expr, g.f.right).map(|t| ctx.t(t)),
         _ => None,
     }
 }

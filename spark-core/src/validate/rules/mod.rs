@@ -8,6 +8,7 @@ use super::Severity;
 
 pub(crate) mod keywords;
 pub(crate) mod tags;
+pub(crate) mod version;
 
 /// Which family a rule belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -78,8 +79,15 @@ pub const RULES: &[Rule] = &[
     ),
     r("SPK1016", W, Uni, Some("UNT0025"), "Input.GetKey with a string key name"),
     r("SPK1017", E, Uni, Some("UNT0030"), "Destroy/DestroyImmediate called on a Transform"),
-    r("SPK1018", W, Uni, Some("UNT0038"), "Yield instruction allocated inside a loop"),
+    r(
+        "SPK1018",
+        W,
+        Uni,
+        Some("UNT0038"),
+        "WaitForSeconds with a literal delay, or a yield instruction allocated in a loop",
+    ),
     r("SPK1019", W, Uni, None, "GetComponent/Find called every frame in Update/FixedUpdate/LateUpdate"),
+    r("SPK1020", E, Uni, None, "C# feature newer than the target Unity version compiles"),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),
