@@ -18,6 +18,7 @@ mod resilience;
 mod seams;
 mod sse;
 mod validate_accuracy;
+mod validate_api;
 mod validate_preproc;
 mod validate_realworld;
 mod validate_rules;

@@ -135,6 +135,9 @@ pub(crate) fn resolve_unity<'a>(
 /// Facts about the enclosing type.
 pub(crate) struct TypeFrame {
     pub unity: Option<UnityKind>,
+    /// The type derives directly from a Unity base (`MonoBehaviour`…), so every inherited member
+    /// is Unity's own; a project base class may declare members of any name.
+    pub direct_unity_base: bool,
     /// Methods declared in the type returning IEnumerator.
     pub coroutines: Vec<String>,
     /// All method names declared in the type.
@@ -192,6 +195,9 @@ pub(crate) struct Ctx<'s> {
     pub top_level_reported: bool,
     /// The Unity version and C# the file must compile with.
     pub target: super::rules::version::Target,
+    /// Byte ranges the target version never compiles (`#if UNITY_6000_0_OR_NEWER` in 2022.3):
+    /// version rules skip them.
+    pub off_target: Vec<std::ops::Range<usize>>,
 }
 
 impl<'s> Ctx<'s> {
@@ -289,6 +295,12 @@ impl<'s> Ctx<'s> {
 
     pub fn field<'t>(&self, n: Node<'t>, f: u16) -> Option<Node<'t>> {
         n.child_by_field_id(f)
+    }
+
+    /// Whether the target Unity version compiles the code at `byte`.
+    pub fn on_target(&self, byte: usize) -> bool {
+        let after = self.off_target.partition_point(|r| r.start <= byte);
+        after == 0 || byte >= self.off_target[after - 1].end
     }
 
     /// Whether a byte offset only compiles in the editor.
@@ -407,7 +419,11 @@ pub(crate) fn walk(
         frames: Vec::new(),
         top_level_reported: false,
         target: super::rules::version::Target::of(sink.config.unity_version.as_deref()),
+        off_target: Vec::new(),
     };
+    if src.text.contains("UNITY_") && src.text.contains("#if") {
+        ctx.off_target = crate::csharp::version_regions(src.text, ctx.target.unity);
+    }
     let mut rules = Rules { ctx: &mut ctx, sink, cancel, nodes: 0, stopped: None };
     preorder(src.tree.root_node(), &mut rules);
     rules.stopped.map_or(Ok(()), Err)
@@ -578,6 +594,7 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
     unity::enter(node, k, &pre, ctx, sink);
     security::enter(node, k, &pre, ctx, sink);
     super::rules::version::enter(node, k, ctx, sink);
+    super::rules::api::enter(node, k, ctx, sink);
     // Frames are pushed after the rules so a declaration's own rules see the outer context.
     let frame = match k {
         K::Class | K::Struct | K::Record | K::Interface => Some(Frame::Type(type_frame(node, ctx))),
@@ -771,15 +788,16 @@ fn is_scalar(t: &str) -> bool {
 
 fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
     let g = ctx.src.g;
-    let unity = if ctx.kind(node) == K::Class {
-        base_list(node, ctx.src)
-            .and_then(|b| b.named_child(0))
-            .and_then(|b| ctx.known.get(simple_name(ctx.t(b))).copied())
+    let base = if ctx.kind(node) == K::Class {
+        base_list(node, ctx.src).and_then(|b| b.named_child(0)).map(|b| simple_name(ctx.t(b)))
     } else {
         None
     };
+    let unity = base.and_then(|b| ctx.known.get(b).copied());
+    let direct_unity_base = base.is_some_and(|b| BUILTIN_BASES.iter().any(|(n, _)| *n == b));
     let mut tf = TypeFrame {
         unity,
+        direct_unity_base,
         coroutines: Vec::new(),
         methods: Vec::new(),
         fields: Vec::new(),

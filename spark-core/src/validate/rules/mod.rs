@@ -6,6 +6,7 @@
 
 use super::Severity;
 
+pub(crate) mod api;
 pub(crate) mod keywords;
 pub(crate) mod tags;
 pub(crate) mod version;
@@ -88,6 +89,8 @@ pub const RULES: &[Rule] = &[
     ),
     r("SPK1019", W, Uni, None, "GetComponent/Find called every frame in Update/FixedUpdate/LateUpdate"),
     r("SPK1020", E, Uni, None, "C# feature newer than the target Unity version compiles"),
+    r("SPK1021", E, Uni, None, "Unity API removed in (or not yet added to) the target Unity version"),
+    r("SPK1022", W, Uni, None, "Unity API obsolete in the target Unity version"),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),

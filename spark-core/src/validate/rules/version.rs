@@ -185,7 +185,7 @@ pub(crate) fn enter(node: Node<'_>, k: K, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(f) = feature(node, k, ctx) else { return };
     let Some(&(_, name, need, fix)) = FEATURES.iter().find(|(x, ..)| *x == f) else { return };
     let t = ctx.target;
-    if need <= t.lang {
+    if need <= t.lang || !ctx.on_target(node.start_byte()) {
         return;
     }
     let at = match (f, ctx.field(node, ctx.src.g.f.name)) {
