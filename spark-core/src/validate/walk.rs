@@ -595,6 +595,7 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
     security::enter(node, k, &pre, ctx, sink);
     super::rules::version::enter(node, k, ctx, sink);
     super::rules::api::enter(node, k, ctx, sink);
+    super::rules::nullsafety::enter(node, k, ctx, sink);
     // Frames are pushed after the rules so a declaration's own rules see the outer context.
     let frame = match k {
         K::Class | K::Struct | K::Record | K::Interface => Some(Frame::Type(type_frame(node, ctx))),

@@ -8,6 +8,7 @@ use super::Severity;
 
 pub(crate) mod api;
 pub(crate) mod keywords;
+pub(crate) mod nullsafety;
 pub(crate) mod tags;
 pub(crate) mod version;
 
@@ -91,6 +92,16 @@ pub const RULES: &[Rule] = &[
     r("SPK1020", E, Uni, None, "C# feature newer than the target Unity version compiles"),
     r("SPK1021", E, Uni, None, "Unity API removed in (or not yet added to) the target Unity version"),
     r("SPK1022", W, Uni, None, "Unity API obsolete in the target Unity version"),
+    r("SPK1023", W, Uni, Some("UNT0007"), "Null coalescing (??) on a Unity object"),
+    r("SPK1024", W, Uni, Some("UNT0008"), "Null propagation (?.) on a Unity object"),
+    r("SPK1025", W, Uni, Some("UNT0023"), "Coalescing assignment (??=) on a Unity object"),
+    r(
+        "SPK1026",
+        W,
+        Uni,
+        Some("UNT0029"),
+        "Pattern matching with null (is null, is not null) on a Unity object",
+    ),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),
