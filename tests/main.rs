@@ -19,6 +19,7 @@ mod seams;
 mod sse;
 mod validate_accuracy;
 mod validate_api;
+mod validate_corpus;
 mod validate_nullsafety;
 mod validate_preproc;
 mod validate_realworld;

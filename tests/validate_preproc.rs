@@ -94,3 +94,11 @@ fn many_groups_stay_fast() {
     // Debug build on a shared machine: about 3 s; a quadratic path would take minutes.
     assert!(t.elapsed() < std::time::Duration::from_secs(30), "{:?}", t.elapsed());
 }
+
+#[test]
+fn malformed_conditions_are_reported_at_the_directive() {
+    let src = "class A\n{\n#if (UNITY_EDITOR\n    void F() { }\n#endif\n}\n";
+    let d = run(src);
+    assert_eq!(brief(&d), one("SPK0001", 3, 1), "{d:#?}");
+    assert!(d[0].message.contains("invalid `#if` condition"), "{}", d[0].message);
+}

@@ -29,6 +29,9 @@ pub(crate) enum Stray {
     Unclosed(usize),
     /// `#elif`, `#else` or `#endif` with no open `#if`; byte offset of its line.
     Unopened(usize),
+    /// `#if` / `#elif` whose condition does not read (CS1517), or is longer than
+    /// [`super::MAX_CONDITION_BYTES`]; byte offset of its line.
+    Malformed(usize),
 }
 
 /// The distinct configurations worth checking, and the directives without a partner: UNITY_EDITOR
@@ -105,8 +108,11 @@ fn blank_for(
         match d.kind {
             DirKind::If if stack.len() >= MAX_IF_DEPTH => excess += 1,
             DirKind::If => {
-                // A malformed condition is rejected by the compiler anyway; read it as false.
-                let c = eval(d).unwrap_or(false);
+                // A malformed condition is reported once; its branch reads as false.
+                let c = eval(d).unwrap_or_else(|| {
+                    strays.push(Stray::Malformed(d.line.0));
+                    false
+                });
                 stack.push(Group { live, taken: c, on: c, start: d.line.1, at: d.line.0 });
             }
             DirKind::Endif if excess > 0 => excess -= 1,
@@ -114,7 +120,13 @@ fn blank_for(
             DirKind::Elif | DirKind::Else => match stack.last_mut() {
                 Some(g) => {
                     close(g, d.line.0, &mut blank);
-                    let c = if d.kind == DirKind::Else { true } else { eval(d).unwrap_or(false) };
+                    let c = match d.kind {
+                        DirKind::Else => true,
+                        _ => eval(d).unwrap_or_else(|| {
+                            strays.push(Stray::Malformed(d.line.0));
+                            false
+                        }),
+                    };
                     g.on = !g.taken && c;
                     g.taken |= c;
                     g.start = d.line.1;
@@ -142,7 +154,7 @@ fn blank_for(
         }
     }
     strays.sort_unstable_by_key(|s| match s {
-        Stray::Unclosed(a) | Stray::Unopened(a) => *a,
+        Stray::Unclosed(a) | Stray::Unopened(a) | Stray::Malformed(a) => *a,
     });
     (merged, strays)
 }
@@ -219,6 +231,9 @@ mod tests {
         let src = "#if A\nx\n#endif\n#endif\n#if B\n";
         let (_, strays) = variants(src, &directives(src));
         assert_eq!(strays, [Stray::Unopened(15), Stray::Unclosed(22)]);
+        let src = "#if (A\nx\n#elif B +\n#endif\n";
+        let (_, strays) = variants(src, &directives(src));
+        assert_eq!(strays, [Stray::Malformed(0), Stray::Malformed(9)]);
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
         let (at, msg) = match s {
             variants::Stray::Unclosed(at) => (at, "`#if` without its `#endif`"),
             variants::Stray::Unopened(at) => (at, "conditional directive without its `#if`"),
+            variants::Stray::Malformed(at) => {
+                (at, "invalid `#if` condition: use symbols, `!`, `&&`, `||`, `==`, `!=` and parentheses")
+            }
         };
         let hash = src.text.get(at..).and_then(|t| t.find('#')).map_or(at, |p| at + p);
         sink.emit_bytes("SPK0001", hash, hash + 1, msg.into());

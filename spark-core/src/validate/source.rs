@@ -144,6 +144,7 @@ pub(crate) enum K {
     IsPattern,
     AsExpression,
     ScopedType,
+    Yield,
 }
 
 const NAMES: &[(&str, K)] = &[
@@ -224,6 +225,7 @@ const NAMES: &[(&str, K)] = &[
     ("is_pattern_expression", K::IsPattern),
     ("as_expression", K::AsExpression),
     ("scoped_type", K::ScopedType),
+    ("yield_statement", K::Yield),
 ];
 
 /// Field ids used by the rules (looked up once).

@@ -189,6 +189,7 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
             }
         }
         K::ObjectCreation => object_creation(node, ctx, sink),
+        K::Yield => ctx.yielded = node.named_child(0).map(|e| e.id()),
         K::VariableDeclaration => implicit_creation(node, ctx, sink),
         K::Binary => super::rules::tags::binary(node, ctx, sink),
         K::MemberAccess => member_access(node, pre.text(), ctx, sink),
@@ -265,7 +266,8 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         return;
     }
     let partial_ok = has_modifier(node, ctx, "partial") && stem.starts_with(&format!("{name}."));
-    if name != stem && !partial_ok && !is_base_of_file_class(name, stem, ctx) {
+    let stem = stem.to_string();
+    if name != stem && !partial_ok && !is_base_of_file_class(name, &stem, ctx) {
         let family = if kind.is_mono() { "MonoBehaviour" } else { "ScriptableObject" };
         sink.emit_node(
             "SPK1001",
@@ -279,14 +281,15 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 
 /// Whether `name` is a base (direct or not) of the class the file is named after, declared in the
 /// same file: the base is never attached on its own, so its name need not match.
-fn is_base_of_file_class(name: &str, stem: &str, ctx: &Ctx<'_>) -> bool {
-    let classes = super::walk::collect_classes(ctx.src);
+fn is_base_of_file_class(name: &str, stem: &str, ctx: &mut Ctx<'_>) -> bool {
+    let src = ctx.src;
+    let bases = ctx.class_bases.get_or_insert_with(|| {
+        super::walk::collect_classes(src).into_iter().filter_map(|c| Some((c.name, c.base?))).collect()
+    });
     let mut at = stem;
-    // Each step moves up one declared base; a cycle (invalid code) stops at the class count.
-    for _ in 0..classes.len() {
-        let Some(base) = classes.iter().find(|c| c.name == at).and_then(|c| c.base.as_deref()) else {
-            return false;
-        };
+    // Real chains are short; the bound also ends a cycle (invalid code).
+    for _ in 0..MAX_BASE_CHAIN {
+        let Some(base) = bases.get(at) else { return false };
         if base == name {
             return true;
         }
@@ -294,6 +297,9 @@ fn is_base_of_file_class(name: &str, stem: &str, ctx: &Ctx<'_>) -> bool {
     }
     false
 }
+
+/// Longest base-class chain followed inside one file.
+const MAX_BASE_CHAIN: usize = 32;
 
 /// The text of a type node without whitespace, with qualifiers dropped from the simple name.
 fn type_key(text: &str) -> String {
@@ -631,7 +637,7 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     }
     // UNT0038: `yield return new WaitForSeconds(<literal>)` allocates on every pass; the
     // analyzer flags it wherever it is (a literal delay can always be cached).
-    let yielded = node.parent().is_some_and(|p| p.kind() == "yield_statement");
+    let yielded = ctx.yielded == Some(node.id());
     if yielded && matches!(simple, "WaitForSeconds" | "WaitForSecondsRealtime") {
         let args = ctx.args(node);
         if let [a] = args.as_slice()

@@ -190,8 +190,22 @@ pub(crate) struct Ctx<'s> {
     pub mentions_tag: bool,
     /// String constants and initialised string fields of the file: name → literal content.
     pub strings: HashMap<String, String>,
-    /// Open frames, each with the tree depth of the node that opened it.
+    /// Open frames, each with the tree depth of the node that opened it (push and pop through
+    /// [`Ctx::push_frame`] / [`Ctx::pop_frame`], which keep the indexes below in step).
     pub frames: Vec<(usize, Frame)>,
+    /// Indexes in `frames` of the open type frames and function frames.
+    type_frames: Vec<usize>,
+    func_frames: Vec<usize>,
+    /// Declared names in scope → (frame index, type text), innermost last.
+    scope: HashMap<String, Vec<(usize, String)>>,
+    /// Ids of identifiers that are the member name of a member access (`x.Name`), recorded when
+    /// the access is entered so a rule on the identifier need not ask for its parent (a
+    /// tree-sitter parent look-up walks down from the root: quadratic on deep nesting).
+    pub member_names: std::collections::HashSet<usize>,
+    /// Id of the expression of the `yield return` being walked (same reason as `member_names`).
+    pub yielded: Option<usize>,
+    /// Class name → first base, for the file (computed on first use).
+    pub class_bases: Option<HashMap<String, String>>,
     pub top_level_reported: bool,
     /// The Unity version and C# the file must compile with.
     pub target: super::rules::version::Target,
@@ -202,7 +216,10 @@ pub(crate) struct Ctx<'s> {
 
 impl<'s> Ctx<'s> {
     pub fn type_frame(&self) -> Option<&TypeFrame> {
-        self.frames.iter().rev().find_map(|(_, f)| if let Frame::Type(t) = f { Some(t) } else { None })
+        match self.frames.get(*self.type_frames.last()?) {
+            Some((_, Frame::Type(t))) => Some(t),
+            _ => None,
+        }
     }
 
     /// The enclosing Unity object type, when the code is directly in one (not in a nested
@@ -212,16 +229,79 @@ impl<'s> Ctx<'s> {
         t.unity.map(|k| (t, k))
     }
 
-    /// The nearest function frame.
+    /// Index in `frames` of the innermost type frame (0 when none: every frame is above it).
+    fn type_floor(&self) -> usize {
+        self.type_frames.last().copied().unwrap_or(0)
+    }
+
+    /// The nearest function frame inside the innermost type.
     pub fn func(&self) -> Option<&FuncFrame> {
-        for (_, f) in self.frames.iter().rev() {
-            match f {
-                Frame::Func(fr) => return Some(fr),
-                Frame::Type(_) => return None,
-                _ => {}
+        let i = *self.func_frames.last()?;
+        if !self.type_frames.is_empty() && i < self.type_floor() {
+            return None;
+        }
+        match self.frames.get(i) {
+            Some((_, Frame::Func(f))) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Opens a frame. Frames are looked up through index stacks and a name map, never by
+    /// scanning: deeply nested input (100,000 nested lambdas) must stay linear.
+    pub fn push_frame(&mut self, depth: usize, f: Frame) {
+        let i = self.frames.len();
+        match &f {
+            Frame::Type(t) => {
+                self.type_frames.push(i);
+                for (n, ty) in &t.field_types {
+                    self.scope.entry(n.clone()).or_default().push((i, ty.clone()));
+                }
+            }
+            Frame::Func(fr) => {
+                self.func_frames.push(i);
+                for (n, ty) in &fr.declared {
+                    self.scope.entry(n.clone()).or_default().push((i, ty.clone()));
+                }
+            }
+            _ => {}
+        }
+        self.frames.push((depth, f));
+    }
+
+    /// Closes the innermost frame and forgets the names it declared.
+    pub fn pop_frame(&mut self) {
+        let Some((_, f)) = self.frames.pop() else { return };
+        let names: Vec<&String> = match &f {
+            Frame::Type(t) => {
+                self.type_frames.pop();
+                t.field_types.iter().map(|(n, _)| n).collect()
+            }
+            Frame::Func(fr) => {
+                self.func_frames.pop();
+                fr.declared.iter().map(|(n, _)| n).collect()
+            }
+            _ => Vec::new(),
+        };
+        for n in names {
+            if let Some(v) = self.scope.get_mut(n.as_str()) {
+                v.pop();
+                if v.is_empty() {
+                    self.scope.remove(n.as_str());
+                }
             }
         }
-        None
+    }
+
+    /// Records a local of the innermost function.
+    fn declare(&mut self, name: String, ty: String) {
+        let Some(&i) = self.func_frames.last() else { return };
+        if !self.type_frames.is_empty() && i < self.type_floor() {
+            return;
+        }
+        self.scope.entry(name.clone()).or_default().push((i, ty.clone()));
+        if let Some((_, Frame::Func(fr))) = self.frames.get_mut(i) {
+            fr.declared.push((name, ty));
+        }
     }
 
     /// The per-frame Unity message this code runs in (not through a lambda).
@@ -248,38 +328,23 @@ impl<'s> Ctx<'s> {
     /// The declared type of a name visible here: locals and parameters of the enclosing functions
     /// (innermost first), then fields of the enclosing type.
     pub fn type_of(&self, name: &str) -> Option<&str> {
-        for (_, f) in self.frames.iter().rev() {
-            match f {
-                Frame::Func(fr) => {
-                    if let Some((_, t)) = fr.declared.iter().rev().find(|(n, _)| n == name) {
-                        return Some(t);
-                    }
-                }
-                Frame::Type(t) => {
-                    return t.field_types.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str());
-                }
-                _ => {}
-            }
-        }
-        None
+        let (i, t) = self.scope.get(name)?.last()?;
+        (*i >= self.type_floor()).then_some(t.as_str())
     }
 
     /// Whether the enclosing function takes its input from inside its type only.
     pub fn private_func(&self) -> bool {
-        self.frames
-            .iter()
-            .rev()
-            .take_while(|(_, f)| !matches!(f, Frame::Type(_)))
-            .filter_map(|(_, f)| if let Frame::Func(fr) = f { Some(fr) } else { None })
-            .last()
-            .is_some_and(|f| f.private)
+        self.func().is_some_and(|f| f.private)
     }
 
     /// Parameter names of the enclosing functions up to the type.
     pub fn params(&self) -> impl Iterator<Item = &str> {
+        // Bounded: a path built from a parameter 64 lambdas out is beyond any real script, and
+        // an unbounded look-up per file call would be quadratic in nesting depth.
         self.frames
             .iter()
             .rev()
+            .take(MAX_PARAM_FRAMES)
             .take_while(|(_, f)| !matches!(f, Frame::Type(_)))
             .filter_map(|(_, f)| if let Frame::Func(fr) = f { Some(fr) } else { None })
             .flat_map(|f| f.params.iter().map(String::as_str))
@@ -308,6 +373,9 @@ impl<'s> Ctx<'s> {
         self.editor_folder || self.src.in_editor_region(byte)
     }
 }
+
+/// How many enclosing frames [`Ctx::params`] looks through.
+const MAX_PARAM_FRAMES: usize = 64;
 
 /// A call's target: `Name(…)`, `Name<T>(…)`, `recv.Name(…)`.
 pub(crate) struct Callee<'t> {
@@ -417,6 +485,12 @@ pub(crate) fn walk(
         mentions_tag: src.scan.contains("tag"),
         strings: HashMap::new(),
         frames: Vec::new(),
+        type_frames: Vec::new(),
+        func_frames: Vec::new(),
+        scope: HashMap::new(),
+        class_bases: None,
+        member_names: std::collections::HashSet::new(),
+        yielded: None,
         top_level_reported: false,
         target: super::rules::version::Target::of(sink.config.unity_version.as_deref()),
         off_target: Vec::new(),
@@ -471,7 +545,7 @@ impl<'t> Visit<'t> for Rules<'_, '_, '_> {
 
     fn leave(&mut self, depth: usize) {
         while self.ctx.frames.last().is_some_and(|(d, _)| *d >= depth) {
-            self.ctx.frames.pop();
+            self.ctx.pop_frame();
         }
     }
 }
@@ -638,7 +712,7 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
         _ => None,
     };
     if let Some(f) = frame {
-        ctx.frames.push((depth, f));
+        ctx.push_frame(depth, f);
     }
     descend
 }
@@ -704,15 +778,8 @@ fn declare_locals(node: Node<'_>, k: K, ctx: &mut Ctx<'_>) {
             found.push((ctx.t(n).to_string(), t.to_string()));
         }
     }
-    for (_, f) in ctx.frames.iter_mut().rev() {
-        match f {
-            Frame::Func(fr) => {
-                fr.declared.extend(found);
-                return;
-            }
-            Frame::Type(_) => return,
-            _ => {}
-        }
+    for (name, ty) in found {
+        ctx.declare(name, ty);
     }
 }
 

@@ -203,7 +203,7 @@ fn uses_unet(ctx: &Ctx<'_>) -> bool {
             .any(|s| text.contains(s))
 }
 
-pub(crate) fn enter(node: Node<'_>, k: K, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+pub(crate) fn enter(node: Node<'_>, k: K, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
         K::Identifier => identifier(node, ctx, sink),
         K::MemberAccess => member(node, ctx, sink),
@@ -239,43 +239,42 @@ pub(crate) fn enter(node: Node<'_>, k: K, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-fn identifier(node: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+fn identifier(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    // `x.WWW` is some other member; only the name itself counts.
+    if ctx.member_names.remove(&node.id()) {
+        return;
+    }
     let t = ctx.t(node);
-    // `x.WWW` is some other member; only the name itself (or its last qualified part) counts.
-    let parent = node.parent();
-    let is_member_name = parent.is_some_and(|p| {
-        ctx.kind(p) == K::MemberAccess && ctx.field(p, ctx.src.g.f.name).is_some_and(|n| n.id() == node.id())
-    });
     for row in APIS {
         match row.pat {
-            Type(name) if name == t && !is_member_name => report(row, name, node, ctx, sink),
-            UNet(name) if name == t && !is_member_name && uses_unet(ctx) => {
-                report(row, name, node, ctx, sink)
-            }
-            Shortcut(name) if name == t && !is_member_name => {
-                // Used as a receiver (`rigidbody.AddForce`) in a component, not shadowed.
-                let receiver = parent.is_some_and(|p| {
-                    ctx.kind(p) == K::MemberAccess
-                        && ctx.field(p, ctx.src.g.f.expression).is_some_and(|e| e.id() == node.id())
-                });
-                if receiver && ctx.type_of(t).is_none() && ctx.unity_type().is_some_and(|(_, k)| k.is_mono())
-                {
-                    report(row, name, node, ctx, sink);
-                }
-            }
+            Type(name) if name == t => report(row, name, node, ctx, sink),
+            UNet(name) if name == t && uses_unet(ctx) => report(row, name, node, ctx, sink),
             _ => {}
         }
     }
 }
 
-fn member(node: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+fn member(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let g = ctx.src.g;
     let (Some(recv), Some(name)) = (ctx.field(node, g.f.expression), ctx.field(node, g.f.name)) else {
         return;
     };
+    if ctx.kind(name) == K::Identifier {
+        ctx.member_names.insert(name.id());
+    }
     let (rt, nt) = (ctx.t(recv), ctx.t(name));
     for row in APIS {
         match row.pat {
+            // A bare shortcut used as a receiver (`rigidbody.AddForce`), in a component, not
+            // shadowed by a declaration.
+            Shortcut(m)
+                if m == rt
+                    && ctx.kind(recv) == K::Identifier
+                    && ctx.type_of(rt).is_none()
+                    && own_component(ctx) =>
+            {
+                report(row, m, recv, ctx, sink)
+            }
             Static(ty, m) if !ty.is_empty() && m == nt && (rt == ty || rt.ends_with(&format!(".{ty}"))) => {
                 report(row, &format!("{ty}.{m}"), node, ctx, sink)
             }
