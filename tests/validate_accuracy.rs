@@ -159,3 +159,11 @@ fn reserved_keywords_as_names_are_syntax_errors() {
     let src = "class A\n{\n    int @class;\n    void M(int value, int var, int async) { var x = @class + value; }\n}\n";
     assert!(found(src, "A.cs").is_empty(), "{:#?}", run(src, "A.cs"));
 }
+
+// ---- SPK1010: a generic type is another type ---------------------------------------------------
+
+#[test]
+fn spk1010_generic_namesake_is_not_the_component() {
+    let src = "using UnityEngine;\nusing UnityEngine.Pool;\npublic class ObjectPool : MonoBehaviour\n{\n    IObjectPool<GameObject> pool;\n    void Awake() { pool = new ObjectPool<GameObject>(() => new GameObject()); }\n    ObjectPool Copy() => new ObjectPool();\n}\n";
+    only("SPK1010", src, "ObjectPool.cs", "new ObjectPool()");
+}

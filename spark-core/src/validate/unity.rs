@@ -631,7 +631,10 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(ty) = ctx.field(node, ctx.src.g.f.type_) else { return };
     let tt = ctx.t(ty);
     let simple = simple_name(tt);
-    if let Some(kind) = creation_kind(ctx, tt) {
+    // `new ObjectPool<T>()` (UnityEngine.Pool) is another type than a project's non-generic
+    // `ObjectPool` MonoBehaviour: names are matched without type arguments, so generic
+    // creations are left alone.
+    if let Some(kind) = creation_kind(ctx, tt).filter(|_| ctx.kind(ty) != K::GenericName) {
         report_creation(node, simple, kind, sink);
         return;
     }
