@@ -102,3 +102,9 @@ fn malformed_conditions_are_reported_at_the_directive() {
     assert_eq!(brief(&d), one("SPK0001", 3, 1), "{d:#?}");
     assert!(d[0].message.contains("invalid `#if` condition"), "{}", d[0].message);
 }
+
+#[test]
+fn a_directive_after_a_byte_order_mark_is_a_directive() {
+    let src = "\u{feff}#if DEVELOPMENT_BUILD || UNITY_EDITOR\nclass A\n{\n    void F() { }\n}\n#endif\n";
+    assert!(run(src).is_empty(), "{:#?}", run(src));
+}
