@@ -59,7 +59,9 @@ fn coalescing_assignment_in_update_is_a_cache() {
         "Glow",
         "    private Renderer rend;\n    void LateUpdate()\n    {\n        rend ??= GetComponent<Renderer>();\n        rend.enabled = true;\n    }",
     );
-    assert!(rules(&src, "Glow.cs").is_empty(), "{:#?}", run(&src, "Glow.cs"));
+    // Not a per-frame lookup (no SPK1019); `??=` on a Unity object is UNT0023's finding, though:
+    // a destroyed renderer is never looked up again.
+    assert_eq!(rules(&src, "Glow.cs"), ["SPK1025"], "{:#?}", run(&src, "Glow.cs"));
 }
 
 #[test]

@@ -216,7 +216,7 @@ fn spk1008_wrong_message_signature() {
     fires(
         "SPK1008",
         "Player.cs",
-        &mono("    void OnApplicationPause() { Debug.Log(1); }"),
+        &mono("    void OnApplicationPause(int paused) { Debug.Log(paused); }"),
         "OnApplicationPause",
     );
 }
@@ -226,7 +226,7 @@ fn spk1008_valid_signatures() {
     silent(
         "Player.cs",
         &mono(
-            "    IEnumerator Start() { yield return null; }\n    void OnCollisionEnter() { Debug.Log(1); }\n    void OnCollisionExit(UnityEngine.Collision c) { Debug.Log(c); }\n    void OnAudioFilterRead(float[] data, int channels) { data[0] = 0; }\n    async void OnEnable() { await System.Threading.Tasks.Task.Yield(); }",
+            "    IEnumerator Start() { yield return null; }\n    void OnCollisionEnter() { Debug.Log(1); }\n    void OnApplicationPause() { Debug.Log(2); }\n    void OnTriggerEnter() { Debug.Log(3); }\n    void OnAnimatorIK() { Debug.Log(4); }\n    void OnCollisionExit(UnityEngine.Collision c) { Debug.Log(c); }\n    void OnAudioFilterRead(float[] data, int channels) { data[0] = 0; }\n    async void OnEnable() { await System.Threading.Tasks.Task.Yield(); }",
         ),
     );
 }

@@ -1,5 +1,7 @@
-//! No false positives: every script in tests/fixtures/valid (modern Unity C#, C# 9–12 features)
-//! validates without a single diagnostic, alone and as one set.
+//! No false positives: every script in tests/fixtures/valid (modern Unity C#, up to C# 9, the
+//! language Unity compiles) validates without a single diagnostic, alone and as one set. The
+//! scripts in tests/fixtures/post9 use later C# features: each is reported by SPK1020 and by
+//! nothing else.
 
 use std::path::Path;
 
@@ -7,7 +9,11 @@ use spark_core::ScriptFile;
 use spark_core::validate::{ValidationConfig, validate_files, validate_source};
 
 fn fixtures() -> Vec<ScriptFile> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/valid");
+    scripts("valid")
+}
+
+fn scripts(folder: &str) -> Vec<ScriptFile> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(folder);
     let mut paths = Vec::new();
     let mut dirs = vec![dir.clone()];
     while let Some(d) = dirs.pop() {
@@ -58,20 +64,15 @@ fn valid_scripts_are_clean_as_a_set() {
 fn fixtures_cover_modern_csharp() {
     let all: String = fixtures().into_iter().map(|f| f.content).collect();
     for feature in [
-        "record ",                  // records (C# 9)
-        " with {",                  // with-expressions
-        "init;",                    // init-only setters
-        "switch\n",                 // switch expressions
-        " and ",                    // pattern combinators
-        "is not null",              // negated patterns
-        "namespace Game.Settings;", // file-scoped namespaces (C# 10)
-        "\"\"\"",                   // raw strings (C# 11)
-        "required ",                // required members (C# 11)
-        "[.., var last]",           // list patterns (C# 11)
-        ".. var rest]",             // slice designation
-        "= [",                      // collection expressions (C# 12)
-        "class Chase(",             // primary constructors (C# 12)
-        "async ",                   // async/await
+        "record ",     // records (C# 9)
+        " with {",     // with-expressions
+        "init;",       // init-only setters
+        "switch\n",    // switch expressions
+        " and ",       // pattern combinators
+        "is not null", // negated patterns
+        "new()",       // target-typed new
+        "??=",         // null-coalescing assignment (C# 8)
+        "async ",      // async/await
         "await ",
         "static ", // static lambdas / local functions
         "$\"\"",   // empty interpolated string
@@ -79,4 +80,19 @@ fn fixtures_cover_modern_csharp() {
     ] {
         assert!(all.contains(feature), "no fixture uses `{feature}`");
     }
+}
+
+/// Each post-C# 9 script is reported by the version rule only, and clean without it.
+#[test]
+fn post9_scripts_are_version_errors_only() {
+    let files = scripts("post9");
+    assert!(files.len() >= 10, "{}", files.len());
+    let cfg = ValidationConfig::default();
+    for f in &files {
+        let d = validate_source(&f.content, &f.path, &cfg);
+        assert!(!d.is_empty(), "{}: no SPK1020", f.path);
+        assert!(d.iter().all(|d| d.rule == "SPK1020"), "{}: {d:#?}", f.path);
+    }
+    let off = ValidationConfig { disabled_rules: vec!["SPK1020".into()], ..Default::default() };
+    assert!(validate_files(&files, &off).is_empty());
 }

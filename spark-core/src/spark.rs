@@ -168,7 +168,7 @@ impl SparkBuilder {
             observers,
             system_prompt: config.generation.system_prompt(),
             system_digest: Default::default(),
-            validation: config.validation.clone(),
+            validation: config.validation.with_unity_default(&config.generation.unity_version),
             max_reply_bytes: config.limits.max_reply_bytes,
             repair_rounds: config.repair.max_rounds,
             total: std::time::Duration::from_millis(config.timeouts.total_ms),
@@ -300,7 +300,11 @@ pub fn validate_with(source: &str, file_name: &str, config: &SparkConfig) -> Res
             limit: config.limits.max_source_bytes,
         });
     }
-    Ok(validate_source(source, file_name, &config.validation))
+    Ok(validate_source(
+        source,
+        file_name,
+        &config.validation.with_unity_default(&config.generation.unity_version),
+    ))
 }
 
 #[cfg(test)]

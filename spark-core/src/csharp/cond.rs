@@ -35,10 +35,17 @@ impl Tok {
 /// and `false` are themselves, every other symbol is unknown (`None`). A malformed condition, or
 /// one longer than [`MAX_CONDITION_BYTES`], is unknown too.
 pub(crate) fn eval_player(expr: &str) -> Option<bool> {
+    eval_with(expr, &player_symbol)
+}
+
+/// Evaluates a condition with `symbol` giving each symbol's value (`None`: unknown). `true` and
+/// `false` are themselves whatever `symbol` says; a malformed condition, or one longer than
+/// [`MAX_CONDITION_BYTES`], is unknown.
+pub(crate) fn eval_with(expr: &str, symbol: &dyn Fn(&str) -> Option<bool>) -> Option<bool> {
     if expr.len() > MAX_CONDITION_BYTES {
         return None;
     }
-    let tokens = tokenize(expr)?;
+    let tokens = tokenize(expr, symbol)?;
     let mut vals: Vec<Option<bool>> = Vec::new();
     let mut ops: Vec<Tok> = Vec::new();
     let mut want_operand = true;
@@ -110,7 +117,7 @@ fn apply(op: Tok, vals: &mut Vec<Option<bool>>) -> Option<()> {
     Some(())
 }
 
-fn tokenize(s: &str) -> Option<Vec<Tok>> {
+fn tokenize(s: &str, symbol: &dyn Fn(&str) -> Option<bool>) -> Option<Vec<Tok>> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -133,7 +140,12 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
                 while i < b.len() && super::is_ident_continue(b[i]) {
                     i += 1;
                 }
-                out.push(Tok::Sym(symbol(&s[start..i])));
+                let word = &s[start..i];
+                out.push(Tok::Sym(match word {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    w => symbol(w),
+                }));
                 continue;
             }
             _ => return None,
@@ -144,13 +156,35 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
     Some(out)
 }
 
-fn symbol(word: &str) -> Option<bool> {
-    match word {
-        "true" => Some(true),
-        "false" => Some(false),
-        w if w == "UNITY_EDITOR" || w.starts_with("UNITY_EDITOR_") => Some(false),
-        _ => None,
-    }
+fn player_symbol(word: &str) -> Option<bool> {
+    is_editor_symbol(word).then_some(false)
+}
+
+/// `UNITY_EDITOR` and the `UNITY_EDITOR_*` family, only ever defined in the editor.
+pub(crate) fn is_editor_symbol(word: &str) -> bool {
+    word == "UNITY_EDITOR" || word.starts_with("UNITY_EDITOR_")
+}
+
+/// The symbols a condition names (`true` and `false` excluded), in order, without evaluating.
+pub(crate) fn symbols(expr: &str) -> impl Iterator<Item = &str> {
+    let b = expr.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if super::is_ident_start(b[i]) {
+                let start = i;
+                while i < b.len() && super::is_ident_continue(b[i]) {
+                    i += 1;
+                }
+                match &expr[start..i] {
+                    "true" | "false" => continue,
+                    w => return Some(w),
+                }
+            }
+            i += 1;
+        }
+        None
+    })
 }
 
 #[cfg(test)]

@@ -73,6 +73,11 @@ impl<'a> Lexer<'a> {
 
     /// Lexes everything.
     pub fn run(mut self) -> Self {
+        // A byte-order mark (editors on Windows write one) is not text: a `#if` right after it
+        // still starts a line.
+        if self.s.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.i = 3;
+        }
         while self.i < self.s.len() {
             let c = self.s[self.i];
             match c {

@@ -17,6 +17,7 @@
 
 mod cond;
 mod lexer;
+pub(crate) mod variants;
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -142,6 +143,43 @@ fn is_identifier(name: &str) -> bool {
 /// Also says whether a limit of this module was reached on the way (the regions are then
 /// approximate).
 pub(crate) fn editor_regions(source: &str) -> (Vec<Range<usize>>, bool) {
+    inactive_regions(source, &|s| cond::is_editor_symbol(s).then_some(false))
+}
+
+/// Byte ranges of `source` never compiled for a Unity version (`#if UNITY_6000_0_OR_NEWER`
+/// branches in an older target, `#else` branches of a true one), sorted and disjoint; other
+/// symbols are unknown, so their branches stay.
+pub(crate) fn version_regions(source: &str, unity: (u32, u32)) -> Vec<Range<usize>> {
+    inactive_regions(source, &|s| version_symbol(s, unity)).0
+}
+
+/// The value of a Unity version symbol for `unity`: `UNITY_2022_3_OR_NEWER`, `UNITY_2022_3`,
+/// `UNITY_2022`; `None` for any other symbol.
+fn version_symbol(s: &str, unity: (u32, u32)) -> Option<bool> {
+    let rest = s.strip_prefix("UNITY_")?;
+    let (nums, newer) = match rest.strip_suffix("_OR_NEWER") {
+        Some(n) => (n, true),
+        None => (rest, false),
+    };
+    let mut parts = nums.split('_');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: Option<u32> = match parts.next() {
+        Some(m) => Some(m.parse().ok()?),
+        None => None,
+    };
+    if parts.next().is_some() || !(5..=9999).contains(&major) {
+        return None;
+    }
+    Some(match (newer, minor) {
+        (true, m) => unity >= (major, m.unwrap_or(0)),
+        (false, Some(m)) => unity == (major, m),
+        (false, None) => unity.0 == major,
+    })
+}
+
+/// Byte ranges whose branch is never taken when `symbol` gives each symbol's value (`None`:
+/// unknown, so the branch may be taken), plus whether a limit was reached.
+fn inactive_regions(source: &str, symbol: &dyn Fn(&str) -> Option<bool>) -> (Vec<Range<usize>>, bool) {
     struct Group {
         /// Whether an earlier branch was taken (true / false / unknown).
         prev: Option<bool>,
@@ -151,7 +189,7 @@ pub(crate) fn editor_regions(source: &str) -> (Vec<Range<usize>>, bool) {
         /// Inside an editor-only branch already (covered by it).
         outer: bool,
     }
-    let eval = |d: &Directive| source.get(d.cond.0..d.cond.1).and_then(cond::eval_player);
+    let eval = |d: &Directive| source.get(d.cond.0..d.cond.1).and_then(|c| cond::eval_with(c, symbol));
     let mut out: Vec<Range<usize>> = Vec::new();
     let mut stack: Vec<Group> = Vec::new();
     let mut excess = 0usize;

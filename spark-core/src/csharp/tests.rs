@@ -88,3 +88,17 @@ fn hostile_depths_are_linear_and_stackless() {
     assert!(i.limited);
     assert_eq!((r.0.len(), r.1), (1, true));
 }
+
+#[test]
+fn version_regions_follow_the_target() {
+    let src = "a\n#if UNITY_6000_0_OR_NEWER\nnew\n#else\nold\n#endif\n#if DEBUG\nd\n#endif\n";
+    let text =
+        |rs: Vec<Range<usize>>| rs.iter().map(|r| src[r.clone()].trim().to_string()).collect::<Vec<_>>();
+    assert_eq!(text(version_regions(src, (2022, 3))), ["new"]);
+    assert_eq!(text(version_regions(src, (6000, 0))), ["old"]);
+    assert_eq!(version_symbol("UNITY_2022_3", (2022, 3)), Some(true));
+    assert_eq!(version_symbol("UNITY_2022", (2022, 1)), Some(true));
+    assert_eq!(version_symbol("UNITY_2021_2_OR_NEWER", (2021, 1)), Some(false));
+    assert_eq!(version_symbol("UNITY_EDITOR", (2022, 3)), None);
+    assert_eq!(version_symbol("UNITY_ANDROID", (2022, 3)), None);
+}

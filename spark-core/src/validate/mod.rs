@@ -23,6 +23,7 @@ use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::extract::ScriptFile;
 
+mod preproc;
 pub mod rules;
 mod security;
 mod source;
@@ -47,6 +48,10 @@ pub struct ValidationConfig {
     /// Return `Error::ValidationFailed` when blocking diagnostics remain after repair, instead of
     /// a result carrying them.
     pub fail_on_blocking: bool,
+    /// Unity version the scripts must compile with (`2022.3`, `6000.0`): decides the C# version
+    /// (SPK1020) and which APIs are gone. Unset: the facade uses `generation.unity_version`, and
+    /// a bare `validate_source` assumes Unity 2022.3 (C# 9, like every Unity since 2021.2).
+    pub unity_version: Option<String>,
 }
 
 impl Default for ValidationConfig {
@@ -56,13 +61,23 @@ impl Default for ValidationConfig {
             disabled_rules: Vec::new(),
             severity: BTreeMap::new(),
             fail_on_blocking: false,
+            unity_version: None,
         }
     }
 }
 
 impl ValidationConfig {
-    /// Checks that every rule id named exists; the error names the field.
+    /// Checks that every rule id named exists and the Unity version reads; the error names the
+    /// field.
     pub fn validate(&self) -> Result<()> {
+        if let Some(v) = &self.unity_version
+            && rules::version::parse_unity(v).is_none()
+        {
+            return Err(Error::config(
+                "validation.unity_version",
+                format!("`{v}` is not a Unity version like `2022.3` or `6000.0`"),
+            ));
+        }
         for id in &self.disabled_rules {
             if rules::rule(id).is_none() {
                 return Err(Error::config("validation.disabled_rules", format!("unknown rule id `{id}`")));
@@ -74,6 +89,14 @@ impl ValidationConfig {
             }
         }
         Ok(())
+    }
+
+    /// This policy with `unity_version` filled from `default` when unset (the facade passes
+    /// `generation.unity_version`, so generation and validation target the same Unity).
+    pub fn with_unity_default(&self, default: &str) -> ValidationConfig {
+        let mut c = self.clone();
+        c.unity_version.get_or_insert_with(|| default.to_string());
+        c
     }
 
     /// Whether `d` blocks under this policy.
@@ -238,7 +261,7 @@ fn run(
             ),
         );
     }
-    syntax::check(src, &mut sink);
+    preproc::check(src, &mut sink, cancel)?;
     walk::walk(src, file, known, &mut sink, cancel)?;
     let mut out = sink.out;
     sort(&mut out);

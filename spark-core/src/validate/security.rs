@@ -212,7 +212,7 @@ fn file_op(node: Node<'_>, recv: &str, name: &str, args: &[Node<'_>], ctx: &Ctx<
             format!("`{recv}.{name}` deletes files; make sure the path can only point inside the game's own data folder"),
         );
     }
-    let params: Vec<&str> = ctx.params().collect();
+    let params = outside_params(ctx);
     // Only Copy/Move/Replace take more than one path; for WriteAllText & co the second argument is
     // the content, which may well come from input.
     let paths = if matches!(name, "Copy" | "Move" | "Replace" | "CopyFileOrDirectory" | "MoveFileOrDirectory")
@@ -231,6 +231,12 @@ fn file_op(node: Node<'_>, recv: &str, name: &str, args: &[Node<'_>], ctx: &Ctx<
             break;
         }
     }
+}
+
+/// Parameters that bring input from outside the type: none in a private method (its callers are
+/// the type's own code, which SPARK checks where they build the path), all of them otherwise.
+fn outside_params<'a>(ctx: &'a Ctx<'_>) -> Vec<&'a str> {
+    if ctx.private_func() { Vec::new() } else { ctx.params().collect() }
 }
 
 /// Whether an expression mentions a parameter of the enclosing function without passing it
@@ -379,7 +385,7 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             }
         }
         "FileStream" | "StreamWriter" | "StreamReader" | "FileInfo" | "DirectoryInfo" => {
-            let params: Vec<&str> = ctx.params().collect();
+            let params = outside_params(ctx);
             if let Some(a) = args().first()
                 && from_input(*a, &params, ctx)
             {

@@ -32,6 +32,11 @@ pub(crate) fn parse(text: &str) -> Option<Tree> {
     parse_with(text, None, &CancelToken::new())
 }
 
+/// Parses `text` from scratch; `None` when `cancel` stopped it.
+pub(super) fn parse_fresh(text: &str, cancel: &CancelToken) -> Option<Tree> {
+    parse_with(text, None, cancel)
+}
+
 /// Parses `text`, reusing the unchanged parts of `old` (already edited to match `text`).
 /// Tree-sitter asks `cancel` as it goes and gives up (`None`) once it says stop.
 fn parse_with(text: &str, old: Option<&Tree>, cancel: &CancelToken) -> Option<Tree> {
@@ -125,6 +130,21 @@ pub(crate) enum K {
     ExplicitInterface,
     This,
     Base,
+    SwitchExpression,
+    RangeExpression,
+    AccessorDeclaration,
+    FunctionPointerType,
+    WithExpression,
+    RelationalPattern,
+    AndPattern,
+    OrPattern,
+    NegatedPattern,
+    ListPattern,
+    CollectionExpression,
+    IsPattern,
+    AsExpression,
+    ScopedType,
+    Yield,
 }
 
 const NAMES: &[(&str, K)] = &[
@@ -191,6 +211,21 @@ const NAMES: &[(&str, K)] = &[
     ("explicit_interface_specifier", K::ExplicitInterface),
     ("this", K::This),
     ("base", K::Base),
+    ("switch_expression", K::SwitchExpression),
+    ("range_expression", K::RangeExpression),
+    ("accessor_declaration", K::AccessorDeclaration),
+    ("function_pointer_type", K::FunctionPointerType),
+    ("with_expression", K::WithExpression),
+    ("relational_pattern", K::RelationalPattern),
+    ("and_pattern", K::AndPattern),
+    ("or_pattern", K::OrPattern),
+    ("negated_pattern", K::NegatedPattern),
+    ("list_pattern", K::ListPattern),
+    ("collection_expression", K::CollectionExpression),
+    ("is_pattern_expression", K::IsPattern),
+    ("as_expression", K::AsExpression),
+    ("scoped_type", K::ScopedType),
+    ("yield_statement", K::Yield),
 ];
 
 /// Field ids used by the rules (looked up once).
@@ -368,7 +403,7 @@ impl<'a> Source<'a> {
 /// Parses `fixed` (a same-length copy of `text` with a few bytes blanked) incrementally from
 /// `tree`, the parse of `text`: only the blanked spans and what depends on them are parsed
 /// again, instead of the whole file.
-fn reparse(text: &str, fixed: &str, mut tree: Tree, cancel: &CancelToken) -> Option<Tree> {
+pub(super) fn reparse(text: &str, fixed: &str, mut tree: Tree, cancel: &CancelToken) -> Option<Tree> {
     let (a, b) = (text.as_bytes(), fixed.as_bytes());
     let mut row = 0usize;
     let mut line_start = 0usize;
@@ -441,7 +476,7 @@ pub(crate) fn line_col_of(text: &str, byte: usize) -> (u32, u32) {
 
 /// Returns a same-length copy of `text` with the grammar's known false errors blanked, or `None`
 /// when there is nothing to blank.
-fn neutralize(text: &str) -> Option<String> {
+pub(super) fn neutralize(text: &str) -> Option<String> {
     let mut b = text.as_bytes().to_vec();
     let mut changed = false;
     changed |= blank_empty_interpolations(&mut b);
@@ -655,14 +690,19 @@ fn brace_prefix(b: &[u8]) -> Vec<i64> {
 mod tests {
     use super::*;
 
+    /// The scripts of tests/fixtures/valid and tests/fixtures/post9 (top level).
+    fn fixture_entries() -> impl Iterator<Item = std::fs::DirEntry> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        ["valid", "post9"].into_iter().flat_map(move |d| std::fs::read_dir(root.join(d)).unwrap().flatten())
+    }
+
     /// The walk skips the children of anonymous nodes and of the opaque kinds: they must have
     /// none that a rule could look at (tokens are leaves; opaque kinds hold tokens only).
     #[test]
     fn skipped_children_hold_nothing_for_the_rules() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/valid");
         let g = Grammar::get();
         let mut nodes = 0;
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        for e in fixture_entries() {
             let Ok(text) = std::fs::read_to_string(e.path()) else { continue };
             let tree = parse(&text).unwrap();
             let mut c = tree.walk();
@@ -690,8 +730,7 @@ mod tests {
     /// also next to real errors (the cases where tree-sitter's reuse is the most delicate).
     #[test]
     fn incremental_reparse_equals_fresh_parse() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/valid");
-        let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+        let mut names: Vec<_> = fixture_entries().map(|e| e.path()).collect();
         names.retain(|p| p.extension().is_some_and(|e| e == "cs"));
         names.sort();
         let mut checked = 0;

@@ -7,21 +7,20 @@ use super::Sink;
 use super::source::K;
 use super::walk::{Callee, Ctx, Pre, UnityKind, kids, simple_name};
 
-/// A Unity message: name, parameter types, whether it may be a coroutine, and whether Unity
-/// also calls it without its parameter (collision messages).
+/// A Unity message: name, parameter types and whether it may be a coroutine. Unity also calls a
+/// message declared with only the first parameters of its signature (or none).
 struct Msg {
     name: &'static str,
     params: &'static [&'static str],
     coroutine: bool,
-    params_optional: bool,
 }
 
 const fn m(name: &'static str, params: &'static [&'static str], coroutine: bool) -> Msg {
-    Msg { name, params, coroutine, params_optional: false }
+    Msg { name, params, coroutine }
 }
 
 const fn mc(name: &'static str, params: &'static [&'static str]) -> Msg {
-    Msg { name, params, coroutine: true, params_optional: true }
+    Msg { name, params, coroutine: true }
 }
 
 /// MonoBehaviour messages (from the Unity scripting reference, as listed by
@@ -178,7 +177,10 @@ const FIND: &[&str] = &[
 
 pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
-        K::Identifier => identifier(node, pre.text(), ctx, sink),
+        K::Identifier => {
+            super::rules::keywords::identifier(node, pre.text(), sink);
+            identifier(node, pre.text(), ctx, sink)
+        }
         K::Class => class(node, ctx, sink),
         K::Method => method(node, ctx, sink),
         K::Invocation => {
@@ -187,8 +189,9 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
             }
         }
         K::ObjectCreation => object_creation(node, ctx, sink),
+        K::Yield => ctx.yielded = node.named_child(0).map(|e| e.id()),
         K::VariableDeclaration => implicit_creation(node, ctx, sink),
-        K::Binary => tag_comparison(node, ctx, sink),
+        K::Binary => super::rules::tags::binary(node, ctx, sink),
         K::MemberAccess => member_access(node, pre.text(), ctx, sink),
         K::ExpressionStatement => unused_coroutine(node, ctx, sink),
         K::GlobalStatement if !ctx.top_level_reported => {
@@ -263,7 +266,8 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         return;
     }
     let partial_ok = has_modifier(node, ctx, "partial") && stem.starts_with(&format!("{name}."));
-    if name != stem && !partial_ok {
+    let stem = stem.to_string();
+    if name != stem && !partial_ok && !is_base_of_file_class(name, &stem, ctx) {
         let family = if kind.is_mono() { "MonoBehaviour" } else { "ScriptableObject" };
         sink.emit_node(
             "SPK1001",
@@ -274,6 +278,28 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         );
     }
 }
+
+/// Whether `name` is a base (direct or not) of the class the file is named after, declared in the
+/// same file: the base is never attached on its own, so its name need not match.
+fn is_base_of_file_class(name: &str, stem: &str, ctx: &mut Ctx<'_>) -> bool {
+    let src = ctx.src;
+    let bases = ctx.class_bases.get_or_insert_with(|| {
+        super::walk::collect_classes(src).into_iter().filter_map(|c| Some((c.name, c.base?))).collect()
+    });
+    let mut at = stem;
+    // Real chains are short; the bound also ends a cycle (invalid code).
+    for _ in 0..MAX_BASE_CHAIN {
+        let Some(base) = bases.get(at) else { return false };
+        if base == name {
+            return true;
+        }
+        at = base;
+    }
+    false
+}
+
+/// Longest base-class chain followed inside one file.
+const MAX_BASE_CHAIN: usize = 32;
 
 /// The text of a type node without whitespace, with qualifiers dropped from the simple name.
 fn type_key(text: &str) -> String {
@@ -359,10 +385,11 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     };
     let returns = ctx.field(node, g.f.returns).map(|r| type_key(ctx.t(r))).unwrap_or_default();
     let is_static = sh.is_static;
+    // Unity passes a message's arguments only to the parameters declared, so any leading part
+    // of the signature is valid (`OnTriggerEnter()`, `OnApplicationPause()`).
     let param_ok = |m: &Msg| {
-        (params.len() == m.params.len()
-            && params.iter().zip(m.params).all(|((t, modded), want)| !modded && t == want))
-            || (m.params_optional && params.is_empty())
+        params.len() <= m.params.len()
+            && params.iter().zip(m.params).all(|((t, modded), want)| !modded && t == want)
     };
     let return_ok = |m: &Msg| match returns.as_str() {
         "void" => true,
@@ -443,6 +470,7 @@ fn load_attributes(node: Node<'_>, name_node: Node<'_>, is_static: bool, ctx: &C
 
 fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let name = callee.name;
+    super::rules::tags::equals(node, callee, ctx, sink);
     let first = if GET_COMPONENT.contains(&name)
         || matches!(
             name,
@@ -603,11 +631,30 @@ fn object_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(ty) = ctx.field(node, ctx.src.g.f.type_) else { return };
     let tt = ctx.t(ty);
     let simple = simple_name(tt);
-    if let Some(kind) = creation_kind(ctx, tt) {
+    // `new ObjectPool<T>()` (UnityEngine.Pool) is another type than a project's non-generic
+    // `ObjectPool` MonoBehaviour: names are matched without type arguments, so generic
+    // creations are left alone.
+    if let Some(kind) = creation_kind(ctx, tt).filter(|_| ctx.kind(ty) != K::GenericName) {
         report_creation(node, simple, kind, sink);
         return;
     }
-    // UNT0038, restricted to loops where the same instance could be reused.
+    // UNT0038: `yield return new WaitForSeconds(<literal>)` allocates on every pass; the
+    // analyzer flags it wherever it is (a literal delay can always be cached).
+    let yielded = ctx.yielded == Some(node.id());
+    if yielded && matches!(simple, "WaitForSeconds" | "WaitForSecondsRealtime") {
+        let args = ctx.args(node);
+        if let [a] = args.as_slice()
+            && matches!(a.kind(), "integer_literal" | "real_literal")
+        {
+            sink.emit_node(
+                "SPK1018",
+                node,
+                format!("`new {simple}({})` allocates every time it is yielded; cache it in a static readonly field and yield the field", ctx.t(*a)),
+            );
+            return;
+        }
+    }
+    // In loops, also when the delay is a field or constant: the same instance could be reused.
     if matches!(
         simple,
         "WaitForSeconds" | "WaitForSecondsRealtime" | "WaitForEndOfFrame" | "WaitForFixedUpdate"
@@ -639,49 +686,6 @@ fn implicit_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             report_creation(init, simple_name(tt), kind, sink);
         }
     }
-}
-
-fn is_tag(ctx: &Ctx<'_>, n: Node<'_>) -> bool {
-    let t = ctx.t(n);
-    t == "tag" || (ctx.kind(n) == K::MemberAccess && t.ends_with(".tag"))
-}
-
-/// UNT0002
-fn tag_comparison(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    if !ctx.mentions_tag {
-        return;
-    }
-    let g = ctx.src.g;
-    let Some(op) = ctx.field(node, g.f.operator) else { return };
-    let negate = match ctx.t(op) {
-        "==" => false,
-        "!=" => true,
-        _ => return,
-    };
-    let (Some(l), Some(r)) = (ctx.field(node, g.f.left), ctx.field(node, g.f.right)) else { return };
-    let (tag, other) = if is_tag(ctx, l) {
-        (l, r)
-    } else if is_tag(ctx, r) {
-        (r, l)
-    } else {
-        return;
-    };
-    // `tag == null` is not a string comparison.
-    if ctx.t(other) == "null" {
-        return;
-    }
-    let tt = ctx.t(tag);
-    let recv = tt.strip_suffix("tag").unwrap_or("");
-    sink.emit_node(
-        "SPK1005",
-        node,
-        format!(
-            "compare tags with {}{recv}CompareTag({}) instead of `{}`: it does not allocate",
-            if negate { "!" } else { "" },
-            ctx.t(other),
-            ctx.t(op)
-        ),
-    );
 }
 
 /// UNT0004

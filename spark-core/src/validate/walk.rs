@@ -135,12 +135,17 @@ pub(crate) fn resolve_unity<'a>(
 /// Facts about the enclosing type.
 pub(crate) struct TypeFrame {
     pub unity: Option<UnityKind>,
+    /// The type derives directly from a Unity base (`MonoBehaviour`…), so every inherited member
+    /// is Unity's own; a project base class may declare members of any name.
+    pub direct_unity_base: bool,
     /// Methods declared in the type returning IEnumerator.
     pub coroutines: Vec<String>,
     /// All method names declared in the type.
     pub methods: Vec<String>,
     /// Field names declared in the type.
     pub fields: Vec<String>,
+    /// Declared (name, type text) of the type's fields and properties.
+    pub field_types: Vec<(String, String)>,
 }
 
 /// Facts about the enclosing function (method, local function, lambda).
@@ -151,6 +156,12 @@ pub(crate) struct FuncFrame {
     /// Parameters that can carry text (numbers and bools cannot steer a file path anywhere).
     pub params: Vec<String>,
     pub lambda: bool,
+    /// Whether the function is private to its type (no access modifier or `private`), so its
+    /// parameters come from inside the type; lambdas and local functions inherit it.
+    pub private: bool,
+    /// (name, type text) of every parameter and local declared so far; `var` locals get the type
+    /// their initializer shows (`GetComponent<T>()`, `new T()`, `as T`), else stay `var`.
+    pub declared: Vec<(String, String)>,
 }
 
 pub(crate) enum Frame {
@@ -179,14 +190,36 @@ pub(crate) struct Ctx<'s> {
     pub mentions_tag: bool,
     /// String constants and initialised string fields of the file: name → literal content.
     pub strings: HashMap<String, String>,
-    /// Open frames, each with the tree depth of the node that opened it.
+    /// Open frames, each with the tree depth of the node that opened it (push and pop through
+    /// [`Ctx::push_frame`] / [`Ctx::pop_frame`], which keep the indexes below in step).
     pub frames: Vec<(usize, Frame)>,
+    /// Indexes in `frames` of the open type frames and function frames.
+    type_frames: Vec<usize>,
+    func_frames: Vec<usize>,
+    /// Declared names in scope → (frame index, type text), innermost last.
+    scope: HashMap<String, Vec<(usize, String)>>,
+    /// Ids of identifiers that are the member name of a member access (`x.Name`), recorded when
+    /// the access is entered so a rule on the identifier need not ask for its parent (a
+    /// tree-sitter parent look-up walks down from the root: quadratic on deep nesting).
+    pub member_names: std::collections::HashSet<usize>,
+    /// Id of the expression of the `yield return` being walked (same reason as `member_names`).
+    pub yielded: Option<usize>,
+    /// Class name → first base, for the file (computed on first use).
+    pub class_bases: Option<HashMap<String, String>>,
     pub top_level_reported: bool,
+    /// The Unity version and C# the file must compile with.
+    pub target: super::rules::version::Target,
+    /// Byte ranges the target version never compiles (`#if UNITY_6000_0_OR_NEWER` in 2022.3):
+    /// version rules skip them.
+    pub off_target: Vec<std::ops::Range<usize>>,
 }
 
 impl<'s> Ctx<'s> {
     pub fn type_frame(&self) -> Option<&TypeFrame> {
-        self.frames.iter().rev().find_map(|(_, f)| if let Frame::Type(t) = f { Some(t) } else { None })
+        match self.frames.get(*self.type_frames.last()?) {
+            Some((_, Frame::Type(t))) => Some(t),
+            _ => None,
+        }
     }
 
     /// The enclosing Unity object type, when the code is directly in one (not in a nested
@@ -196,16 +229,79 @@ impl<'s> Ctx<'s> {
         t.unity.map(|k| (t, k))
     }
 
-    /// The nearest function frame.
+    /// Index in `frames` of the innermost type frame (0 when none: every frame is above it).
+    fn type_floor(&self) -> usize {
+        self.type_frames.last().copied().unwrap_or(0)
+    }
+
+    /// The nearest function frame inside the innermost type.
     pub fn func(&self) -> Option<&FuncFrame> {
-        for (_, f) in self.frames.iter().rev() {
-            match f {
-                Frame::Func(fr) => return Some(fr),
-                Frame::Type(_) => return None,
-                _ => {}
+        let i = *self.func_frames.last()?;
+        if !self.type_frames.is_empty() && i < self.type_floor() {
+            return None;
+        }
+        match self.frames.get(i) {
+            Some((_, Frame::Func(f))) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Opens a frame. Frames are looked up through index stacks and a name map, never by
+    /// scanning: deeply nested input (100,000 nested lambdas) must stay linear.
+    pub fn push_frame(&mut self, depth: usize, f: Frame) {
+        let i = self.frames.len();
+        match &f {
+            Frame::Type(t) => {
+                self.type_frames.push(i);
+                for (n, ty) in &t.field_types {
+                    self.scope.entry(n.clone()).or_default().push((i, ty.clone()));
+                }
+            }
+            Frame::Func(fr) => {
+                self.func_frames.push(i);
+                for (n, ty) in &fr.declared {
+                    self.scope.entry(n.clone()).or_default().push((i, ty.clone()));
+                }
+            }
+            _ => {}
+        }
+        self.frames.push((depth, f));
+    }
+
+    /// Closes the innermost frame and forgets the names it declared.
+    pub fn pop_frame(&mut self) {
+        let Some((_, f)) = self.frames.pop() else { return };
+        let names: Vec<&String> = match &f {
+            Frame::Type(t) => {
+                self.type_frames.pop();
+                t.field_types.iter().map(|(n, _)| n).collect()
+            }
+            Frame::Func(fr) => {
+                self.func_frames.pop();
+                fr.declared.iter().map(|(n, _)| n).collect()
+            }
+            _ => Vec::new(),
+        };
+        for n in names {
+            if let Some(v) = self.scope.get_mut(n.as_str()) {
+                v.pop();
+                if v.is_empty() {
+                    self.scope.remove(n.as_str());
+                }
             }
         }
-        None
+    }
+
+    /// Records a local of the innermost function.
+    fn declare(&mut self, name: String, ty: String) {
+        let Some(&i) = self.func_frames.last() else { return };
+        if !self.type_frames.is_empty() && i < self.type_floor() {
+            return;
+        }
+        self.scope.entry(name.clone()).or_default().push((i, ty.clone()));
+        if let Some((_, Frame::Func(fr))) = self.frames.get_mut(i) {
+            fr.declared.push((name, ty));
+        }
     }
 
     /// The per-frame Unity message this code runs in (not through a lambda).
@@ -229,11 +325,26 @@ impl<'s> Ctx<'s> {
         matches!(self.frames.last(), Some((_, Frame::Using)))
     }
 
+    /// The declared type of a name visible here: locals and parameters of the enclosing functions
+    /// (innermost first), then fields of the enclosing type.
+    pub fn type_of(&self, name: &str) -> Option<&str> {
+        let (i, t) = self.scope.get(name)?.last()?;
+        (*i >= self.type_floor()).then_some(t.as_str())
+    }
+
+    /// Whether the enclosing function takes its input from inside its type only.
+    pub fn private_func(&self) -> bool {
+        self.func().is_some_and(|f| f.private)
+    }
+
     /// Parameter names of the enclosing functions up to the type.
     pub fn params(&self) -> impl Iterator<Item = &str> {
+        // Bounded: a path built from a parameter 64 lambdas out is beyond any real script, and
+        // an unbounded look-up per file call would be quadratic in nesting depth.
         self.frames
             .iter()
             .rev()
+            .take(MAX_PARAM_FRAMES)
             .take_while(|(_, f)| !matches!(f, Frame::Type(_)))
             .filter_map(|(_, f)| if let Frame::Func(fr) = f { Some(fr) } else { None })
             .flat_map(|f| f.params.iter().map(String::as_str))
@@ -251,11 +362,20 @@ impl<'s> Ctx<'s> {
         n.child_by_field_id(f)
     }
 
+    /// Whether the target Unity version compiles the code at `byte`.
+    pub fn on_target(&self, byte: usize) -> bool {
+        let after = self.off_target.partition_point(|r| r.start <= byte);
+        after == 0 || byte >= self.off_target[after - 1].end
+    }
+
     /// Whether a byte offset only compiles in the editor.
     pub fn editor_only(&self, byte: usize) -> bool {
         self.editor_folder || self.src.in_editor_region(byte)
     }
 }
+
+/// How many enclosing frames [`Ctx::params`] looks through.
+const MAX_PARAM_FRAMES: usize = 64;
 
 /// A call's target: `Name(…)`, `Name<T>(…)`, `recv.Name(…)`.
 pub(crate) struct Callee<'t> {
@@ -365,8 +485,19 @@ pub(crate) fn walk(
         mentions_tag: src.scan.contains("tag"),
         strings: HashMap::new(),
         frames: Vec::new(),
+        type_frames: Vec::new(),
+        func_frames: Vec::new(),
+        scope: HashMap::new(),
+        class_bases: None,
+        member_names: std::collections::HashSet::new(),
+        yielded: None,
         top_level_reported: false,
+        target: super::rules::version::Target::of(sink.config.unity_version.as_deref()),
+        off_target: Vec::new(),
     };
+    if src.text.contains("UNITY_") && src.text.contains("#if") {
+        ctx.off_target = crate::csharp::version_regions(src.text, ctx.target.unity);
+    }
     let mut rules = Rules { ctx: &mut ctx, sink, cancel, nodes: 0, stopped: None };
     preorder(src.tree.root_node(), &mut rules);
     rules.stopped.map_or(Ok(()), Err)
@@ -414,7 +545,7 @@ impl<'t> Visit<'t> for Rules<'_, '_, '_> {
 
     fn leave(&mut self, depth: usize) {
         while self.ctx.frames.last().is_some_and(|(d, _)| *d >= depth) {
-            self.ctx.frames.pop();
+            self.ctx.pop_frame();
         }
     }
 }
@@ -536,6 +667,9 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
     };
     unity::enter(node, k, &pre, ctx, sink);
     security::enter(node, k, &pre, ctx, sink);
+    super::rules::version::enter(node, k, ctx, sink);
+    super::rules::api::enter(node, k, ctx, sink);
+    super::rules::nullsafety::enter(node, k, ctx, sink);
     // Frames are pushed after the rules so a declaration's own rules see the outer context.
     let frame = match k {
         K::Class | K::Struct | K::Record | K::Interface => Some(Frame::Type(type_frame(node, ctx))),
@@ -552,20 +686,33 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
                 _ => inherited,
             };
             let params = param_names(node, ctx);
-            Some(Frame::Func(FuncFrame { name, per_frame, params, lambda: false }))
+            let private = match k {
+                K::LocalFunction => ctx.private_func(),
+                _ => !kids(node).any(|m| {
+                    ctx.kind(m) == K::Modifier && matches!(ctx.t(m), "public" | "protected" | "internal")
+                }),
+            };
+            let declared = param_types(node, ctx);
+            Some(Frame::Func(FuncFrame { name, per_frame, params, lambda: false, private, declared }))
         }
         K::Lambda | K::AnonymousMethod => Some(Frame::Func(FuncFrame {
             name: String::new(),
             per_frame: None,
             params: param_names(node, ctx),
             lambda: true,
+            private: ctx.private_func(),
+            declared: param_types(node, ctx),
         })),
-        K::For | K::Foreach | K::While | K::Do => Some(Frame::Loop),
+        K::VariableDeclaration | K::Foreach => {
+            declare_locals(node, k, ctx);
+            (k == K::Foreach).then_some(Frame::Loop)
+        }
+        K::For | K::While | K::Do => Some(Frame::Loop),
         K::Using => Some(Frame::Using),
         _ => None,
     };
     if let Some(f) = frame {
-        ctx.frames.push((depth, f));
+        ctx.push_frame(depth, f);
     }
     descend
 }
@@ -592,6 +739,87 @@ impl<'t> Pre<'t> {
             Pre::Callee(c) => c.as_ref(),
             _ => None,
         }
+    }
+}
+
+/// (name, type text) of a function's parameters.
+fn param_types(node: Node<'_>, ctx: &Ctx<'_>) -> Vec<(String, String)> {
+    let g = ctx.src.g;
+    let Some(list) = ctx.field(node, g.f.parameters) else { return Vec::new() };
+    kids(list)
+        .filter(|p| ctx.kind(*p) == K::Parameter)
+        .filter_map(|p| {
+            let name = ctx.t(ctx.field(p, g.f.name)?).to_string();
+            let ty = ctx.field(p, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+            Some((name, ty.to_string()))
+        })
+        .collect()
+}
+
+/// Records the locals a declaration (or a `foreach` variable) introduces in the innermost
+/// function frame.
+fn declare_locals(node: Node<'_>, k: K, ctx: &mut Ctx<'_>) {
+    let g = ctx.src.g;
+    let ty = ctx.field(node, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+    let mut found: Vec<(String, String)> = Vec::new();
+    if k == K::Foreach {
+        if let Some(n) = node.child_by_field_name("left").filter(|n| ctx.kind(*n) == K::Identifier) {
+            found.push((ctx.t(n).to_string(), ty.to_string()));
+        }
+    } else {
+        for v in kids(node).filter(|v| ctx.kind(*v) == K::VariableDeclarator) {
+            let Some(n) = ctx.field(v, g.f.name) else { continue };
+            let init =
+                v.named_child(v.named_child_count().saturating_sub(1) as u32).filter(|i| i.id() != n.id());
+            let t = match (ty, init) {
+                ("var", Some(i)) => infer_type(i, ctx).unwrap_or("var"),
+                _ => ty,
+            };
+            found.push((ctx.t(n).to_string(), t.to_string()));
+        }
+    }
+    for (name, ty) in found {
+        ctx.declare(name, ty);
+    }
+}
+
+/// The type an initializer evidently has: `new T(…)`, `x as T`, `(T)x`, and the generic Unity
+/// look-ups that return their type argument (`GetComponent<T>()`, `AddComponent<T>()`…).
+pub(crate) fn infer_type<'s>(expr: Node<'_>, ctx: &Ctx<'s>) -> Option<&'s str> {
+    let g = ctx.src.g;
+    match ctx.kind(expr) {
+        K::ObjectCreation | K::Cast => ctx.field(expr, g.f.type_).map(|t| ctx.t(t)),
+        K::Invocation => {
+            let f = ctx.field(expr, g.f.function)?;
+            let name = match ctx.kind(f) {
+                K::MemberAccess => ctx.field(f, g.f.name)?,
+                _ => f,
+            };
+            if ctx.kind(name) != K::GenericName {
+                return None;
+            }
+            let method = ctx.t(name.named_child(0)?);
+            let returns_arg = matches!(
+                method,
+                "GetComponent"
+                    | "GetComponentInChildren"
+                    | "GetComponentInParent"
+                    | "AddComponent"
+                    | "FindObjectOfType"
+                    | "FindAnyObjectByType"
+                    | "FindFirstObjectByType"
+                    | "Instantiate"
+                    | "Load"
+                    | "CreateInstance"
+            );
+            let args = name.named_child(1)?;
+            (returns_arg && args.named_child_count() == 1)
+                .then(|| args.named_child(0))
+                .flatten()
+                .map(|t| ctx.t(t))
+        }
+        K::AsExpression => ctx.field(expr, g.f.right).map(|t| ctx.t(t)),
+        _ => None,
     }
 }
 
@@ -628,14 +856,21 @@ fn is_scalar(t: &str) -> bool {
 
 fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
     let g = ctx.src.g;
-    let unity = if ctx.kind(node) == K::Class {
-        base_list(node, ctx.src)
-            .and_then(|b| b.named_child(0))
-            .and_then(|b| ctx.known.get(simple_name(ctx.t(b))).copied())
+    let base = if ctx.kind(node) == K::Class {
+        base_list(node, ctx.src).and_then(|b| b.named_child(0)).map(|b| simple_name(ctx.t(b)))
     } else {
         None
     };
-    let mut tf = TypeFrame { unity, coroutines: Vec::new(), methods: Vec::new(), fields: Vec::new() };
+    let unity = base.and_then(|b| ctx.known.get(b).copied());
+    let direct_unity_base = base.is_some_and(|b| BUILTIN_BASES.iter().any(|(n, _)| *n == b));
+    let mut tf = TypeFrame {
+        unity,
+        direct_unity_base,
+        coroutines: Vec::new(),
+        methods: Vec::new(),
+        fields: Vec::new(),
+        field_types: Vec::new(),
+    };
     let Some(body) = ctx.field(node, g.f.body) else { return tf };
     // Kinds are only given to named nodes, so all children filtered by kind are the named ones.
     for m in kids(body) {
@@ -654,9 +889,11 @@ fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
             K::FieldDeclaration | K::PropertyDeclaration => {
                 let decl = kids(m).find(|x| ctx.kind(*x) == K::VariableDeclaration);
                 if let Some(decl) = decl {
+                    let ty = ctx.field(decl, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
                     for v in kids(decl).filter(|x| g.kind(*x) == K::VariableDeclarator) {
                         let Some(n) = ctx.field(v, g.f.name) else { continue };
                         let fname = ctx.t(n).to_string();
+                        tf.field_types.push((fname.clone(), ty.to_string()));
                         if let Some(val) = v.named_child(v.named_child_count().saturating_sub(1) as u32)
                             && let Some(lit) = ctx.literal(val)
                         {
@@ -665,6 +902,8 @@ fn type_frame(node: Node<'_>, ctx: &mut Ctx<'_>) -> TypeFrame {
                         tf.fields.push(fname);
                     }
                 } else if let Some(n) = ctx.field(m, g.f.name) {
+                    let ty = ctx.field(m, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+                    tf.field_types.push((ctx.t(n).to_string(), ty.to_string()));
                     tf.fields.push(ctx.t(n).to_string());
                 }
             }

@@ -6,6 +6,12 @@
 
 use super::Severity;
 
+pub(crate) mod api;
+pub(crate) mod keywords;
+pub(crate) mod nullsafety;
+pub(crate) mod tags;
+pub(crate) mod version;
+
 /// Which family a rule belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,8 +81,27 @@ pub const RULES: &[Rule] = &[
     ),
     r("SPK1016", W, Uni, Some("UNT0025"), "Input.GetKey with a string key name"),
     r("SPK1017", E, Uni, Some("UNT0030"), "Destroy/DestroyImmediate called on a Transform"),
-    r("SPK1018", W, Uni, Some("UNT0038"), "Yield instruction allocated inside a loop"),
+    r(
+        "SPK1018",
+        W,
+        Uni,
+        Some("UNT0038"),
+        "WaitForSeconds with a literal delay, or a yield instruction allocated in a loop",
+    ),
     r("SPK1019", W, Uni, None, "GetComponent/Find called every frame in Update/FixedUpdate/LateUpdate"),
+    r("SPK1020", E, Uni, None, "C# feature newer than the target Unity version compiles"),
+    r("SPK1021", E, Uni, None, "Unity API removed in (or not yet added to) the target Unity version"),
+    r("SPK1022", W, Uni, None, "Unity API obsolete in the target Unity version"),
+    r("SPK1023", W, Uni, Some("UNT0007"), "Null coalescing (??) on a Unity object"),
+    r("SPK1024", W, Uni, Some("UNT0008"), "Null propagation (?.) on a Unity object"),
+    r("SPK1025", W, Uni, Some("UNT0023"), "Coalescing assignment (??=) on a Unity object"),
+    r(
+        "SPK1026",
+        W,
+        Uni,
+        Some("UNT0029"),
+        "Pattern matching with null (is null, is not null) on a Unity object",
+    ),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),

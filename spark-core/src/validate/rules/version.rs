@@ -1,0 +1,234 @@
+//! SPK1020: C# features newer than the compiler of the target Unity version.
+//!
+//! Unity ships its own Roslyn with a fixed language version; code using a later feature parses
+//! (tree-sitter knows C# 13) but fails in the editor. The two tables below are the one place that
+//! knows which Unity compiles which C#, and which version each feature needs.
+
+use tree_sitter::Node;
+
+use super::super::Sink;
+use super::super::source::K;
+use super::super::walk::{Ctx, kids};
+
+/// A C# language version (major, minor).
+pub(crate) type Lang = (u8, u8);
+
+/// First Unity version (major, minor) of each C# language version Unity compiles.
+/// Sources: the "C# compiler" page of the Unity manual for each version —
+/// docs.unity3d.com/2018.3/Documentation/Manual/CSharpCompiler.html (C# 7.3),
+/// docs.unity3d.com/2020.2/Documentation/Manual/CSharpCompiler.html (C# 8.0),
+/// docs.unity3d.com/2021.2/Documentation/Manual/CSharpCompiler.html (C# 9.0), and
+/// docs.unity3d.com/6000.0/Documentation/Manual/csharp-compiler.html (Unity 6: still C# 9.0).
+/// Unity 2017.1–2018.2 with the .NET 4.x runtime compiled C# 6.
+const UNITY_CSHARP: &[((u32, u32), Lang)] =
+    &[((2017, 1), (6, 0)), ((2018, 3), (7, 3)), ((2020, 2), (8, 0)), ((2021, 2), (9, 0))];
+
+/// The Unity version assumed when none is configured (the generation default, an LTS).
+pub(crate) const DEFAULT_UNITY: (u32, u32) = (2022, 3);
+
+/// Each feature SPARK detects: its name in messages, the C# version that introduced it, and the
+/// C# 9 (or older) way to write the same thing.
+const FEATURES: &[(Feature, &str, Lang, &str)] = &[
+    (Feature::SwitchExpression, "a switch expression", (8, 0), "use a switch statement"),
+    (Feature::Range, "a range or index expression (`..`, `^`)", (8, 0), "use Substring / explicit indices"),
+    (Feature::CoalesceAssign, "`??=`", (8, 0), "write `if (x == null) x = …;`"),
+    (Feature::Record, "a record", (9, 0), "declare a class with properties"),
+    (Feature::InitAccessor, "an `init` accessor", (9, 0), "use a private setter"),
+    (Feature::TargetTypedNew, "target-typed `new()`", (9, 0), "name the type: `new T()`"),
+    (
+        Feature::PatternCombinator,
+        "a pattern combinator (`and`, `or`, `not`, `<`)",
+        (9, 0),
+        "use `&&`, `||`, `!` and comparisons",
+    ),
+    (Feature::StaticLambda, "a static lambda", (9, 0), "drop `static`"),
+    (Feature::FunctionPointer, "a function pointer type", (9, 0), "use a delegate"),
+    (Feature::WithExpression, "a `with` expression", (9, 0), "copy the object and set the member"),
+    (Feature::FileScopedNamespace, "a file-scoped namespace", (10, 0), "use a block: `namespace X { … }`"),
+    (Feature::GlobalUsing, "a global using", (10, 0), "put the `using` in each file"),
+    (Feature::RecordStruct, "a record struct", (10, 0), "declare a struct with properties"),
+    (Feature::RawString, "a raw string literal (`\"\"\"`)", (11, 0), "use a verbatim string `@\"…\"`"),
+    (Feature::ListPattern, "a list pattern (`[a, .. rest]`)", (11, 0), "test Length and index the elements"),
+    (Feature::Required, "a `required` member", (11, 0), "set the member in a constructor"),
+    (Feature::GenericAttribute, "a generic attribute", (11, 0), "pass the type as `typeof(T)`"),
+    (Feature::Utf8Literal, "a UTF-8 string literal (`u8`)", (11, 0), "use `Encoding.UTF8.GetBytes(\"…\")`"),
+    (Feature::FileLocalType, "a `file`-local type", (11, 0), "make the type `internal`"),
+    (Feature::Scoped, "a `scoped` parameter or local", (11, 0), "drop `scoped`"),
+    (
+        Feature::CollectionExpression,
+        "a collection expression (`[1, 2]`)",
+        (12, 0),
+        "use `new[] { 1, 2 }` or `new List<T> { … }`",
+    ),
+    (
+        Feature::PrimaryConstructor,
+        "a primary constructor on a class or struct",
+        (12, 0),
+        "declare fields and a constructor",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feature {
+    SwitchExpression,
+    Range,
+    CoalesceAssign,
+    Record,
+    InitAccessor,
+    TargetTypedNew,
+    PatternCombinator,
+    StaticLambda,
+    FunctionPointer,
+    WithExpression,
+    FileScopedNamespace,
+    GlobalUsing,
+    RecordStruct,
+    RawString,
+    ListPattern,
+    Required,
+    GenericAttribute,
+    Utf8Literal,
+    FileLocalType,
+    Scoped,
+    CollectionExpression,
+    PrimaryConstructor,
+}
+
+/// Reads a Unity version: `2022.3`, `2021.3.15f1`, `6000.0`, or `6` / `6.1` for Unity 6.
+pub(crate) fn parse_unity(v: &str) -> Option<(u32, u32)> {
+    let mut parts = v.trim().split('.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = match parts.next() {
+        Some(m) => m.parse().ok()?,
+        None => 0,
+    };
+    match major {
+        6 => Some((6000, minor)),
+        2017..=2023 | 6000..=6999 => Some((major, minor)),
+        _ => None,
+    }
+}
+
+/// The C# version Unity `unity` compiles (C# 4 before 2017.1).
+pub(crate) fn csharp_for(unity: (u32, u32)) -> Lang {
+    UNITY_CSHARP.iter().rev().find(|(from, _)| *from <= unity).map_or((4, 0), |(_, l)| *l)
+}
+
+/// The compilation target of a file: Unity version and its C#.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub unity: (u32, u32),
+    pub lang: Lang,
+}
+
+impl Target {
+    /// From `validation.unity_version` (unset or unreadable: [`DEFAULT_UNITY`]).
+    pub fn of(version: Option<&str>) -> Target {
+        let unity = version.and_then(parse_unity).unwrap_or(DEFAULT_UNITY);
+        Target { unity, lang: csharp_for(unity) }
+    }
+}
+
+/// The feature `node` uses, if it is one of the tracked ones.
+fn feature(node: Node<'_>, k: K, ctx: &Ctx<'_>) -> Option<Feature> {
+    let has_token = |word: &str| kids(node).any(|c| !c.is_named() && ctx.t(c) == word);
+    Some(match k {
+        K::SwitchExpression => Feature::SwitchExpression,
+        K::RangeExpression => Feature::Range,
+        K::Assignment if ctx.field(node, ctx.src.g.f.operator).is_some_and(|o| ctx.t(o) == "??=") => {
+            Feature::CoalesceAssign
+        }
+        K::Record if has_token("struct") => Feature::RecordStruct,
+        K::Record => Feature::Record,
+        K::AccessorDeclaration if ctx.field(node, ctx.src.g.f.name).is_some_and(|n| ctx.t(n) == "init") => {
+            Feature::InitAccessor
+        }
+        K::ImplicitObjectCreation => Feature::TargetTypedNew,
+        K::RelationalPattern | K::AndPattern | K::OrPattern | K::NegatedPattern => Feature::PatternCombinator,
+        K::Lambda | K::AnonymousMethod
+            if kids(node).any(|c| ctx.kind(c) == K::Modifier && ctx.t(c) == "static") =>
+        {
+            Feature::StaticLambda
+        }
+        K::FunctionPointerType => Feature::FunctionPointer,
+        K::WithExpression => Feature::WithExpression,
+        K::FileScopedNamespace => Feature::FileScopedNamespace,
+        K::Using if ctx.t(node).starts_with("global") => Feature::GlobalUsing,
+        K::RawString => Feature::RawString,
+        K::InterpolatedString if ctx.t(node).trim_start_matches('$').starts_with("\"\"\"") => {
+            Feature::RawString
+        }
+        K::ListPattern => Feature::ListPattern,
+        K::Modifier => match ctx.t(node) {
+            "required" => Feature::Required,
+            "file" => Feature::FileLocalType,
+            "scoped" => Feature::Scoped,
+            _ => return None,
+        },
+        K::Attribute if ctx.field(node, ctx.src.g.f.name).is_some_and(|n| ctx.kind(n) == K::GenericName) => {
+            Feature::GenericAttribute
+        }
+        K::StringLiteral if ctx.t(node).ends_with("u8") || ctx.t(node).ends_with("U8") => {
+            Feature::Utf8Literal
+        }
+        K::ScopedType => Feature::Scoped,
+        K::CollectionExpression => Feature::CollectionExpression,
+        K::Class | K::Struct if kids(node).any(|c| ctx.kind(c) == K::ParameterList) => {
+            Feature::PrimaryConstructor
+        }
+        _ => return None,
+    })
+}
+
+/// Reports a feature newer than the target's C#.
+pub(crate) fn enter(node: Node<'_>, k: K, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let Some(f) = feature(node, k, ctx) else { return };
+    let Some(&(_, name, need, fix)) = FEATURES.iter().find(|(x, ..)| *x == f) else { return };
+    let t = ctx.target;
+    if need <= t.lang || !ctx.on_target(node.start_byte()) {
+        return;
+    }
+    let at = match (f, ctx.field(node, ctx.src.g.f.name)) {
+        // Point at the declaration's name, not at its attributes and whole body.
+        (Feature::PrimaryConstructor | Feature::Record | Feature::RecordStruct, Some(n)) => n,
+        _ => node,
+    };
+    let unity = format!("Unity {}.{}", t.unity.0, t.unity.1);
+    sink.emit_node(
+        "SPK1020",
+        at,
+        format!(
+            "{name} needs C# {}.{}, but {unity} compiles C# {}.{}; {fix}",
+            need.0, need.1, t.lang.0, t.lang.1
+        ),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unity_versions_map_to_csharp() {
+        let lang = |v: &str| csharp_for(parse_unity(v).unwrap());
+        assert_eq!(lang("2018.2"), (6, 0));
+        assert_eq!(lang("2019.4"), (7, 3));
+        assert_eq!(lang("2020.3"), (8, 0));
+        assert_eq!(lang("2021.1"), (8, 0));
+        assert_eq!(lang("2021.2"), (9, 0));
+        assert_eq!(lang("2022.3.10f1"), (9, 0));
+        assert_eq!(lang("6000.0"), (9, 0));
+        assert_eq!(lang("6"), (9, 0));
+        assert_eq!(csharp_for((5, 6)), (4, 0));
+        for bad in ["", "abc", "2022.x", "1999.1", "20223"] {
+            assert_eq!(parse_unity(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_feature_has_one_row() {
+        for (f, ..) in FEATURES {
+            assert_eq!(FEATURES.iter().filter(|(g, ..)| g == f).count(), 1, "{f:?}");
+        }
+    }
+}
