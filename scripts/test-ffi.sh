@@ -63,7 +63,7 @@ grep -q '"path":"Door.cs"' "$OUT/generate.out" && [ -s "$OUT/spark-scripts.zip" 
 step "C test, offline"
 SPARK_MOCK_URL="" "$OUT/ffi_test"
 step "C test under valgrind, offline and against the loopback mock ($MOCK_URL)"
-SPARK_MOCK_URL="$MOCK_URL" valgrind -q --error-exitcode=1 --leak-check=full \
+SPARK_MOCK_URL="$MOCK_URL" valgrind -q --error-exitcode=1 --leak-check=full --suppressions=spark-ffi/valgrind.supp \
   "$OUT/ffi_test"
 
 step "C#: no DllImport may return string (the marshaller would free Rust memory)"

@@ -109,7 +109,7 @@ EOF
   fi
   if want valgrind && [ -x "$OUT/hostile" ]; then
     step "C: under valgrind"
-    { valgrind -q --error-exitcode=99 --leak-check=full "$OUT/hostile" "$OUT/specs-valgrind.txt" "$BASE" "$VG_CAP" \
+    { valgrind -q --error-exitcode=99 --leak-check=full --suppressions=spark-ffi/valgrind.supp "$OUT/hostile" "$OUT/specs-valgrind.txt" "$BASE" "$VG_CAP" \
         2>"$OUT/valgrind.stderr" && stderr_empty valgrind "$OUT/valgrind.stderr"; } || fail "c (valgrind)"
   fi
   if want csharp; then
