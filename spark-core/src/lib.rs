@@ -57,7 +57,7 @@ pub use extract::ScriptFile;
 pub use guard::{Guard, GuardAction, GuardInput, Verdict};
 pub use observe::{Event, Observer, Stage};
 pub use pipeline::MAX_REQUEST_ID_BYTES;
-pub use pricing::{ModelPrice, cost_of, price_of};
+pub use pricing::{ModelPrice, cost_for, cost_of, price_for, price_of};
 pub use prompt::{GenerationConfig, SYSTEM_PROMPT, user_message};
 pub use provider::{Anthropic, Offline, OpenAi, Provider};
 pub use repair::RepairRound;

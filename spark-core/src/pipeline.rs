@@ -22,7 +22,7 @@ use crate::error::{Error, Result, TimeoutStage};
 use crate::extract::{ScriptFile, extract_files_with};
 use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
-use crate::pricing::{ModelPrice, cost_of};
+use crate::pricing::{ModelPrice, cost_for};
 use crate::prompt::user_message;
 use crate::provider::{
     CallContext, Completion, CompletionRequest, Message, Provider, ProviderEvent, check_reply_size,
@@ -199,7 +199,12 @@ impl Pipeline {
         }
         let outcome = outcome?;
         let mut result = GeneratedScripts {
-            cost_usd: cost_of(&self.pricing, &outcome.completion.model, &outcome.usage),
+            cost_usd: cost_for(
+                &self.pricing,
+                &outcome.completion.provider,
+                &outcome.completion.model,
+                &outcome.usage,
+            ),
             files: outcome.files,
             diagnostics: outcome.diagnostics,
             usage: outcome.usage,
