@@ -2,13 +2,15 @@
 //! [`Pipeline::run`]; a [`Sink`] decides whether progress is streamed to the caller or only the
 //! result is kept, so a stage is written once:
 //!
-//! guards (before) → result memo → provider stack (cache → admission → router → provider) →
-//! extract → validate → repair rounds through the same stack → guards (after) → result.
+//! guards (before) → result memo → provider stack (cache → meter → admission → router →
+//! provider) → extract → validate → repair rounds through the same stack → guards (after) →
+//! ledger record → result.
 //!
 //! The whole run, CPU work after the reply included, is bounded by `timeouts.total_ms`, and
 //! dropping the caller's future (or stream) stops it: long CPU work checks a [`CancelToken`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -21,6 +23,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result, TimeoutStage};
 use crate::extract::{ScriptFile, extract_files_with};
 use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
+use crate::ledger::{Meter, UsageRecord, UsageStore};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
 use crate::pricing::{ModelPrice, cost_for};
 use crate::prompt::user_message;
@@ -55,6 +58,10 @@ pub(crate) struct Pipeline {
     pub repair_rounds: u32,
     pub total: Duration,
     pub pricing: std::collections::BTreeMap<String, ModelPrice>,
+    /// Where every request is recorded before its result is handed over.
+    pub usage_store: Option<Arc<dyn UsageStore>>,
+    /// Prices the calls below the cache and holds budgets; set with `usage_store`.
+    pub meter: Option<Arc<Meter>>,
 }
 
 /// Where progress goes.
@@ -82,6 +89,7 @@ impl Pipeline {
     /// Runs one request to its result (also sent to a streaming sink as `Done`).
     pub async fn run(&self, req: GenerateRequest, sink: &Sink) -> Result<GeneratedScripts> {
         let start = Instant::now();
+        let started_ms = crate::ledger::now_ms();
         let request_id = match &req.request_id {
             Some(id) => {
                 check_request_id(id)?;
@@ -93,15 +101,25 @@ impl Pipeline {
         let cancel = CancelToken::with_deadline((start + self.total).into_std(), self.total);
         // Dropping this future stops CPU work running elsewhere on its behalf.
         let _stop = cancel.drop_guard();
-        let outcome =
-            match tokio::time::timeout_at(start + self.total, self.serve(&req, &request_id, sink, &cancel))
-                .await
-            {
-                Ok(r) => r,
-                Err(_) => {
-                    Err(Error::Timeout { stage: TimeoutStage::Total, after: self.total, partial_text: None })
-                }
-            };
+        let recorded = AtomicBool::new(false);
+        let ledger = LedgerEntry { started_ms, recorded: &recorded };
+        let outcome = match tokio::time::timeout_at(
+            start + self.total,
+            self.serve(&req, &request_id, sink, &cancel, &ledger),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => {
+                Err(Error::Timeout { stage: TimeoutStage::Total, after: self.total, partial_text: None })
+            }
+        };
+        if let Err(e) = &outcome
+            && !recorded.load(Ordering::Acquire)
+        {
+            // The caller gets an error either way; a failed write is logged inside.
+            let _ = self.record(&req, &request_id, &ledger, Err(e)).await;
+        }
         let (provider, model, usage, cost) = match &outcome {
             Ok(r) => (Some(r.provider.as_str()), Some(r.model.as_str()), r.usage, r.cost_usd),
             Err(_) => (None, None, Default::default(), None),
@@ -135,6 +153,7 @@ impl Pipeline {
         request_id: &str,
         sink: &Sink,
         cancel: &CancelToken,
+        ledger: &LedgerEntry<'_>,
     ) -> Result<GeneratedScripts> {
         let t = Instant::now();
         let verdicts = self.before(req, request_id).await;
@@ -158,6 +177,7 @@ impl Pipeline {
             out.rounds.iter_mut().for_each(|r| r.cached = true);
             out.request_id = request_id.to_string();
             out.verdicts = verdicts;
+            self.record(req, request_id, ledger, Ok((&out, true))).await?;
             return self.deliver(out, sink, true).await;
         }
 
@@ -240,7 +260,52 @@ impl Pipeline {
                 + result.rounds.len() * 256;
             memo.put_result(key, Arc::new(result.clone()), bytes).await;
         }
+        self.record(req, request_id, ledger, Ok((&result, false))).await?;
         self.deliver(result, sink, false).await
+    }
+
+    /// Records a finished request in the ledger, before its result is handed over: a result the
+    /// caller sees is a durable row. A failed write fails the request only when budgets are
+    /// configured (unrecorded spend would escape them after a restart); otherwise it is logged.
+    async fn record(
+        &self,
+        req: &GenerateRequest,
+        request_id: &str,
+        ledger: &LedgerEntry<'_>,
+        outcome: std::result::Result<(&GeneratedScripts, bool), &Error>,
+    ) -> Result<()> {
+        let (Some(store), Some(meter)) = (&self.usage_store, &self.meter) else { return Ok(()) };
+        let tally = meter.take(request_id);
+        let (provider, model, code, cached) = match outcome {
+            // No billed call (a hit of the result memo or of the response cache): cached.
+            Ok((r, memo_hit)) => {
+                (Some(r.provider.clone()), Some(r.model.clone()), "ok", memo_hit || tally.calls == 0)
+            }
+            Err(e) => (tally.provider, tally.model, e.code().as_str(), false),
+        };
+        let record = UsageRecord {
+            request_id: request_id.to_string(),
+            caller: req.caller.clone().unwrap_or_else(|| ANONYMOUS_CALLER.to_string()),
+            ts_ms: ledger.started_ms,
+            provider,
+            model,
+            input_tokens: tally.usage.input_tokens,
+            output_tokens: tally.usage.output_tokens,
+            cache_read_tokens: tally.usage.cache_read_tokens,
+            cache_write_tokens: tally.usage.cache_write_tokens,
+            cost_usd: tally.cost_usd,
+            outcome: code.to_string(),
+            cached,
+        };
+        ledger.recorded.store(true, Ordering::Release);
+        match store.record(&record).await {
+            Ok(()) => Ok(()),
+            Err(e) if meter.has_budgets() => Err(e),
+            Err(e) => {
+                tracing::warn!(request_id, error = %e, "usage not recorded in the ledger");
+                Ok(())
+            }
+        }
     }
 
     /// Guards before the call; a blocking verdict refuses the request.
@@ -356,6 +421,13 @@ impl Pipeline {
         }
         Ok(result)
     }
+}
+
+/// A request's ledger bookkeeping inside [`Pipeline::run`].
+struct LedgerEntry<'a> {
+    started_ms: i64,
+    /// Set once a record was attempted, so an error after it is not recorded twice.
+    recorded: &'a AtomicBool,
 }
 
 fn started_event(c: &Completion) -> StreamEvent {
