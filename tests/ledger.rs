@@ -252,3 +252,34 @@ async fn acknowledged_records_survive_sigkill() {
     assert!(lost.is_empty(), "{} of {} acknowledged records lost: {lost:?}", lost.len(), acked.len());
     assert!(rows.len() >= acked.len());
 }
+
+/// Figures for the notes: time per result-memo hit with the ledger off, in memory, and in a file
+/// (FULL and NORMAL). `cargo test --release --test integration ledger_overhead -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn ledger_overhead() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |sync: &str, name: &str| {
+        format!(
+            "[ledger]\npath = {:?}\nsynchronous = \"{sync}\"\n",
+            dir.path().join(name).display().to_string()
+        )
+    };
+    let variants = [
+        ("off", "[ledger]\nenabled = false\n".to_string()),
+        ("memory", String::new()),
+        ("file, normal", file("normal", "n.db")),
+        ("file, full", file("full", "f.db")),
+    ];
+    let prompt = "x".repeat(1024);
+    for (name, extra) in variants {
+        let s = spark(Billing::default(), &extra);
+        s.generate(GenerateRequest::new(&prompt)).await.unwrap();
+        let n = 2000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            s.generate(GenerateRequest::new(&prompt)).await.unwrap();
+        }
+        println!("ledger {name}: {:.1} µs per cache-hit request", t.elapsed().as_secs_f64() * 1e6 / n as f64);
+    }
+}
