@@ -23,7 +23,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result, TimeoutStage};
 use crate::extract::{ScriptFile, extract_files_with};
 use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
-use crate::ledger::{Meter, UsageRecord, UsageStore};
+use crate::ledger::{Finished, Recorder};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
 use crate::pricing::{ModelPrice, cost_for};
 use crate::prompt::user_message;
@@ -59,9 +59,7 @@ pub(crate) struct Pipeline {
     pub total: Duration,
     pub pricing: std::collections::BTreeMap<String, ModelPrice>,
     /// Where every request is recorded before its result is handed over.
-    pub usage_store: Option<Arc<dyn UsageStore>>,
-    /// Prices the calls below the cache and holds budgets; set with `usage_store`.
-    pub meter: Option<Arc<Meter>>,
+    pub ledger: Option<Recorder>,
 }
 
 /// Where progress goes.
@@ -118,7 +116,7 @@ impl Pipeline {
             && !recorded.load(Ordering::Acquire)
         {
             // The caller gets an error either way; a failed write is logged inside.
-            let _ = self.record(&req, &request_id, &ledger, Err(e)).await;
+            let _ = self.record(&req, &request_id, &ledger, Finished::Err(e.code())).await;
         }
         let (provider, model, usage, cost) = match &outcome {
             Ok(r) => (Some(r.provider.as_str()), Some(r.model.as_str()), r.usage, r.cost_usd),
@@ -177,7 +175,8 @@ impl Pipeline {
             out.rounds.iter_mut().for_each(|r| r.cached = true);
             out.request_id = request_id.to_string();
             out.verdicts = verdicts;
-            self.record(req, request_id, ledger, Ok((&out, true))).await?;
+            let finished = Finished::Ok { provider: &out.provider, model: &out.model, memo_hit: true };
+            self.record(req, request_id, ledger, finished).await?;
             return self.deliver(out, sink, true).await;
         }
 
@@ -260,52 +259,24 @@ impl Pipeline {
                 + result.rounds.len() * 256;
             memo.put_result(key, Arc::new(result.clone()), bytes).await;
         }
-        self.record(req, request_id, ledger, Ok((&result, false))).await?;
+        let finished = Finished::Ok { provider: &result.provider, model: &result.model, memo_hit: false };
+        self.record(req, request_id, ledger, finished).await?;
         self.deliver(result, sink, false).await
     }
 
-    /// Records a finished request in the ledger, before its result is handed over: a result the
-    /// caller sees is a durable row. A failed write fails the request only when budgets are
-    /// configured (unrecorded spend would escape them after a restart); otherwise it is logged.
+    /// Records a finished request in the ledger before its result is handed over: a result
+    /// the caller sees is a durable row.
     async fn record(
         &self,
         req: &GenerateRequest,
         request_id: &str,
-        ledger: &LedgerEntry<'_>,
-        outcome: std::result::Result<(&GeneratedScripts, bool), &Error>,
+        entry: &LedgerEntry<'_>,
+        finished: Finished<'_>,
     ) -> Result<()> {
-        let (Some(store), Some(meter)) = (&self.usage_store, &self.meter) else { return Ok(()) };
-        let tally = meter.take(request_id);
-        let (provider, model, code, cached) = match outcome {
-            // No billed call (a hit of the result memo or of the response cache): cached.
-            Ok((r, memo_hit)) => {
-                (Some(r.provider.clone()), Some(r.model.clone()), "ok", memo_hit || tally.calls == 0)
-            }
-            Err(e) => (tally.provider, tally.model, e.code().as_str(), false),
-        };
-        let record = UsageRecord {
-            request_id: request_id.to_string(),
-            caller: req.caller.clone().unwrap_or_else(|| ANONYMOUS_CALLER.to_string()),
-            ts_ms: ledger.started_ms,
-            provider,
-            model,
-            input_tokens: tally.usage.input_tokens,
-            output_tokens: tally.usage.output_tokens,
-            cache_read_tokens: tally.usage.cache_read_tokens,
-            cache_write_tokens: tally.usage.cache_write_tokens,
-            cost_usd: tally.cost_usd,
-            outcome: code.to_string(),
-            cached,
-        };
-        ledger.recorded.store(true, Ordering::Release);
-        match store.record(&record).await {
-            Ok(()) => Ok(()),
-            Err(e) if meter.has_budgets() => Err(e),
-            Err(e) => {
-                tracing::warn!(request_id, error = %e, "usage not recorded in the ledger");
-                Ok(())
-            }
-        }
+        let Some(ledger) = &self.ledger else { return Ok(()) };
+        entry.recorded.store(true, Ordering::Release);
+        let caller = req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
+        ledger.record(request_id, caller, entry.started_ms, finished).await
     }
 
     /// Guards before the call; a blocking verdict refuses the request.

@@ -196,8 +196,7 @@ impl SparkBuilder {
             repair_rounds: config.repair.max_rounds,
             total: std::time::Duration::from_millis(config.timeouts.total_ms),
             pricing: config.pricing.clone(),
-            usage_store,
-            meter,
+            ledger: usage_store.zip(meter).map(|(store, meter)| crate::ledger::Recorder { store, meter }),
         };
         Ok(Spark { inner: Arc::new(Inner { router, cache, admission, pipeline, config }) })
     }
@@ -306,7 +305,7 @@ impl Spark {
 
     /// The usage ledger, unless `ledger.enabled` is off.
     pub fn usage_store(&self) -> Option<&Arc<dyn UsageStore>> {
-        self.inner.pipeline.usage_store.as_ref()
+        self.inner.pipeline.ledger.as_ref().map(|l| &l.store)
     }
 
     /// Usage totals per caller over `period` (UTC), one caller's or everyone's: requests,

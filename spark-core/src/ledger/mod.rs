@@ -12,11 +12,12 @@
 //!   feature down).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 mod budget;
 mod meter;
@@ -204,6 +205,65 @@ pub trait UsageStore: Send + Sync + std::fmt::Debug + 'static {
     async fn spent_usd(&self, caller: Option<&str>, from_ms: i64, to_ms: i64) -> Result<f64> {
         let q = UsageQuery { caller: caller.map(str::to_string), from_ms, to_ms };
         Ok(self.totals(&q).await?.iter().fold(0.0, |sum, t| sum + t.cost_usd))
+    }
+}
+
+/// How a request ended, as the request path knows it.
+pub(crate) enum Finished<'a> {
+    /// A result: who answered, and whether the finished-result memo served it.
+    Ok { provider: &'a str, model: &'a str, memo_hit: bool },
+    /// An error, by code.
+    Err(ErrorCode),
+}
+
+/// The ledger's hook in the request path: the store, and the meter that tallied the calls.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    pub store: Arc<dyn UsageStore>,
+    pub meter: Arc<Meter>,
+}
+
+impl Recorder {
+    /// Records one finished request with what its provider calls cost. A failed write fails
+    /// the request only when budgets are configured (unrecorded spend would escape them after a
+    /// restart); otherwise it is logged and the request goes on.
+    pub async fn record(
+        &self,
+        request_id: &str,
+        caller: &str,
+        ts_ms: i64,
+        finished: Finished<'_>,
+    ) -> Result<()> {
+        let tally = self.meter.take(request_id);
+        let (provider, model, outcome, cached) = match finished {
+            // No billed call (a hit of the result memo or of the response cache): cached.
+            Finished::Ok { provider, model, memo_hit } => {
+                (Some(provider.to_string()), Some(model.to_string()), "ok", memo_hit || tally.calls == 0)
+            }
+            Finished::Err(code) => (tally.provider, tally.model, code.as_str(), false),
+        };
+        let record = UsageRecord {
+            request_id: request_id.to_string(),
+            caller: caller.to_string(),
+            ts_ms,
+            provider,
+            model,
+            input_tokens: tally.usage.input_tokens,
+            output_tokens: tally.usage.output_tokens,
+            cache_read_tokens: tally.usage.cache_read_tokens,
+            cache_write_tokens: tally.usage.cache_write_tokens,
+            cost_usd: tally.cost_usd,
+            outcome: outcome.to_string(),
+            cached,
+        };
+        match self.store.record(&record).await {
+            Ok(()) => Ok(()),
+            Err(e) if self.meter.has_budgets() => Err(e),
+            Err(e) => {
+                tracing::warn!(request_id, error = %e, "usage not recorded in the ledger");
+                Ok(())
+            }
+        }
     }
 }
 

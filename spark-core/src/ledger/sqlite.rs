@@ -4,14 +4,14 @@
 //! `DOUBLE PRECISION`, `BOOLEAN`, sums cast to `BIGINT`), so a server store can reuse it.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use tokio::sync::OnceCell;
+use futures::future::BoxFuture;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow, SqliteSynchronous};
+use sqlx::{ConnectOptions, Row};
+use tokio::sync::Mutex;
 
 use super::{LedgerConfig, Synchronous, UsageQuery, UsageRecord, UsageStore, UsageTotals};
 use crate::error::{Error, Result};
@@ -58,30 +58,27 @@ const RECORDS: &str = "SELECT request_id, caller, ts_ms, provider, model, input_
 
 /// The SQLite [`UsageStore`]: a file in WAL mode, or an in-memory database.
 ///
-/// Opening is lazy (the first query connects and creates the schema), so a client can be built
-/// outside an async runtime. Writes run in their own task: a caller that gives up mid-write does
-/// not cut a commit short.
+/// One connection, opened on first use (so a client can be built outside an async runtime) and
+/// kept: an in-memory database lives as long as its connection, and a ledger's writes are
+/// serialised by SQLite anyway. Each operation runs in its own task, so a caller that gives up
+/// mid-write does not cut a commit short or leave the connection mid-statement.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    ready: std::sync::Arc<OnceCell<()>>,
+    conn: Arc<Mutex<Option<SqliteConnection>>>,
+    options: SqliteConnectOptions,
     where_: String,
 }
+
+type Op<T> = Box<
+    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, std::result::Result<T, sqlx::Error>> + Send,
+>;
 
 impl SqliteStore {
     /// A store as `config` says: its file, or memory.
     pub fn open(config: &LedgerConfig) -> Result<Self> {
-        let (options, pool) = match &config.path {
-            Some(path) => (
-                SqliteConnectOptions::new().filename(path).create_if_missing(true),
-                // Readers work beside the one writer in WAL mode.
-                SqlitePoolOptions::new().max_connections(4),
-            ),
-            None => (
-                SqliteConnectOptions::from_str("sqlite::memory:").map_err(db_error)?,
-                // Each connection to `:memory:` is its own database: keep exactly one, forever.
-                SqlitePoolOptions::new().max_connections(1),
-            ),
+        let options = match &config.path {
+            Some(path) => SqliteConnectOptions::new().filename(path).create_if_missing(true),
+            None => SqliteConnectOptions::from_str("sqlite::memory:").map_err(db_error)?,
         };
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
@@ -90,16 +87,8 @@ impl SqliteStore {
                 Synchronous::Normal => SqliteSynchronous::Normal,
             })
             .busy_timeout(Duration::from_secs(10));
-        // No idle timeout, lifetime or minimum: then the pool spawns no maintenance task (none
-        // can exist outside a runtime) and never closes the in-memory connection.
-        let pool = pool
-            .min_connections(0)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_lazy_with(options);
         let where_ = config.path.as_ref().map_or_else(|| "memory".to_string(), |p| p.display().to_string());
-        Ok(SqliteStore { pool, ready: Default::default(), where_ })
+        Ok(SqliteStore { conn: Arc::default(), options, where_ })
     }
 
     /// An in-memory store.
@@ -107,18 +96,32 @@ impl SqliteStore {
         Self::open(&LedgerConfig::default())
     }
 
-    async fn ready(&self) -> Result<()> {
-        self.ready
-            .get_or_try_init(|| async {
+    /// Runs `op` on the connection (opening it and creating the schema first, once).
+    async fn run<T: Send + 'static>(&self, op: Op<T>) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::Internal("the ledger needs a Tokio runtime".into()));
+        }
+        let (slot, options, where_) = (self.conn.clone(), self.options.clone(), self.where_.clone());
+        let task = tokio::spawn(async move {
+            let mut guard = slot.lock().await;
+            if guard.is_none() {
+                let mut conn = options.connect().await.map_err(|e| unavailable(&where_, e))?;
                 for statement in SCHEMA {
-                    sqlx::query(statement).execute(&self.pool).await.map_err(db_error)?;
+                    sqlx::query(statement).execute(&mut conn).await.map_err(|e| unavailable(&where_, e))?;
                 }
-                Ok::<(), Error>(())
-            })
-            .await
-            .map(|_| ())
-            .map_err(|e| Error::Internal(format!("ledger at {} unavailable: {e}", self.where_)))
+                *guard = Some(conn);
+            }
+            match guard.as_mut() {
+                Some(conn) => op(conn).await.map_err(db_error),
+                None => Err(Error::Internal("ledger connection missing".into())),
+            }
+        });
+        task.await.map_err(|e| Error::Internal(format!("ledger task failed: {e}")))?
     }
+}
+
+fn unavailable(where_: &str, e: sqlx::Error) -> Error {
+    Error::Internal(format!("ledger at {where_} unavailable: {e}"))
 }
 
 fn db_error(e: sqlx::Error) -> Error {
@@ -133,90 +136,91 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+fn totals_row(row: &SqliteRow) -> std::result::Result<UsageTotals, sqlx::Error> {
+    Ok(UsageTotals {
+        caller: row.try_get("caller")?,
+        requests: to_u64(row.try_get("requests")?),
+        errors: to_u64(row.try_get("errors")?),
+        cached: to_u64(row.try_get("cached")?),
+        input_tokens: to_u64(row.try_get("input_tokens")?),
+        output_tokens: to_u64(row.try_get("output_tokens")?),
+        cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
+        cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
+        cost_usd: row.try_get("cost_usd")?,
+    })
+}
+
+fn record_row(row: &SqliteRow) -> std::result::Result<UsageRecord, sqlx::Error> {
+    Ok(UsageRecord {
+        request_id: row.try_get("request_id")?,
+        caller: row.try_get("caller")?,
+        ts_ms: row.try_get("ts_ms")?,
+        provider: row.try_get("provider")?,
+        model: row.try_get("model")?,
+        input_tokens: to_u64(row.try_get("input_tokens")?),
+        output_tokens: to_u64(row.try_get("output_tokens")?),
+        cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
+        cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
+        cost_usd: row.try_get("cost_usd")?,
+        outcome: row.try_get("outcome")?,
+        cached: row.try_get("cached")?,
+    })
+}
+
 #[async_trait]
 impl UsageStore for SqliteStore {
     async fn record(&self, r: &UsageRecord) -> Result<()> {
-        self.ready().await?;
-        let (pool, r) = (self.pool.clone(), r.clone());
-        let write = tokio::spawn(async move {
-            sqlx::query(INSERT)
-                .bind(r.request_id)
-                .bind(r.caller)
-                .bind(r.ts_ms)
-                .bind(r.provider)
-                .bind(r.model)
-                .bind(to_i64(r.input_tokens))
-                .bind(to_i64(r.output_tokens))
-                .bind(to_i64(r.cache_read_tokens))
-                .bind(to_i64(r.cache_write_tokens))
-                .bind(r.cost_usd)
-                .bind(r.outcome)
-                .bind(r.cached)
-                .execute(&pool)
-                .await
-        });
-        match write.await {
-            Ok(done) => done.map(|_| ()).map_err(db_error),
-            Err(e) => Err(Error::Internal(format!("ledger write task failed: {e}"))),
-        }
+        let r = r.clone();
+        self.run(Box::new(move |conn| {
+            Box::pin(async move {
+                sqlx::query(INSERT)
+                    .bind(r.request_id)
+                    .bind(r.caller)
+                    .bind(r.ts_ms)
+                    .bind(r.provider)
+                    .bind(r.model)
+                    .bind(to_i64(r.input_tokens))
+                    .bind(to_i64(r.output_tokens))
+                    .bind(to_i64(r.cache_read_tokens))
+                    .bind(to_i64(r.cache_write_tokens))
+                    .bind(r.cost_usd)
+                    .bind(r.outcome)
+                    .bind(r.cached)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
     }
 
     async fn totals(&self, q: &UsageQuery) -> Result<Vec<UsageTotals>> {
-        self.ready().await?;
-        let rows = sqlx::query(TOTALS)
-            .bind(q.caller.as_deref())
-            .bind(q.from_ms)
-            .bind(q.to_ms)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                Ok(UsageTotals {
-                    caller: row.try_get("caller")?,
-                    requests: to_u64(row.try_get("requests")?),
-                    errors: to_u64(row.try_get("errors")?),
-                    cached: to_u64(row.try_get("cached")?),
-                    input_tokens: to_u64(row.try_get("input_tokens")?),
-                    output_tokens: to_u64(row.try_get("output_tokens")?),
-                    cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
-                    cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
-                    cost_usd: row.try_get("cost_usd")?,
-                })
+        let q = q.clone();
+        self.run(Box::new(move |conn| {
+            Box::pin(async move {
+                let rows =
+                    sqlx::query(TOTALS).bind(q.caller).bind(q.from_ms).bind(q.to_ms).fetch_all(conn).await?;
+                rows.iter().map(totals_row).collect()
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(db_error)
+        }))
+        .await
     }
 
     async fn records(&self, q: &UsageQuery, limit: u32) -> Result<Vec<UsageRecord>> {
-        self.ready().await?;
-        let rows = sqlx::query(RECORDS)
-            .bind(q.caller.as_deref())
-            .bind(q.from_ms)
-            .bind(q.to_ms)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                Ok(UsageRecord {
-                    request_id: row.try_get("request_id")?,
-                    caller: row.try_get("caller")?,
-                    ts_ms: row.try_get("ts_ms")?,
-                    provider: row.try_get("provider")?,
-                    model: row.try_get("model")?,
-                    input_tokens: to_u64(row.try_get("input_tokens")?),
-                    output_tokens: to_u64(row.try_get("output_tokens")?),
-                    cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
-                    cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
-                    cost_usd: row.try_get("cost_usd")?,
-                    outcome: row.try_get("outcome")?,
-                    cached: row.try_get("cached")?,
-                })
+        let q = q.clone();
+        self.run(Box::new(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query(RECORDS)
+                    .bind(q.caller)
+                    .bind(q.from_ms)
+                    .bind(q.to_ms)
+                    .bind(i64::from(limit))
+                    .fetch_all(conn)
+                    .await?;
+                rows.iter().map(record_row).collect()
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(db_error)
+        }))
+        .await
     }
 }
 
@@ -283,10 +287,18 @@ mod tests {
         let c = LedgerConfig { path: Some(dir.path().join("l.db")), ..Default::default() };
         let s = SqliteStore::open(&c).unwrap();
         s.record(&rec("x", "carol", 5, 0.1, "ok")).await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&s.pool).await.unwrap();
-        assert_eq!(mode, "wal");
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&s.pool).await.unwrap();
-        assert_eq!(sync, 2, "FULL");
+        let pragmas = s
+            .run(Box::new(|conn| {
+                Box::pin(async move {
+                    let mode: String =
+                        sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
+                    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await?;
+                    Ok((mode, sync))
+                })
+            }))
+            .await
+            .unwrap();
+        assert_eq!(pragmas, ("wal".to_string(), 2), "WAL, synchronous FULL");
         drop(s);
         let s = SqliteStore::open(&c).unwrap();
         assert_eq!(s.spent_usd(Some("carol"), 0, 10).await.unwrap(), 0.1);
