@@ -283,3 +283,38 @@ async fn ledger_overhead() {
         println!("ledger {name}: {:.1} µs per cache-hit request", t.elapsed().as_secs_f64() * 1e6 / n as f64);
     }
 }
+
+/// A store whose writes fail (its reads say nothing was spent).
+#[derive(Debug)]
+struct Broken;
+
+#[async_trait]
+impl UsageStore for Broken {
+    async fn record(&self, _: &spark_core::UsageRecord) -> spark_core::Result<()> {
+        Err(Error::Internal("disk full".into()))
+    }
+    async fn totals(&self, _: &UsageQuery) -> spark_core::Result<Vec<spark_core::UsageTotals>> {
+        Ok(Vec::new())
+    }
+    async fn records(&self, _: &UsageQuery, _: u32) -> spark_core::Result<Vec<spark_core::UsageRecord>> {
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_ledger_write_fails_the_request_only_under_a_budget() {
+    let build = |extra: &str| {
+        Spark::builder()
+            .config(config(extra))
+            .provider(Billing::default())
+            .usage_store(Arc::new(Broken))
+            .build()
+    };
+    // No budget: accounting must not take the feature down.
+    let s = build("").unwrap();
+    s.generate(GenerateRequest::new("a cube")).await.unwrap();
+    // A budget: spend that is not recorded would escape it after a restart.
+    let s = build("[budget]\nglobal_monthly_usd = 100.0\n").unwrap();
+    let e = s.generate(GenerateRequest::new("a cube")).await.unwrap_err();
+    assert!(e.to_string().contains("disk full"), "{e}");
+}
