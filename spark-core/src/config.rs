@@ -15,6 +15,7 @@ pub use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 pub use crate::export::ExportConfig;
 pub use crate::guard::{LimitsConfig, RateLimitConfig, ScreenConfig};
+pub use crate::ledger::{BudgetConfig, LedgerConfig};
 pub use crate::pricing::ModelPrice;
 pub use crate::prompt::GenerationConfig;
 use crate::provider::Usage;
@@ -55,8 +56,13 @@ pub struct SparkConfig {
     pub cache: CacheConfig,
     /// Export defaults.
     pub export: ExportConfig,
-    /// Prices per model in USD per million tokens, added to the built-in table.
+    /// Prices in USD per million tokens, keyed `model` or `provider/model`, added to the
+    /// built-in table.
     pub pricing: BTreeMap<String, ModelPrice>,
+    /// The usage ledger.
+    pub ledger: LedgerConfig,
+    /// Spending limits.
+    pub budget: BudgetConfig,
 }
 
 impl SparkConfig {
@@ -131,6 +137,11 @@ impl SparkConfig {
         self.screen.validate()?;
         self.rate_limit.validate()?;
         crate::pricing::validate(&self.pricing)?;
+        self.ledger.validate()?;
+        self.budget.validate()?;
+        if self.budget.is_configured() && !self.ledger.enabled {
+            return Err(Error::config("ledger.enabled", "budgets need the ledger"));
+        }
         self.validation.validate()?;
         self.repair.validate()?;
         self.retry.validate()?;

@@ -24,7 +24,7 @@
 // The layer stack, bottom up (a module imports only modules of lower layers; README "How a
 // request flows" draws it): error, diagnostic, check, secret, cancel, observe, csharp →
 // provider → resilience, cache → extract → validate → repair → export → pricing, prompt,
-// result → guard → pipeline → spark (the facade) ← config (read by the facade alone).
+// result → guard → ledger → pipeline → spark (the facade) ← config (read by the facade alone).
 pub mod cache;
 mod cancel;
 mod check;
@@ -35,6 +35,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod guard;
+pub mod ledger;
 pub mod observe;
 mod pipeline;
 mod pricing;
@@ -55,9 +56,10 @@ pub use error::{Error, ErrorCode, ProviderError, ProviderErrorKind, Result, Time
 pub use export::ExportFormat;
 pub use extract::ScriptFile;
 pub use guard::{Guard, GuardAction, GuardInput, Rewrite, ScreenConfig, ScreenGuard, Verdict};
+pub use ledger::{Period, SqliteStore, UsageQuery, UsageRecord, UsageStore, UsageTotals};
 pub use observe::{Event, Observer, Stage};
 pub use pipeline::MAX_REQUEST_ID_BYTES;
-pub use pricing::{ModelPrice, cost_of, price_of};
+pub use pricing::{ModelPrice, cost_for, cost_of, price_for, price_of};
 pub use prompt::{GenerationConfig, SYSTEM_PROMPT, user_message};
 pub use provider::{Anthropic, Offline, OpenAi, Provider};
 pub use repair::RepairRound;

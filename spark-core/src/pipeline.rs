@@ -2,13 +2,15 @@
 //! [`Pipeline::run`]; a [`Sink`] decides whether progress is streamed to the caller or only the
 //! result is kept, so a stage is written once:
 //!
-//! guards (before) → result memo → provider stack (cache → admission → router → provider) →
-//! extract → validate → repair rounds through the same stack → guards (after) → result.
+//! guards (before) → result memo → provider stack (cache → meter → admission → router →
+//! provider) → extract → validate → repair rounds through the same stack → guards (after) →
+//! ledger record → result.
 //!
 //! The whole run, CPU work after the reply included, is bounded by `timeouts.total_ms`, and
 //! dropping the caller's future (or stream) stops it: long CPU work checks a [`CancelToken`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -21,8 +23,9 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result, TimeoutStage};
 use crate::extract::{ScriptFile, extract_files_with};
 use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
+use crate::ledger::{Finished, Recorder};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
-use crate::pricing::{ModelPrice, cost_of};
+use crate::pricing::{ModelPrice, cost_for};
 use crate::prompt::user_message;
 use crate::provider::{
     CallContext, Completion, CompletionRequest, Message, Provider, ProviderEvent, check_reply_size,
@@ -55,6 +58,8 @@ pub(crate) struct Pipeline {
     pub repair_rounds: u32,
     pub total: Duration,
     pub pricing: std::collections::BTreeMap<String, ModelPrice>,
+    /// Where every request is recorded before its result is handed over.
+    pub ledger: Option<Recorder>,
 }
 
 /// Where progress goes.
@@ -82,6 +87,7 @@ impl Pipeline {
     /// Runs one request to its result (also sent to a streaming sink as `Done`).
     pub async fn run(&self, req: GenerateRequest, sink: &Sink) -> Result<GeneratedScripts> {
         let start = Instant::now();
+        let started_ms = crate::ledger::now_ms();
         let request_id = match &req.request_id {
             Some(id) => {
                 check_request_id(id)?;
@@ -93,15 +99,25 @@ impl Pipeline {
         let cancel = CancelToken::with_deadline((start + self.total).into_std(), self.total);
         // Dropping this future stops CPU work running elsewhere on its behalf.
         let _stop = cancel.drop_guard();
-        let outcome =
-            match tokio::time::timeout_at(start + self.total, self.serve(&req, &request_id, sink, &cancel))
-                .await
-            {
-                Ok(r) => r,
-                Err(_) => {
-                    Err(Error::Timeout { stage: TimeoutStage::Total, after: self.total, partial_text: None })
-                }
-            };
+        let recorded = AtomicBool::new(false);
+        let ledger = LedgerEntry { started_ms, recorded: &recorded };
+        let outcome = match tokio::time::timeout_at(
+            start + self.total,
+            self.serve(&req, &request_id, sink, &cancel, &ledger),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => {
+                Err(Error::Timeout { stage: TimeoutStage::Total, after: self.total, partial_text: None })
+            }
+        };
+        if let Err(e) = &outcome
+            && !recorded.load(Ordering::Acquire)
+        {
+            // The caller gets an error either way; a failed write is logged inside.
+            let _ = self.record(&req, &request_id, &ledger, Finished::Err(e.code())).await;
+        }
         let (provider, model, usage, cost) = match &outcome {
             Ok(r) => (Some(r.provider.as_str()), Some(r.model.as_str()), r.usage, r.cost_usd),
             Err(_) => (None, None, Default::default(), None),
@@ -135,6 +151,7 @@ impl Pipeline {
         request_id: &str,
         sink: &Sink,
         cancel: &CancelToken,
+        ledger: &LedgerEntry<'_>,
     ) -> Result<GeneratedScripts> {
         let t = Instant::now();
         let verdicts = self.before(req, request_id).await;
@@ -167,6 +184,8 @@ impl Pipeline {
             out.rounds.iter_mut().for_each(|r| r.cached = true);
             out.request_id = request_id.to_string();
             out.verdicts = verdicts;
+            let finished = Finished::Ok { provider: &out.provider, model: &out.model, memo_hit: true };
+            self.record(req, request_id, ledger, finished).await?;
             return self.deliver(out, sink, true).await;
         }
 
@@ -208,7 +227,12 @@ impl Pipeline {
         }
         let outcome = outcome?;
         let mut result = GeneratedScripts {
-            cost_usd: cost_of(&self.pricing, &outcome.completion.model, &outcome.usage),
+            cost_usd: cost_for(
+                &self.pricing,
+                &outcome.completion.provider,
+                &outcome.completion.model,
+                &outcome.usage,
+            ),
             files: outcome.files,
             diagnostics: outcome.diagnostics,
             usage: outcome.usage,
@@ -244,7 +268,24 @@ impl Pipeline {
                 + result.rounds.len() * 256;
             memo.put_result(key, Arc::new(result.clone()), bytes).await;
         }
+        let finished = Finished::Ok { provider: &result.provider, model: &result.model, memo_hit: false };
+        self.record(req, request_id, ledger, finished).await?;
         self.deliver(result, sink, false).await
+    }
+
+    /// Records a finished request in the ledger before its result is handed over: a result
+    /// the caller sees is a durable row.
+    async fn record(
+        &self,
+        req: &GenerateRequest,
+        request_id: &str,
+        entry: &LedgerEntry<'_>,
+        finished: Finished<'_>,
+    ) -> Result<()> {
+        let Some(ledger) = &self.ledger else { return Ok(()) };
+        entry.recorded.store(true, Ordering::Release);
+        let caller = req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
+        ledger.record(request_id, caller, entry.started_ms, finished).await
     }
 
     /// Guards before the call; a blocking verdict refuses the request. Returns the verdicts and
@@ -372,6 +413,13 @@ impl Pipeline {
         }
         Ok(result)
     }
+}
+
+/// A request's ledger bookkeeping inside [`Pipeline::run`].
+struct LedgerEntry<'a> {
+    started_ms: i64,
+    /// Set once a record was attempted, so an error after it is not recorded twice.
+    recorded: &'a AtomicBool,
 }
 
 fn started_event(c: &Completion) -> StreamEvent {

@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
 use crate::guard::{Admission, Guard, LimitsGuard, LocalRateLimiter, RateLimitStore, ScreenGuard};
+use crate::ledger::{Budgets, Meter, Period, SqliteStore, UsageQuery, UsageStore, UsageTotals};
 use crate::observe::{Observer, Observers};
 use crate::pipeline::{Pipeline, Sink};
 use crate::provider::{Anthropic, Offline, OpenAi, OpenAiConfig, Provider};
@@ -56,6 +57,7 @@ pub struct SparkBuilder {
     guards: Vec<Arc<dyn Guard>>,
     observers: Vec<Arc<dyn Observer>>,
     layers: Vec<Arc<dyn Layer>>,
+    usage_store: Option<Arc<dyn UsageStore>>,
 }
 
 impl SparkBuilder {
@@ -95,6 +97,13 @@ impl SparkBuilder {
     /// in this process.
     pub fn rate_limit_store(mut self, store: Arc<dyn RateLimitStore>) -> Self {
         self.rate_limit_store = Some(store);
+        self
+    }
+
+    /// Records usage in `store` (a server database, say) instead of the SQLite ledger that
+    /// `[ledger]` names; budgets read spend so far from it too.
+    pub fn usage_store(mut self, store: Arc<dyn UsageStore>) -> Self {
+        self.usage_store = Some(store);
         self
     }
 
@@ -146,6 +155,23 @@ impl SparkBuilder {
         if let Some(a) = &admission {
             stack = Arc::new(a.layer(stack, observers.clone()));
         }
+        let usage_store: Option<Arc<dyn UsageStore>> = match (config.ledger.enabled, self.usage_store) {
+            (false, _) => None,
+            (true, Some(store)) => Some(store),
+            (true, None) => Some(Arc::new(SqliteStore::open(&config.ledger)?)),
+        };
+        // Above admission, so a call waiting in the queue already holds its budget reservation.
+        let meter = usage_store.as_ref().map(|store| {
+            let budgets = config
+                .budget
+                .is_configured()
+                .then(|| Arc::new(Budgets::new(config.budget.clone(), store.clone())));
+            let default_max = config.anthropic.max_tokens.max(config.openai.max_tokens);
+            Arc::new(Meter::new(config.pricing.clone(), budgets, default_max))
+        });
+        if let Some(m) = &meter {
+            stack = Arc::new(crate::ledger::MeterLayer::new(stack, m.clone()));
+        }
         for layer in &self.layers {
             stack = layer.layer(stack);
         }
@@ -173,6 +199,7 @@ impl SparkBuilder {
             repair_rounds: config.repair.max_rounds,
             total: std::time::Duration::from_millis(config.timeouts.total_ms),
             pricing: config.pricing.clone(),
+            ledger: usage_store.zip(meter).map(|(store, meter)| crate::ledger::Recorder { store, meter }),
         };
         Ok(Spark { inner: Arc::new(Inner { router, cache, admission, pipeline, config }) })
     }
@@ -277,6 +304,26 @@ impl Spark {
             }
         });
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    }
+
+    /// The usage ledger, unless `ledger.enabled` is off.
+    pub fn usage_store(&self) -> Option<&Arc<dyn UsageStore>> {
+        self.inner.pipeline.ledger.as_ref().map(|l| &l.store)
+    }
+
+    /// Usage totals per caller over `period` (UTC), one caller's or everyone's: requests,
+    /// errors, cache hits, tokens and USD.
+    pub async fn usage(&self, caller: Option<&str>, period: Period) -> Result<Vec<UsageTotals>> {
+        self.ledger()?.totals(&UsageQuery::new(caller, period)).await
+    }
+
+    /// Totals and records over `period` as JSON (see [`crate::ledger::export_json`]).
+    pub async fn export_usage(&self, caller: Option<&str>, period: Period) -> Result<serde_json::Value> {
+        crate::ledger::export_json(self.ledger()?.as_ref(), &UsageQuery::new(caller, period)).await
+    }
+
+    fn ledger(&self) -> Result<&Arc<dyn UsageStore>> {
+        self.usage_store().ok_or_else(|| Error::config("ledger.enabled", "the usage ledger is off"))
     }
 
     /// Validates one C# file on its own, without a provider.

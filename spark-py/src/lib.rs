@@ -71,6 +71,21 @@ fn recv<T: Send>(
     }
 }
 
+/// Runs `fut` on the shared runtime and waits for it with the GIL released (from any thread,
+/// a runtime worker included).
+fn wait<T: Send + 'static>(
+    py: Python<'_>,
+    fut: impl std::future::Future<Output = spark_core::Result<T>> + Send + 'static,
+) -> PyResult<T> {
+    let task = runtime().spawn(fut);
+    let joined = py.detach(|| block(|| futures::executor::block_on(task)));
+    match joined {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_py_err(py, &e)),
+        Err(e) => Err(to_py_err(py, &spark_core::Error::Internal(format!("task failed: {e}")))),
+    }
+}
+
 /// Calls a Python progress callback; its exception stops the generation.
 fn call_back(py: Python<'_>, callback: &Py<PyAny>, event: Event) -> PyResult<()> {
     callback.bind(py).call1((event,))?;
@@ -240,6 +255,32 @@ impl Spark {
     /// Response cache counters (`hits`, `misses`, `coalesced`, `entries`, `bytes`), as a dict.
     fn cache_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, &self.inner.cache_stats())
+    }
+
+    /// Usage totals per caller over `period` (`day`, `month` or `all`, UTC) from the ledger, as
+    /// dicts (`caller`, `requests`, `errors`, `cached`, token counts, `cost_usd`); `caller`
+    /// narrows them to one caller.
+    #[pyo3(signature = (*, caller = None, period = "day"))]
+    fn usage<'py>(
+        &self,
+        py: Python<'py>,
+        caller: Option<String>,
+        period: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let period = spark_core::Period::parse(period).map_err(|e| to_py_err(py, &e))?;
+        let spark = self.inner.clone();
+        let totals = wait(py, async move { spark.usage(caller.as_deref(), period).await })?;
+        to_python(py, &totals)
+    }
+
+    /// The ledger's totals and records over `period` as JSON text (`caller`, `from`, `to`,
+    /// `totals`, `records`).
+    #[pyo3(signature = (*, caller = None, period = "day"))]
+    fn export_usage(&self, py: Python<'_>, caller: Option<String>, period: &str) -> PyResult<String> {
+        let period = spark_core::Period::parse(period).map_err(|e| to_py_err(py, &e))?;
+        let spark = self.inner.clone();
+        let json = wait(py, async move { spark.export_usage(caller.as_deref(), period).await })?;
+        Ok(json.to_string())
     }
 
     /// Generates, validates and repairs scripts for `prompt`, blocking with the GIL released.

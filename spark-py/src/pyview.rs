@@ -236,6 +236,16 @@ impl Usage {
     fn total_tokens(&self) -> u64 {
         self.0.total()
     }
+    /// Of `input_tokens`, those read from the provider's prompt cache.
+    #[getter]
+    fn cache_read_tokens(&self) -> u64 {
+        self.0.cache_read_tokens
+    }
+    /// Of `input_tokens`, those written to the provider's prompt cache.
+    #[getter]
+    fn cache_write_tokens(&self) -> u64 {
+        self.0.cache_write_tokens
+    }
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         serde_field(py, &self.0, "Usage", name)
     }

@@ -1,7 +1,8 @@
 //! Anthropic Messages API provider (`POST {base_url}/v1/messages`).
 //!
 //! Usage follows Anthropic's billing: `input_tokens` reported here is the whole prompt, that is
-//! the API's `input_tokens` plus `cache_creation_input_tokens` plus `cache_read_input_tokens`.
+//! the API's `input_tokens` plus `cache_creation_input_tokens` plus `cache_read_input_tokens`;
+//! the last two are also kept apart (`cache_write_tokens`, `cache_read_tokens`) for pricing.
 //! In a stream, `message_delta` usage is cumulative: each field present replaces the value from
 //! `message_start`, it is never added.
 
@@ -209,12 +210,10 @@ impl WireUsage {
     }
 
     fn usage(&self) -> Usage {
-        Usage {
-            input_tokens: self.input_tokens.unwrap_or(0)
-                + self.cache_creation_input_tokens.unwrap_or(0)
-                + self.cache_read_input_tokens.unwrap_or(0),
-            output_tokens: self.output_tokens.unwrap_or(0),
-        }
+        let (read, write) =
+            (self.cache_read_input_tokens.unwrap_or(0), self.cache_creation_input_tokens.unwrap_or(0));
+        Usage::new(self.input_tokens.unwrap_or(0) + read + write, self.output_tokens.unwrap_or(0))
+            .with_cache(read, write)
     }
 }
 
@@ -426,5 +425,25 @@ impl Provider for Anthropic {
             return Ok(self.completion(ctx, msg, request).into_stream());
         }
         Ok(http::drive(ctx, resp, AnthropicStream::default(), self.connect_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_reads_and_writes_are_parts_of_the_whole_prompt() {
+        let mut w: WireUsage = serde_json::from_value(serde_json::json!({
+            "input_tokens": 50, "cache_creation_input_tokens": 1000, "cache_read_input_tokens": 4000,
+            "output_tokens": 1
+        }))
+        .unwrap();
+        // message_delta repeats the cumulative figures: overwriting must not double them.
+        let again = w;
+        w.overwrite(&again);
+        let u = w.usage();
+        assert_eq!((u.input_tokens, u.cache_read_tokens, u.cache_write_tokens), (5050, 4000, 1000));
+        assert_eq!(u.uncached_input_tokens(), 50);
     }
 }

@@ -236,6 +236,15 @@ struct WireUsage {
     prompt_tokens: u64,
     #[serde(default, deserialize_with = "null_as_default")]
     completion_tokens: u64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    prompt_tokens_details: PromptTokensDetails,
+}
+
+/// `cached_tokens` is a part of `prompt_tokens`, not an addition to it.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+struct PromptTokensDetails {
+    #[serde(default, deserialize_with = "null_as_default")]
+    cached_tokens: u64,
 }
 
 /// Compatible servers write `null` where OpenAI omits a field or sends an empty one.
@@ -249,7 +258,7 @@ where
 
 impl From<WireUsage> for Usage {
     fn from(u: WireUsage) -> Self {
-        Usage::new(u.prompt_tokens, u.completion_tokens)
+        Usage::new(u.prompt_tokens, u.completion_tokens).with_cache(u.prompt_tokens_details.cached_tokens, 0)
     }
 }
 
@@ -457,5 +466,19 @@ mod tests {
         let chunk: Chunk =
             serde_json::from_value(json!({"choices": [{"index": null, "delta": {"content": "x"}}]})).unwrap();
         assert_eq!(chunk.choices[0].index, 0);
+    }
+
+    #[test]
+    fn cached_prompt_tokens_are_a_part_of_the_prompt() {
+        let u: WireUsage = serde_json::from_value(json!({
+            "prompt_tokens": 2006, "completion_tokens": 300,
+            "prompt_tokens_details": {"cached_tokens": 1920, "audio_tokens": 0}
+        }))
+        .unwrap();
+        let u = Usage::from(u);
+        assert_eq!((u.input_tokens, u.cache_read_tokens, u.uncached_input_tokens()), (2006, 1920, 86));
+        let u: WireUsage =
+            serde_json::from_value(json!({"prompt_tokens": 5, "prompt_tokens_details": null})).unwrap();
+        assert_eq!(Usage::from(u).cache_read_tokens, 0);
     }
 }

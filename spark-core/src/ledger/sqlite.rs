@@ -1,0 +1,306 @@
+//! The embedded ledger: SQLite through sqlx, WAL mode.
+//!
+//! The SQL is kept to what PostgreSQL runs unchanged (`$n` placeholders, `BIGINT`,
+//! `DOUBLE PRECISION`, `BOOLEAN`, sums cast to `BIGINT`), so a server store can reuse it.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow, SqliteSynchronous};
+use sqlx::{ConnectOptions, Row};
+use tokio::sync::Mutex;
+
+use super::{LedgerConfig, Synchronous, UsageQuery, UsageRecord, UsageStore, UsageTotals};
+use crate::error::{Error, Result};
+
+pub(crate) const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS spark_usage (
+        request_id TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        ts_ms BIGINT NOT NULL,
+        provider TEXT,
+        model TEXT,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        cache_read_tokens BIGINT NOT NULL,
+        cache_write_tokens BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL,
+        outcome TEXT NOT NULL,
+        cached BOOLEAN NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS spark_usage_caller_ts ON spark_usage (caller, ts_ms)",
+    "CREATE INDEX IF NOT EXISTS spark_usage_ts ON spark_usage (ts_ms)",
+];
+
+const INSERT: &str = "INSERT INTO spark_usage (request_id, caller, ts_ms, provider, model, input_tokens, \
+     output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, outcome, cached) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+// `$1 IS NULL` lets one statement serve one caller or all of them.
+const TOTALS: &str = "SELECT caller, COUNT(*) AS requests, \
+     CAST(COALESCE(SUM(CASE WHEN outcome <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
+     CAST(COALESCE(SUM(CASE WHEN cached THEN 1 ELSE 0 END), 0) AS BIGINT) AS cached, \
+     CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
+     CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens, \
+     CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens, \
+     CAST(COALESCE(SUM(cache_write_tokens), 0) AS BIGINT) AS cache_write_tokens, \
+     COALESCE(SUM(cost_usd), 0.0) AS cost_usd \
+     FROM spark_usage WHERE ($1 IS NULL OR caller = $1) AND ts_ms >= $2 AND ts_ms < $3 \
+     GROUP BY caller ORDER BY caller";
+
+const RECORDS: &str = "SELECT request_id, caller, ts_ms, provider, model, input_tokens, output_tokens, \
+     cache_read_tokens, cache_write_tokens, cost_usd, outcome, cached \
+     FROM spark_usage WHERE ($1 IS NULL OR caller = $1) AND ts_ms >= $2 AND ts_ms < $3 \
+     ORDER BY ts_ms, request_id LIMIT $4";
+
+/// The SQLite [`UsageStore`]: a file in WAL mode, or an in-memory database.
+///
+/// One connection, opened on first use (so a client can be built outside an async runtime) and
+/// kept: an in-memory database lives as long as its connection, and a ledger's writes are
+/// serialised by SQLite anyway. Each operation runs in its own task, so a caller that gives up
+/// mid-write does not cut a commit short or leave the connection mid-statement.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Option<SqliteConnection>>>,
+    options: SqliteConnectOptions,
+    where_: String,
+}
+
+type Op<T> = Box<
+    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, std::result::Result<T, sqlx::Error>> + Send,
+>;
+
+impl SqliteStore {
+    /// A store as `config` says: its file, or memory.
+    pub fn open(config: &LedgerConfig) -> Result<Self> {
+        let options = match &config.path {
+            Some(path) => SqliteConnectOptions::new().filename(path).create_if_missing(true),
+            None => SqliteConnectOptions::from_str("sqlite::memory:").map_err(db_error)?,
+        };
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match config.synchronous {
+                Synchronous::Full => SqliteSynchronous::Full,
+                Synchronous::Normal => SqliteSynchronous::Normal,
+            })
+            .busy_timeout(Duration::from_secs(10));
+        let where_ = config.path.as_ref().map_or_else(|| "memory".to_string(), |p| p.display().to_string());
+        Ok(SqliteStore { conn: Arc::default(), options, where_ })
+    }
+
+    /// An in-memory store.
+    pub fn memory() -> Result<Self> {
+        Self::open(&LedgerConfig::default())
+    }
+
+    /// Runs `op` on the connection (opening it and creating the schema first, once).
+    async fn run<T: Send + 'static>(&self, op: Op<T>) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::Internal("the ledger needs a Tokio runtime".into()));
+        }
+        let (slot, options, where_) = (self.conn.clone(), self.options.clone(), self.where_.clone());
+        let task = tokio::spawn(async move {
+            let mut guard = slot.lock().await;
+            if guard.is_none() {
+                let mut conn = options.connect().await.map_err(|e| unavailable(&where_, e))?;
+                for statement in SCHEMA {
+                    sqlx::query(statement).execute(&mut conn).await.map_err(|e| unavailable(&where_, e))?;
+                }
+                *guard = Some(conn);
+            }
+            match guard.as_mut() {
+                Some(conn) => op(conn).await.map_err(db_error),
+                None => Err(Error::Internal("ledger connection missing".into())),
+            }
+        });
+        task.await.map_err(|e| Error::Internal(format!("ledger task failed: {e}")))?
+    }
+}
+
+fn unavailable(where_: &str, e: sqlx::Error) -> Error {
+    Error::Internal(format!("ledger at {where_} unavailable: {e}"))
+}
+
+fn db_error(e: sqlx::Error) -> Error {
+    Error::Internal(format!("ledger: {e}"))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn totals_row(row: &SqliteRow) -> std::result::Result<UsageTotals, sqlx::Error> {
+    Ok(UsageTotals {
+        caller: row.try_get("caller")?,
+        requests: to_u64(row.try_get("requests")?),
+        errors: to_u64(row.try_get("errors")?),
+        cached: to_u64(row.try_get("cached")?),
+        input_tokens: to_u64(row.try_get("input_tokens")?),
+        output_tokens: to_u64(row.try_get("output_tokens")?),
+        cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
+        cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
+        cost_usd: row.try_get("cost_usd")?,
+    })
+}
+
+fn record_row(row: &SqliteRow) -> std::result::Result<UsageRecord, sqlx::Error> {
+    Ok(UsageRecord {
+        request_id: row.try_get("request_id")?,
+        caller: row.try_get("caller")?,
+        ts_ms: row.try_get("ts_ms")?,
+        provider: row.try_get("provider")?,
+        model: row.try_get("model")?,
+        input_tokens: to_u64(row.try_get("input_tokens")?),
+        output_tokens: to_u64(row.try_get("output_tokens")?),
+        cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
+        cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
+        cost_usd: row.try_get("cost_usd")?,
+        outcome: row.try_get("outcome")?,
+        cached: row.try_get("cached")?,
+    })
+}
+
+#[async_trait]
+impl UsageStore for SqliteStore {
+    async fn record(&self, r: &UsageRecord) -> Result<()> {
+        let r = r.clone();
+        self.run(Box::new(move |conn| {
+            Box::pin(async move {
+                sqlx::query(INSERT)
+                    .bind(r.request_id)
+                    .bind(r.caller)
+                    .bind(r.ts_ms)
+                    .bind(r.provider)
+                    .bind(r.model)
+                    .bind(to_i64(r.input_tokens))
+                    .bind(to_i64(r.output_tokens))
+                    .bind(to_i64(r.cache_read_tokens))
+                    .bind(to_i64(r.cache_write_tokens))
+                    .bind(r.cost_usd)
+                    .bind(r.outcome)
+                    .bind(r.cached)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn totals(&self, q: &UsageQuery) -> Result<Vec<UsageTotals>> {
+        let q = q.clone();
+        self.run(Box::new(move |conn| {
+            Box::pin(async move {
+                let rows =
+                    sqlx::query(TOTALS).bind(q.caller).bind(q.from_ms).bind(q.to_ms).fetch_all(conn).await?;
+                rows.iter().map(totals_row).collect()
+            })
+        }))
+        .await
+    }
+
+    async fn records(&self, q: &UsageQuery, limit: u32) -> Result<Vec<UsageRecord>> {
+        let q = q.clone();
+        self.run(Box::new(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query(RECORDS)
+                    .bind(q.caller)
+                    .bind(q.from_ms)
+                    .bind(q.to_ms)
+                    .bind(i64::from(limit))
+                    .fetch_all(conn)
+                    .await?;
+                rows.iter().map(record_row).collect()
+            })
+        }))
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Period;
+
+    fn rec(id: &str, caller: &str, ts_ms: i64, cost: f64, outcome: &str) -> UsageRecord {
+        UsageRecord {
+            request_id: id.into(),
+            caller: caller.into(),
+            ts_ms,
+            provider: Some("anthropic".into()),
+            model: Some("claude-sonnet-4-5".into()),
+            input_tokens: 100,
+            output_tokens: 50,
+            cache_read_tokens: 10,
+            cache_write_tokens: 5,
+            cost_usd: cost,
+            outcome: outcome.into(),
+            cached: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_store_records_and_sums_per_caller_and_range() {
+        let s = SqliteStore::memory().unwrap();
+        s.record(&rec("a1", "alice", 1_000, 0.25, "ok")).await.unwrap();
+        s.record(&rec("a2", "alice", 2_000, 0.5, "timeout")).await.unwrap();
+        s.record(&rec("b1", "bob", 1_500, 1.0, "ok")).await.unwrap();
+        s.record(&rec("late", "alice", 9_000, 4.0, "ok")).await.unwrap();
+        let q = UsageQuery { caller: None, from_ms: 0, to_ms: 5_000 };
+        let t = s.totals(&q).await.unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].caller.as_str(), t[0].requests, t[0].errors), ("alice", 2, 1));
+        assert_eq!((t[0].input_tokens, t[0].cache_read_tokens, t[0].cache_write_tokens), (200, 20, 10));
+        assert!((t[0].cost_usd - 0.75).abs() < 1e-12);
+        assert_eq!(s.spent_usd(Some("bob"), 0, 5_000).await.unwrap(), 1.0);
+        assert!((s.spent_usd(None, 0, i64::MAX).await.unwrap() - 5.75).abs() < 1e-12);
+        let one = UsageQuery { caller: Some("alice".into()), from_ms: i64::MIN, to_ms: i64::MAX };
+        let r = s.records(&one, 10).await.unwrap();
+        assert_eq!(r.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["a1", "a2", "late"]);
+        assert_eq!(r[1], rec("a2", "alice", 2_000, 0.5, "timeout"));
+        let json = crate::ledger::export_json(&s, &one).await.unwrap();
+        assert_eq!(json["records"].as_array().unwrap().len(), 3);
+        assert_eq!(json["records"][0]["time"], "1970-01-01T00:00:01.000Z");
+        assert_eq!(json["totals"][0]["requests"], 3);
+        assert_eq!(json["from"], serde_json::Value::Null);
+        let _ = Period::Day.bounds(0);
+    }
+
+    #[test]
+    fn opening_needs_no_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = LedgerConfig { path: Some(dir.path().join("l.db")), ..Default::default() };
+        SqliteStore::open(&c).unwrap();
+        SqliteStore::memory().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_file_store_is_in_wal_mode_and_keeps_records_across_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = LedgerConfig { path: Some(dir.path().join("l.db")), ..Default::default() };
+        let s = SqliteStore::open(&c).unwrap();
+        s.record(&rec("x", "carol", 5, 0.1, "ok")).await.unwrap();
+        let pragmas = s
+            .run(Box::new(|conn| {
+                Box::pin(async move {
+                    let mode: String =
+                        sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
+                    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await?;
+                    Ok((mode, sync))
+                })
+            }))
+            .await
+            .unwrap();
+        assert_eq!(pragmas, ("wal".to_string(), 2), "WAL, synchronous FULL");
+        drop(s);
+        let s = SqliteStore::open(&c).unwrap();
+        assert_eq!(s.spent_usd(Some("carol"), 0, 10).await.unwrap(), 0.1);
+    }
+}
