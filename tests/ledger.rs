@@ -46,8 +46,10 @@ impl Provider for Billing {
 
 /// $1 per thousand tokens for the mock model, no rate limits, no repair.
 fn config(extra: &str) -> SparkConfig {
+    // The ledger is on only when asked for (or implied by a path or a budget).
+    let ledger = if extra.contains("[ledger]") { "" } else { "[ledger]\nenabled = true\n" };
     SparkConfig::from_toml_str(&format!(
-        "[rate_limit]\nenabled = false\nmax_concurrent = 256\nmax_queue = 1024\n\
+        "{ledger}[rate_limit]\nenabled = false\nmax_concurrent = 256\nmax_queue = 1024\n\
          [repair]\nmax_rounds = 0\n\
          [pricing.mock-model]\ninput_per_mtok = 1000.0\noutput_per_mtok = 1000.0\n{extra}"
     ))
@@ -317,4 +319,20 @@ async fn a_failed_ledger_write_fails_the_request_only_under_a_budget() {
     let s = build("[budget]\nglobal_monthly_usd = 100.0\n").unwrap();
     let e = s.generate(GenerateRequest::new("a cube")).await.unwrap_err();
     assert!(e.to_string().contains("disk full"), "{e}");
+}
+
+#[tokio::test]
+async fn the_ledger_is_off_by_default_and_on_when_a_budget_or_path_needs_it() {
+    let plain = Spark::builder().config(SparkConfig::default()).provider(Billing::default()).build().unwrap();
+    plain.generate(GenerateRequest::new("a spinning coin")).await.unwrap();
+    let err = plain.usage(None, Period::Day).await.unwrap_err();
+    assert_eq!(err.code(), spark_core::ErrorCode::InvalidConfig, "{err}");
+
+    let budgeted = SparkConfig::from_toml_str("[budget]\nglobal_daily_usd = 100.0\n").unwrap();
+    let s = Spark::builder().config(budgeted).provider(Billing::default()).build().unwrap();
+    s.generate(GenerateRequest::new("a spinning coin")).await.unwrap();
+    assert_eq!(s.usage(None, Period::Day).await.unwrap()[0].requests, 1);
+
+    let refused = SparkConfig::from_toml_str("[ledger]\nenabled = false\n[budget]\ncaller_daily_usd = 1.0\n");
+    assert_eq!(refused.unwrap_err().code(), spark_core::ErrorCode::InvalidConfig);
 }

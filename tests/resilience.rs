@@ -197,7 +197,7 @@ pub fn config() -> SparkConfig {
     c.cache.enabled = false;
     // These tests pause tokio's clock; a SQLite write runs on a thread the clock does not wait
     // for, so it would let deadlines pass in virtual time.
-    c.ledger.enabled = false;
+    c.ledger.enabled = Some(false);
     c.retry.base_delay_ms = 10;
     c.retry.max_delay_ms = 100;
     c

@@ -139,7 +139,7 @@ impl SparkConfig {
         crate::pricing::validate(&self.pricing)?;
         self.ledger.validate()?;
         self.budget.validate()?;
-        if self.budget.is_configured() && !self.ledger.enabled {
+        if self.budget.is_configured() && self.ledger.enabled == Some(false) {
             return Err(Error::config("ledger.enabled", "budgets need the ledger"));
         }
         self.validation.validate()?;

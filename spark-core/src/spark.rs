@@ -155,7 +155,12 @@ impl SparkBuilder {
         if let Some(a) = &admission {
             stack = Arc::new(a.layer(stack, observers.clone()));
         }
-        let usage_store: Option<Arc<dyn UsageStore>> = match (config.ledger.enabled, self.usage_store) {
+        // A store handed to the builder is wanted unless the config turns the ledger off.
+        let ledger_on = match config.ledger.enabled {
+            Some(on) => on,
+            None => self.usage_store.is_some() || config.ledger.is_on(config.budget.is_configured()),
+        };
+        let usage_store: Option<Arc<dyn UsageStore>> = match (ledger_on, self.usage_store) {
             (false, _) => None,
             (true, Some(store)) => Some(store),
             (true, None) => Some(Arc::new(SqliteStore::open(&config.ledger)?)),
@@ -323,7 +328,12 @@ impl Spark {
     }
 
     fn ledger(&self) -> Result<&Arc<dyn UsageStore>> {
-        self.usage_store().ok_or_else(|| Error::config("ledger.enabled", "the usage ledger is off"))
+        self.usage_store().ok_or_else(|| {
+            Error::config(
+                "ledger.enabled",
+                "the usage ledger is off (set ledger.path, a budget, or ledger.enabled = true)",
+            )
+        })
     }
 
     /// Validates one C# file on its own, without a provider.

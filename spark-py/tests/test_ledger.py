@@ -15,7 +15,7 @@ from mock_openai import MockServer
 
 
 def test_usage_per_caller_and_export(mock_server: MockServer) -> None:
-    client = spark.Spark(mock_config(mock_server))
+    client = spark.Spark(mock_config(mock_server, ledger={"enabled": True}))
     for _ in range(2):
         client.generate("a rotating pickup", caller="alice", no_cache=True)
     client.generate("a door", caller="bob")

@@ -48,8 +48,10 @@ pub enum Synchronous {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerConfig {
-    /// Record usage at all (budgets need it).
-    pub enabled: bool,
+    /// Record usage at all. Unset: on when `path` or a budget is set (budgets need the spend so
+    /// far), off otherwise, since an in-memory ledger of a long-running process only grows and
+    /// every request pays for its write. `true` without a path keeps it in memory.
+    pub enabled: Option<bool>,
     /// SQLite database file, created when missing; unset keeps the ledger in memory (lost when
     /// the client is dropped).
     pub path: Option<PathBuf>,
@@ -59,11 +61,16 @@ pub struct LedgerConfig {
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        LedgerConfig { enabled: true, path: None, synchronous: Synchronous::Full }
+        LedgerConfig { enabled: None, path: None, synchronous: Synchronous::Full }
     }
 }
 
 impl LedgerConfig {
+    /// Whether requests are recorded, given whether budgets are configured.
+    pub fn is_on(&self, budgets: bool) -> bool {
+        self.enabled.unwrap_or(self.path.is_some() || budgets)
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         if let Some(p) = &self.path
             && p.as_os_str().is_empty()
