@@ -402,10 +402,14 @@ export interface StreamEvent {
 
 /** Tokens used. */
 export interface Usage {
-  /** Prompt tokens. */
+  /** Prompt tokens, cached ones included. */
   inputTokens: number
   /** Generated tokens. */
   outputTokens: number
+  /** Of `inputTokens`, those read from the provider's prompt cache. */
+  cacheReadTokens: number
+  /** Of `inputTokens`, those written to the provider's prompt cache. */
+  cacheWriteTokens: number
 }
 
 /** Options of a `RequestVerifier`. */

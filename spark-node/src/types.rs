@@ -47,10 +47,14 @@ pub struct Diagnostic {
 #[napi(object)]
 #[derive(Clone)]
 pub struct Usage {
-    /// Prompt tokens.
+    /// Prompt tokens, cached ones included.
     pub input_tokens: i64,
     /// Generated tokens.
     pub output_tokens: i64,
+    /// Of `inputTokens`, those read from the provider's prompt cache.
+    pub cache_read_tokens: i64,
+    /// Of `inputTokens`, those written to the provider's prompt cache.
+    pub cache_write_tokens: i64,
 }
 
 /// One round of the generate → validate → repair loop (round 0 is the first generation).
@@ -280,7 +284,12 @@ impl From<&spark_core::Diagnostic> for Diagnostic {
 
 impl From<&spark_core::provider::Usage> for Usage {
     fn from(u: &spark_core::provider::Usage) -> Self {
-        Usage { input_tokens: count(u.input_tokens), output_tokens: count(u.output_tokens) }
+        Usage {
+            input_tokens: count(u.input_tokens),
+            output_tokens: count(u.output_tokens),
+            cache_read_tokens: count(u.cache_read_tokens),
+            cache_write_tokens: count(u.cache_write_tokens),
+        }
     }
 }
 

@@ -131,7 +131,7 @@ describe('generate (offline)', () => {
     assert.equal(result.provider, 'offline')
     assert.equal(result.model, 'offline-scaffold')
     assert.deepEqual(result.diagnostics, [])
-    assert.deepEqual(result.usage, { inputTokens: 0, outputTokens: 0 })
+    assert.deepEqual(result.usage, { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 })
     assert.equal(result.rounds.length, 1)
     assert.equal(result.rounds[0].round, 0)
     assert.equal(result.rounds[0].blocking, 0)

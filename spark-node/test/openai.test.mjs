@@ -61,7 +61,7 @@ describe('generate against a loopback OpenAI mock', () => {
     assert.deepEqual(result.files.map((f) => f.path), ['Player.cs'])
     assert.match(result.files[0].content, /public class Player : MonoBehaviour/)
     assert.deepEqual(result.diagnostics, [])
-    assert.deepEqual(result.usage, { inputTokens: 120, outputTokens: 80 })
+    assert.deepEqual(result.usage, { inputTokens: 120, outputTokens: 80, cacheReadTokens: 0, cacheWriteTokens: 0 })
     assert.ok(Math.abs(result.costUsd - (120 * 0.15 + 80 * 0.6) / 1e6) < 1e-12, `costUsd ${result.costUsd}`)
     assert.equal(result.raw, PLAYER_REPLY)
     assert.equal(result.rounds.length, 1)
@@ -91,7 +91,7 @@ describe('generate against a loopback OpenAI mock', () => {
     const deltas = events.filter((e) => e.type === 'delta').map((e) => e.text).filter((t) => t.length > 0)
     assert.deepEqual(deltas, pieces(PLAYER_REPLY, 4))
     assert.deepEqual(events.at(-1).result, result)
-    assert.deepEqual(result.usage, { inputTokens: 120, outputTokens: 80 })
+    assert.deepEqual(result.usage, { inputTokens: 120, outputTokens: 80, cacheReadTokens: 0, cacheWriteTokens: 0 })
     assert.equal(result.raw, PLAYER_REPLY)
   })
 
