@@ -135,15 +135,27 @@ namespace Spark
     /// <summary>Tokens used.</summary>
     public sealed class Usage
     {
-        /// <summary>Prompt tokens.</summary>
+        /// <summary>Prompt tokens, cached ones included.</summary>
         public long InputTokens { get; set; }
 
         /// <summary>Generated tokens.</summary>
         public long OutputTokens { get; set; }
 
+        /// <summary>Of <see cref="InputTokens"/>, those read from the provider's prompt cache.</summary>
+        public long CacheReadTokens { get; set; }
+
+        /// <summary>Of <see cref="InputTokens"/>, those written to the provider's prompt cache.</summary>
+        public long CacheWriteTokens { get; set; }
+
         internal static Usage FromJson(Dictionary<string, object> o)
         {
-            return new Usage { InputTokens = Json.Long(o, "input_tokens"), OutputTokens = Json.Long(o, "output_tokens") };
+            return new Usage
+            {
+                InputTokens = Json.Long(o, "input_tokens"),
+                OutputTokens = Json.Long(o, "output_tokens"),
+                CacheReadTokens = Json.Long(o, "cache_read_tokens"),
+                CacheWriteTokens = Json.Long(o, "cache_write_tokens"),
+            };
         }
     }
 
