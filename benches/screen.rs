@@ -10,10 +10,11 @@
 
 use std::hint::black_box;
 
-use async_trait::async_trait;
 use criterion::Criterion;
-use spark_core::provider::{Completion, CompletionRequest, ProviderStream, StopReason, Usage};
-use spark_core::{GenerateRequest, Provider, ScreenConfig, ScreenGuard, Spark, SparkConfig};
+use spark_core::{GenerateRequest, ScreenConfig, ScreenGuard, Spark, SparkConfig};
+
+mod support;
+use support::Fixed;
 
 const REPLY: &str = "### Spin.cs\n```csharp\nusing UnityEngine;\n\npublic class Spin : MonoBehaviour\n{\n    [SerializeField] private float speed = 90f;\n\n    private void Update()\n    {\n        transform.Rotate(0f, speed * Time.deltaTime, 0f);\n    }\n}\n```\n";
 
@@ -30,32 +31,6 @@ fn prompt_1kb(unicode: bool) -> String {
     }
     p.truncate(p.char_indices().map(|(i, _)| i).take_while(|i| *i <= 1024).last().unwrap_or(0));
     p
-}
-
-struct Fixed;
-
-#[async_trait]
-impl Provider for Fixed {
-    fn name(&self) -> &str {
-        "fixed"
-    }
-    fn default_model(&self) -> &str {
-        "fixed-1"
-    }
-    async fn complete(&self, _: &CompletionRequest) -> spark_core::Result<Completion> {
-        Ok(Completion {
-            text: REPLY.into(),
-            usage: Usage::new(100, 200),
-            stop_reason: Some(StopReason::EndTurn),
-            provider: "fixed".into(),
-            model: "fixed-1".into(),
-            request_id: None,
-            cached: false,
-        })
-    }
-    async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {
-        Ok(self.complete(request).await?.into_stream())
-    }
 }
 
 fn config(screen: bool) -> SparkConfig {
@@ -79,7 +54,7 @@ fn cache_hit(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let req = GenerateRequest::new(prompt_1kb(false)).caller("bench");
     for (name, screen) in [("cache_hit_1kb/screen_off", false), ("cache_hit_1kb/screen_on", true)] {
-        let spark = Spark::builder().config(config(screen)).provider(Fixed).build().unwrap();
+        let spark = Spark::builder().config(config(screen)).provider(Fixed(REPLY)).build().unwrap();
         rt.block_on(spark.generate(req.clone())).unwrap();
         c.bench_function(name, |b| {
             b.iter(|| black_box(rt.block_on(spark.generate(black_box(req.clone()))).unwrap()))

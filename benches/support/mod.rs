@@ -1,6 +1,8 @@
 //! Pieces shared by the request-path bench (`benches/pipeline.rs`) and the instruction-count
 //! example (`spark-core/examples/instructions.rs`): a provider answering in-process with a fixed
 //! reply, and a loopback HTTP server answering every request with the same chat completion.
+// Each bench includes this module and uses only part of it.
+#![allow(dead_code)]
 
 use std::convert::Infallible;
 
