@@ -19,6 +19,7 @@ mod repair;
 mod resilience;
 mod screen;
 mod seams;
+mod secrets;
 mod signing;
 mod sse;
 mod validate_accuracy;
