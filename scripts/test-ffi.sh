@@ -58,8 +58,10 @@ gcc -std=c11 -Wall -Wextra -Werror -pedantic -Ispark-ffi/include spark-ffi/examp
 
 step "C example, offline"
 rm -f "$OUT/spark-scripts.zip"
-(cd "$OUT" && SPARK_PROVIDERS__ORDER=offline ./generate "a door that opens" spark-scripts.zip >generate.out 2>/dev/null)
-grep -q '"path":"Door.cs"' "$OUT/generate.out" && [ -s "$OUT/spark-scripts.zip" ]
+# A request the template library serves: the example must show the mechanic, not a placeholder.
+(cd "$OUT" && SPARK_PROVIDERS__ORDER=offline ./generate "an enemy that patrols between waypoints and chases the player" spark-scripts.zip >generate.out 2>/dev/null)
+grep -q '"path":"Enemy.cs"' "$OUT/generate.out" && grep -q 'offline scaffold (no model was called): patrol_chase' "$OUT/generate.out" \
+  && [ -s "$OUT/spark-scripts.zip" ]
 step "C test, offline"
 SPARK_MOCK_URL="" "$OUT/ffi_test"
 step "C test under valgrind, offline and against the loopback mock ($MOCK_URL)"
@@ -74,8 +76,8 @@ mcs -nologo -warnaserror -target:library -doc:"$OUT/Spark.xml" -out:"$OUT/Spark.
 mcs -nologo -warnaserror -r:"$OUT/Spark.dll" -r:System.Core -out:"$OUT/SparkTests.exe" spark-ffi/csharp/tests/SparkTests.cs
 mcs -nologo -warnaserror -r:"$OUT/Spark.dll" -out:"$OUT/Generate.exe" spark-ffi/csharp/examples/Generate.cs
 step "C#: example, offline"
-(cd "$OUT" && LD_LIBRARY_PATH="$LIB" SPARK_PROVIDERS__ORDER=offline mono Generate.exe "a door that opens" >Generate.out 2>/dev/null)
-grep -q '^// ---- Door.cs' "$OUT/Generate.out"
+(cd "$OUT" && LD_LIBRARY_PATH="$LIB" SPARK_PROVIDERS__ORDER=offline mono Generate.exe "a scriptable object for weapon stats" >Generate.out 2>/dev/null)
+grep -q '^// ---- WeaponStats.cs' "$OUT/Generate.out" && grep -q 'public class WeaponStats : ScriptableObject' "$OUT/Generate.out"
 step "C#: mono, offline and against the loopback mock"
 (cd "$OUT" && LD_LIBRARY_PATH="$LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" SPARK_MOCK_URL="$MOCK_URL" mono --debug SparkTests.exe)
 

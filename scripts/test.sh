@@ -5,19 +5,22 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export CARGO_TERM_COLOR=never
 export PYO3_PYTHON="$PWD/.venv/bin/python"
+# Each stage's start is stamped with the seconds since the start, so a slow CI run shows where
+# its time went.
+step() { echo "== [$SECONDS s] $*"; }
 
-echo "== cargo fmt --check"; cargo fmt --all -- --check
-echo "== cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
-echo "== cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
-echo "== cargo test"; cargo test --workspace
+step "cargo fmt --check"; cargo fmt --all -- --check
+step "cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
+step "cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
+step "cargo test"; cargo test --workspace
 for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
-    echo "== $part"; bash "scripts/test-$part.sh"
+    step "$part"; bash "scripts/test-$part.sh"
   fi
 done
 # A short pass of every fuzz target from its committed seeds (the long runs are done by hand:
 # scripts/fuzz.sh 600). Needs the nightly toolchain; FUZZ_SECONDS=0 skips it.
 if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
-  echo "== fuzz (${FUZZ_SECONDS:-10} s per target)"; bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+  step "fuzz (${FUZZ_SECONDS:-10} s per target)"; bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 fi
-echo "== all tests passed"
+step "all tests passed"
