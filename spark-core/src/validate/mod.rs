@@ -23,11 +23,15 @@ use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::extract::ScriptFile;
 
+mod classes;
+mod ctx;
 mod preproc;
 pub mod rules;
 mod security;
 mod source;
 mod syntax;
+mod target;
+mod tree;
 mod unity;
 mod walk;
 
@@ -71,7 +75,7 @@ impl ValidationConfig {
     /// field.
     pub fn validate(&self) -> Result<()> {
         if let Some(v) = &self.unity_version
-            && rules::version::parse_unity(v).is_none()
+            && target::parse_unity(v).is_none()
         {
             return Err(Error::config(
                 "validation.unity_version",
@@ -124,8 +128,8 @@ pub fn validate_source(source: &str, file_name: &str, config: &ValidationConfig)
     let Ok(Some(src)) = source::Source::parse_with(source, &never) else {
         return vec![internal(file_name)];
     };
-    let classes = walk::collect_classes(&src);
-    let known = walk::resolve_unity(classes.iter().map(|c| (c.name.as_str(), c.base.as_deref())));
+    let classes = classes::collect_classes(&src);
+    let known = classes::resolve_unity(classes.iter().map(|c| (c.name.as_str(), c.base.as_deref())));
     run(&src, file_name, config, &known, &never).unwrap_or_default()
 }
 
@@ -184,9 +188,10 @@ pub fn validate_files_with(
         parsed.push(if d.is_some() { None } else { source::Source::parse_with(&f.content, cancel)? });
         deep.push(d);
     }
-    let classes: Vec<Vec<walk::ClassDecl>> =
-        parsed.iter().map(|p| p.as_ref().map(walk::collect_classes).unwrap_or_default()).collect();
-    let known = walk::resolve_unity(classes.iter().flatten().map(|c| (c.name.as_str(), c.base.as_deref())));
+    let classes: Vec<Vec<classes::ClassDecl>> =
+        parsed.iter().map(|p| p.as_ref().map(classes::collect_classes).unwrap_or_default()).collect();
+    let known =
+        classes::resolve_unity(classes.iter().flatten().map(|c| (c.name.as_str(), c.base.as_deref())));
     let mut out = Vec::new();
     for ((f, p), d) in files.iter().zip(&parsed).zip(deep) {
         cancel.check()?;
@@ -244,7 +249,7 @@ fn run(
     src: &source::Source<'_>,
     file: &str,
     config: &ValidationConfig,
-    known: &HashMap<String, walk::UnityKind>,
+    known: &HashMap<String, classes::UnityKind>,
     cancel: &CancelToken,
 ) -> Result<Vec<Diagnostic>> {
     let mut sink = Sink { src, file, config, out: Vec::new() };

@@ -3,8 +3,9 @@
 use tree_sitter::Node;
 
 use super::Sink;
+use super::classes::simple_name;
+use super::ctx::{Callee, Ctx, Pre};
 use super::source::K;
-use super::walk::{Callee, Ctx, Pre, simple_name};
 
 pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {

@@ -4,8 +4,10 @@
 use tree_sitter::Node;
 
 use super::Sink;
+use super::classes::{UnityKind, simple_name};
+use super::ctx::{Callee, Ctx, Pre};
 use super::source::K;
-use super::walk::{Callee, Ctx, Pre, UnityKind, kids, simple_name};
+use super::tree::kids;
 
 /// A Unity message: name, parameter types and whether it may be a coroutine. Unity also calls a
 /// message declared with only the first parameters of its signature (or none).
@@ -251,7 +253,7 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(stem) = ctx.stem.as_deref() else { return };
     let Some(name_node) = ctx.field(node, ctx.src.g.f.name) else { return };
     let name = ctx.t(name_node);
-    let Some(b) = super::walk::base_list(node, ctx.src).and_then(|b| b.named_child(0)) else { return };
+    let Some(b) = super::classes::base_list(node, ctx.src).and_then(|b| b.named_child(0)) else { return };
     let Some(kind) = ctx.known.get(simple_name(ctx.t(b))).copied() else { return };
     // Unity creates custom inspectors itself from `[CustomEditor]`, never from a script asset, so
     // the usual `FooEditor` next to `Foo` in `Foo.cs` (under `#if UNITY_EDITOR`) is fine.
@@ -284,7 +286,7 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 fn is_base_of_file_class(name: &str, stem: &str, ctx: &mut Ctx<'_>) -> bool {
     let src = ctx.src;
     let bases = ctx.class_bases.get_or_insert_with(|| {
-        super::walk::collect_classes(src).into_iter().filter_map(|c| Some((c.name, c.base?))).collect()
+        super::classes::collect_classes(src).into_iter().filter_map(|c| Some((c.name, c.base?))).collect()
     });
     let mut at = stem;
     // Real chains are short; the bound also ends a cycle (invalid code).

@@ -5,8 +5,9 @@
 use tree_sitter::Node;
 
 use super::super::Sink;
+use super::super::classes::simple_name;
+use super::super::ctx::Ctx;
 use super::super::source::K;
-use super::super::walk::{Ctx, simple_name};
 
 /// How an API shows up in code.
 #[derive(Debug, Clone, Copy)]
@@ -288,7 +289,7 @@ fn member(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             Member(types, m) if m == nt => {
                 let ty = match ctx.kind(recv) {
                     K::Identifier => ctx.type_of(rt).map(|t| simple_name(t.trim_end_matches('?'))),
-                    K::Invocation => super::super::walk::infer_type(recv, ctx).map(simple_name),
+                    K::Invocation => super::super::ctx::infer_type(recv, ctx).map(simple_name),
                     _ => None,
                 };
                 if ty.is_some_and(|t| types.contains(&t)) {

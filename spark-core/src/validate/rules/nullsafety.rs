@@ -7,8 +7,9 @@
 use tree_sitter::Node;
 
 use super::super::Sink;
+use super::super::classes::simple_name;
+use super::super::ctx::{Ctx, infer_type};
 use super::super::source::K;
-use super::super::walk::{Ctx, infer_type, simple_name};
 
 /// Engine types deriving from `UnityEngine.Object` that scripts hold most often, beyond the
 /// tagged components (see [`super::tags::TAGGED`]).

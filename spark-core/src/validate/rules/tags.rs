@@ -5,8 +5,9 @@
 use tree_sitter::Node;
 
 use super::super::Sink;
+use super::super::classes::simple_name;
+use super::super::ctx::{Callee, Ctx};
 use super::super::source::K;
-use super::super::walk::{Callee, Ctx, simple_name};
 
 /// Unity types that have a `tag` (GameObject and the Component family models write most).
 pub(crate) const TAGGED: &[&str] = &[

@@ -1,0 +1,130 @@
+//! The classes a file declares and the Unity base each derives from, as far as syntax tells:
+//! what every rule needs to know before the walk starts.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::source::{K, Source};
+use super::tree::kids;
+
+/// The Unity base a class derives from, as far as syntax tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum UnityKind {
+    MonoBehaviour,
+    ScriptableObject,
+    Editor,
+    EditorWindow,
+    StateMachineBehaviour,
+}
+
+impl UnityKind {
+    /// MonoBehaviour and everything deriving from it.
+    pub fn is_mono(self) -> bool {
+        self == UnityKind::MonoBehaviour
+    }
+}
+
+/// Unity types whose subclasses are MonoBehaviours or ScriptableObjects.
+pub(crate) const BUILTIN_BASES: &[(&str, UnityKind)] = &[
+    ("MonoBehaviour", UnityKind::MonoBehaviour),
+    ("NetworkBehaviour", UnityKind::MonoBehaviour),
+    ("UIBehaviour", UnityKind::MonoBehaviour),
+    ("Graphic", UnityKind::MonoBehaviour),
+    ("MaskableGraphic", UnityKind::MonoBehaviour),
+    ("Selectable", UnityKind::MonoBehaviour),
+    ("BaseMeshEffect", UnityKind::MonoBehaviour),
+    ("BaseRaycaster", UnityKind::MonoBehaviour),
+    ("BaseInputModule", UnityKind::MonoBehaviour),
+    ("PointerInputModule", UnityKind::MonoBehaviour),
+    ("LayoutGroup", UnityKind::MonoBehaviour),
+    ("ScriptableObject", UnityKind::ScriptableObject),
+    ("PlayableAsset", UnityKind::ScriptableObject),
+    ("ScriptableRendererFeature", UnityKind::ScriptableObject),
+    ("ScriptableSingleton", UnityKind::ScriptableObject),
+    ("Editor", UnityKind::Editor),
+    ("EditorWindow", UnityKind::EditorWindow),
+    ("ScriptableWizard", UnityKind::EditorWindow),
+    ("StateMachineBehaviour", UnityKind::StateMachineBehaviour),
+];
+
+/// A class declaration found before the walk (for inheritance resolution).
+#[derive(Debug, Clone)]
+pub(crate) struct ClassDecl {
+    pub name: String,
+    /// The first base type, without qualifier or type arguments.
+    pub base: Option<String>,
+}
+
+/// The last simple name of a type (`UnityEngine.MonoBehaviour` → `MonoBehaviour`,
+/// `Singleton<T>` → `Singleton`).
+pub(crate) fn simple_name(text: &str) -> &str {
+    let head = text.split('<').next().unwrap_or(text);
+    let last = head.rsplit(['.', ':']).next().unwrap_or(head);
+    last.trim()
+}
+
+/// Class declarations of a file (namespaces and nested types included, method bodies skipped).
+pub(crate) fn collect_classes(src: &Source<'_>) -> Vec<ClassDecl> {
+    let g = src.g;
+    let mut out = Vec::new();
+    let mut stack = vec![src.tree.root_node()];
+    while let Some(n) = stack.pop() {
+        let mut c = n.walk();
+        for ch in n.named_children(&mut c) {
+            match g.kind(ch) {
+                K::Class | K::Record => {
+                    let name =
+                        ch.child_by_field_id(g.f.name).map(|x| src.t(x).to_string()).unwrap_or_default();
+                    let base = base_list(ch, src)
+                        .and_then(|b| b.named_child(0))
+                        .map(|b| simple_name(src.t(b)).to_string());
+                    out.push(ClassDecl { name, base });
+                    if let Some(body) = ch.child_by_field_id(g.f.body) {
+                        stack.push(body);
+                    }
+                }
+                K::Namespace | K::DeclarationList | K::Struct => {
+                    if let Some(body) = ch.child_by_field_id(g.f.body) {
+                        stack.push(body);
+                    } else {
+                        stack.push(ch);
+                    }
+                }
+                _ if n.is_error() || ch.is_error() => stack.push(ch),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn base_list<'t>(class: Node<'t>, src: &Source<'_>) -> Option<Node<'t>> {
+    kids(class).find(|n| src.g.kind(*n) == K::BaseList)
+}
+
+/// Which class names are Unity objects: the built-in bases plus every class deriving from one,
+/// transitively.
+pub(crate) fn resolve_unity<'a>(
+    classes: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> HashMap<String, UnityKind> {
+    let mut map: HashMap<String, UnityKind> =
+        BUILTIN_BASES.iter().map(|(n, k)| (n.to_string(), *k)).collect();
+    let pending: Vec<(&str, &str)> = classes.filter_map(|(n, b)| b.map(|b| (n, b))).collect();
+    loop {
+        let mut changed = false;
+        for (name, base) in &pending {
+            if map.contains_key(*name) {
+                continue;
+            }
+            if let Some(k) = map.get(*base).copied() {
+                map.insert(name.to_string(), k);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    map
+}
