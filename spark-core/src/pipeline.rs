@@ -267,7 +267,12 @@ impl Pipeline {
             && result.rounds.iter().all(|r| r.error.is_none())
         {
             let bytes = result.raw.len()
-                + result.files.iter().map(|f| f.path.len() + f.content.len()).sum::<usize>()
+                + result
+                    .files
+                    .iter()
+                    .chain(result.blocked.iter().flat_map(|b| &b.withheld_files))
+                    .map(|f| f.path.len() + f.content.len())
+                    .sum::<usize>()
                 + result.diagnostics.len() * 256
                 + result.rounds.len() * 256;
             memo.put_result(key, Arc::new(result.clone()), bytes).await;

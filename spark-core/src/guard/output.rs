@@ -192,6 +192,9 @@ fn rule_ids(ds: &[Diagnostic]) -> Vec<String> {
 /// occurrence of its text in the files, the raw reply and the diagnostics' messages with
 /// `REDACTED`. Returns how many literals each file had, in file order.
 fn redact_secrets(result: &mut GeneratedScripts) -> Vec<(String, usize)> {
+    if !result.diagnostics.iter().any(|d| d.rule == SECRET_RULE) {
+        return Vec::new();
+    }
     let mut secrets: BTreeSet<String> = BTreeSet::new();
     let mut counts = Vec::new();
     for file in &mut result.files {
