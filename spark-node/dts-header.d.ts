@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'invalid_argument'
   | 'internal'
   | 'unauthenticated'
+  | 'output_blocked'
 
 /**
  * What every rejected Promise or thrown error of this module carries (its `name` is
@@ -61,6 +62,8 @@ export interface SparkError extends Error {
    * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`).
    */
   reason?: string
+  /** `output_blocked`: rule ids of the blocking findings. */
+  rules?: string[]
   /**
    * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
    * this is a `ProviderError` carrying what the provider said.

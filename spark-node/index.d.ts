@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'invalid_argument'
   | 'internal'
   | 'unauthenticated'
+  | 'output_blocked'
 
 /**
  * What every rejected Promise or thrown error of this module carries (its `name` is
@@ -61,6 +62,8 @@ export interface SparkError extends Error {
    * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`).
    */
   reason?: string
+  /** `output_blocked`: rule ids of the blocking findings. */
+  rules?: string[]
   /**
    * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
    * this is a `ProviderError` carrying what the provider said.
@@ -178,11 +181,22 @@ export declare class Spark {
   validateSync(source: string, fileName?: string | null): Array<Diagnostic>
   /**
    * Builds an archive of `result.files` off the main thread: `format` is `"zip"` (an
-   * `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes.
+   * `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes. A
+   * `blocked` result rejects with code `output_blocked` unless `{ allowUnsafe: true }`.
    */
-  export(result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'): Promise<Buffer>
+  export(result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage', options?: ExportOptions): Promise<Buffer>
   /** `export` on the calling thread. */
-  exportSync(result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'): Buffer
+  exportSync(result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage', options?: ExportOptions): Buffer
+}
+
+/** Why the output policy held a result back, and the files it held back. */
+export interface Blocked {
+  /** Rule ids of the blocking findings, sorted (`["SPK2001", "SPK2009"]`). */
+  rules: Array<string>
+  /** The blocking findings (also in the result's `diagnostics`). */
+  findings: Array<Diagnostic>
+  /** The generated files, secrets redacted, held back for review. */
+  withheldFiles: Array<ScriptFile>
 }
 
 /** The Cargo profile the addon was built with: `"release"` or `"debug"` (benchmarks check it). */
@@ -240,6 +254,21 @@ export interface ExportInput {
   requestHash?: string
   /** The files' diagnostics (summarised in the manifest). */
   diagnostics?: Array<Diagnostic>
+  /**
+   * The output policy's block: export rejects it with `output_blocked` unless
+   * `{ allowUnsafe: true }`, then exports the withheld files. (Read as plain JSON: a result's
+   * `blocked` is `null` when nothing was held back.)
+   */
+  blocked?: Blocked | null
+}
+
+/** Options of `export`; every field is optional. */
+export interface ExportOptions {
+  /**
+   * Export a result the output policy blocked (its withheld files) instead of rejecting it
+   * with code `output_blocked`.
+   */
+  allowUnsafe?: boolean
 }
 
 /**
@@ -272,6 +301,11 @@ export interface GeneratedScripts {
   requestId?: string | null
   /** SHA-256 (hex) of the prompt and options that shape the answer. */
   requestHash: string
+  /**
+   * Set when the output policy held the result back: `files` is then empty and `export`
+   * rejects with code `output_blocked` unless `{ allowUnsafe: true }`.
+   */
+  blocked?: Blocked | null
 }
 
 /** Options of one generation; every field is optional. */
@@ -288,6 +322,11 @@ export interface GenerateOptions {
   repairRounds?: number
   /** Bypass the response cache for this request. */
   noCache?: boolean
+  /**
+   * Hand out generated code even when the output policy finds blocking security findings
+   * (the result is then not `blocked`); secrets are redacted anyway.
+   */
+  allowUnsafe?: boolean
   /**
    * Called with each progress event (`started`, `delta`…, `repairing`, `diagnostics`, `done`)
    * in order, before the Promise settles. If it throws, the generation is cancelled and the

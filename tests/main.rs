@@ -12,6 +12,7 @@ mod hostile_extract;
 mod ledger;
 mod offline_compile;
 mod offline_corpus;
+mod output_policy;
 mod pipeline;
 mod providers_anthropic;
 mod providers_openai;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 pub use crate::export::ExportConfig;
+pub use crate::guard::OutputConfig;
 pub use crate::guard::{LimitsConfig, RateLimitConfig, ScreenConfig};
 pub use crate::ledger::{BudgetConfig, LedgerConfig};
 pub use crate::pricing::ModelPrice;
@@ -56,6 +57,8 @@ pub struct SparkConfig {
     pub cache: CacheConfig,
     /// Export defaults.
     pub export: ExportConfig,
+    /// The output policy: which findings hold generated code back; secrets are always redacted.
+    pub output: OutputConfig,
     /// Prices in USD per million tokens, keyed `model` or `provider/model`, added to the
     /// built-in table.
     pub pricing: BTreeMap<String, ModelPrice>,
@@ -149,6 +152,7 @@ impl SparkConfig {
         self.timeouts.validate()?;
         self.cache.validate()?;
         self.export.validate()?;
+        self.output.validate()?;
         Ok(())
     }
 

@@ -71,6 +71,9 @@ pub enum ErrorCode {
     Internal = 25,
     /// The caller could not be authenticated: a request signature or caller key failed.
     Unauthenticated = 26,
+    /// The output policy holds generated code back (blocking security findings); export it only
+    /// with `allow_unsafe`.
+    OutputBlocked = 27,
 }
 
 impl ErrorCode {
@@ -108,6 +111,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::Internal => "internal",
             ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::OutputBlocked => "output_blocked",
         }
     }
 
@@ -139,6 +143,7 @@ impl ErrorCode {
         ErrorCode::InvalidArgument,
         ErrorCode::Internal,
         ErrorCode::Unauthenticated,
+        ErrorCode::OutputBlocked,
     ];
 }
 
@@ -413,6 +418,12 @@ pub enum Error {
     /// An archive given to the import side is unsafe.
     #[error("unsafe archive: {0}")]
     UnsafeArchive(String),
+    /// The output policy held the result back; exporting it needs `allow_unsafe`.
+    #[error("output blocked by the output policy: blocking findings {}; export with allow_unsafe to override", rules.join(", "))]
+    OutputBlocked {
+        /// Rule ids of the blocking findings.
+        rules: Vec<String>,
+    },
     /// An I/O error.
     #[error("I/O error: {0}")]
     Io(#[source] Arc<std::io::Error>),
@@ -475,6 +486,7 @@ impl Error {
             Error::ValidationFailed { .. } => ErrorCode::ValidationFailed,
             Error::Export(_) => ErrorCode::Export,
             Error::UnsafeArchive(_) => ErrorCode::UnsafeArchive,
+            Error::OutputBlocked { .. } => ErrorCode::OutputBlocked,
             Error::Io(_) => ErrorCode::Io,
             Error::InvalidArgument(_) => ErrorCode::InvalidArgument,
             Error::Internal(_) => ErrorCode::Internal,

@@ -56,6 +56,7 @@ pub use error::{Error, ErrorCode, ProviderError, ProviderErrorKind, Result, Time
 pub use export::ExportFormat;
 pub use extract::ScriptFile;
 pub use guard::{Guard, GuardAction, GuardInput, Rewrite, ScreenConfig, ScreenGuard, Verdict};
+pub use guard::{OutputConfig, OutputGuard};
 pub use ledger::{Period, SqliteStore, UsageQuery, UsageRecord, UsageStore, UsageTotals};
 pub use observe::{Event, Observer, Stage};
 pub use pipeline::MAX_REQUEST_ID_BYTES;
@@ -63,6 +64,7 @@ pub use pricing::{ModelPrice, cost_for, cost_of, price_for, price_of};
 pub use prompt::{GenerationConfig, SYSTEM_PROMPT, user_message};
 pub use provider::{Anthropic, Offline, OpenAi, Provider};
 pub use repair::RepairRound;
+pub use result::Blocked;
 pub use result::{ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, StreamEvent};
 pub use secret::ApiKey;
 pub use spark::{Layer, Spark, SparkBuilder, providers_from_config, validate_with};

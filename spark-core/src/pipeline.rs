@@ -22,7 +22,7 @@ use crate::cancel::CancelToken;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result, TimeoutStage};
 use crate::extract::{ScriptFile, extract_files_with};
-use crate::guard::{Guard, GuardAction, GuardInput, Verdict};
+use crate::guard::{Guard, GuardAction, GuardInput, OUTPUT_GUARD, Verdict};
 use crate::ledger::{Finished, Recorder};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
 use crate::pricing::{ModelPrice, cost_for};
@@ -183,7 +183,10 @@ impl Pipeline {
             let mut out = GeneratedScripts::clone(&hit);
             out.rounds.iter_mut().for_each(|r| r.cached = true);
             out.request_id = request_id.to_string();
-            out.verdicts = verdicts;
+            // The memo holds the result after the output policy (its key includes
+            // `allow_unsafe`); keep what the policy said about it.
+            let policy = hit.verdicts.iter().filter(|v| v.guard == OUTPUT_GUARD).cloned();
+            out.verdicts = verdicts.into_iter().chain(policy).collect();
             let finished = Finished::Ok { provider: &out.provider, model: &out.model, memo_hit: true };
             self.record(req, request_id, ledger, finished).await?;
             return self.deliver(out, sink, true).await;
@@ -247,6 +250,7 @@ impl Pipeline {
             // The cache's canonical form without a provider: what shaped the answer.
             request_hash: cache_key_memo("", &base, &self.system_digest).to_string(),
             verdicts,
+            blocked: None,
         };
         if self.validation.fail_on_blocking {
             let blocking: Vec<_> = result.blocking(&self.validation).cloned().collect();
@@ -255,7 +259,7 @@ impl Pipeline {
             }
         }
         let t = Instant::now();
-        let after = self.after(&mut result).await;
+        let after = self.after(req, request_id, &mut result).await;
         self.stage(request_id, Stage::GuardAfter, t, &after);
         after?;
         // A round that failed (a repair call) may succeed next time: keep only clean runs.
@@ -263,7 +267,12 @@ impl Pipeline {
             && result.rounds.iter().all(|r| r.error.is_none())
         {
             let bytes = result.raw.len()
-                + result.files.iter().map(|f| f.path.len() + f.content.len()).sum::<usize>()
+                + result
+                    .files
+                    .iter()
+                    .chain(result.blocked.iter().flat_map(|b| &b.withheld_files))
+                    .map(|f| f.path.len() + f.content.len())
+                    .sum::<usize>()
                 + result.diagnostics.len() * 256
                 + result.rounds.len() * 256;
             memo.put_result(key, Arc::new(result.clone()), bytes).await;
@@ -300,13 +309,23 @@ impl Pipeline {
         let mut prompt: Option<String> = None;
         let mut verdicts = Vec::new();
         for guard in &self.guards {
-            let input = GuardInput { prompt: prompt.as_deref().unwrap_or(&req.prompt), caller, request_id };
+            let input = GuardInput {
+                prompt: prompt.as_deref().unwrap_or(&req.prompt),
+                caller,
+                request_id,
+                allow_unsafe: req.allow_unsafe,
+            };
             let mut found = Vec::new();
             if let Some(rewrite) = guard.rewrite(&input)? {
                 found = rewrite.verdicts;
                 prompt = Some(rewrite.prompt);
             }
-            let input = GuardInput { prompt: prompt.as_deref().unwrap_or(&req.prompt), caller, request_id };
+            let input = GuardInput {
+                prompt: prompt.as_deref().unwrap_or(&req.prompt),
+                caller,
+                request_id,
+                allow_unsafe: req.allow_unsafe,
+            };
             found.extend(guard.before(&input).await?);
             for v in found {
                 if v.action == GuardAction::Block {
@@ -320,9 +339,16 @@ impl Pipeline {
         Ok((verdicts, prompt))
     }
 
-    async fn after(&self, result: &mut GeneratedScripts) -> Result<()> {
+    async fn after(
+        &self,
+        req: &GenerateRequest,
+        request_id: &str,
+        result: &mut GeneratedScripts,
+    ) -> Result<()> {
+        let caller = req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
+        let input = GuardInput { prompt: &req.prompt, caller, request_id, allow_unsafe: req.allow_unsafe };
         for guard in &self.guards {
-            let verdicts = guard.after(result).await?;
+            let verdicts = guard.after_request(&input, result).await?;
             result.verdicts.extend(verdicts);
         }
         Ok(())

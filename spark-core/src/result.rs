@@ -36,6 +36,9 @@ pub struct GenerateRequest {
     pub repair_rounds: Option<u32>,
     /// Bypass the response cache for this request.
     pub no_cache: bool,
+    /// Hand out generated code even when the output policy finds blocking security findings
+    /// (`[output] allow_unsafe` for this request only). Secrets are redacted regardless.
+    pub allow_unsafe: bool,
 }
 
 impl GenerateRequest {
@@ -85,6 +88,13 @@ impl GenerateRequest {
         self.no_cache = true;
         self
     }
+
+    /// Accepts (or not) generated code with blocking security findings for this request: the
+    /// result is then not [`blocked`](GeneratedScripts::blocked). Secrets are redacted anyway.
+    pub fn allow_unsafe(mut self, allow: bool) -> Self {
+        self.allow_unsafe = allow;
+        self
+    }
 }
 
 /// The result of one generation.
@@ -118,8 +128,26 @@ pub struct GeneratedScripts {
     /// SHA-256 (hex) of the prompt and options that shape the answer: the canonical form of
     /// [`cache_key`](crate::cache::cache_key), without the provider.
     pub request_hash: String,
-    /// What the guards said (warnings and allowances; a block is an error instead).
+    /// What the guards said: warnings and allowances, and the output policy's blocks (an input
+    /// guard's block is an error instead).
     pub verdicts: Vec<Verdict>,
+    /// Set when the output policy held the result back: `files` is then empty, the files are in
+    /// [`Blocked::withheld_files`], and export refuses them unless told `allow_unsafe`.
+    #[serde(default)]
+    pub blocked: Option<Blocked>,
+}
+
+/// Why a result was held back by the output policy (`[output]`), and what was held back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Blocked {
+    /// Rule ids of the blocking findings, sorted and unique (`["SPK2001", "SPK2009"]`).
+    pub rules: Vec<String>,
+    /// The blocking findings (also in [`GeneratedScripts::diagnostics`]).
+    pub findings: Vec<Diagnostic>,
+    /// The generated files (secrets redacted), kept for review: export refuses them unless
+    /// `allow_unsafe`.
+    pub withheld_files: Vec<ScriptFile>,
 }
 
 impl GeneratedScripts {
@@ -129,15 +157,32 @@ impl GeneratedScripts {
     }
 
     /// Builds an archive of the files, with their provenance in the manifest, under default
-    /// export settings (`Spark::export` applies the client's `[export]` settings).
+    /// export settings (`Spark::export` applies the client's `[export]` settings). A
+    /// [`blocked`](GeneratedScripts::blocked) result is refused with `Error::OutputBlocked`.
     pub fn export(&self, format: ExportFormat) -> Result<Vec<u8>> {
         crate::export::export_generated(self, format, &ExportConfig::default())
+    }
+
+    /// Whether the output policy held this result back.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked.is_some()
     }
 }
 
 impl<'a> From<&'a GeneratedScripts> for Provenance<'a> {
     fn from(g: &'a GeneratedScripts) -> Self {
-        Provenance::generated(&g.files, &g.provider, &g.model, &g.request_hash, &g.diagnostics)
+        match &g.blocked {
+            // The withheld files, marked: export refuses them unless `allow_unsafe`.
+            Some(b) => Provenance::generated(
+                &b.withheld_files,
+                &g.provider,
+                &g.model,
+                &g.request_hash,
+                &g.diagnostics,
+            )
+            .blocked_by(&b.rules),
+            None => Provenance::generated(&g.files, &g.provider, &g.model, &g.request_hash, &g.diagnostics),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::config::SparkConfig;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
+use crate::guard::OutputGuard;
 use crate::guard::{Admission, Guard, LimitsGuard, LocalRateLimiter, RateLimitStore, ScreenGuard};
 use crate::ledger::{Budgets, Meter, Period, SqliteStore, UsageQuery, UsageStore, UsageTotals};
 use crate::observe::{Observer, Observers};
@@ -191,6 +192,8 @@ impl SparkBuilder {
         if config.screen.enabled {
             guards.push(Arc::new(ScreenGuard::new(config.screen.clone(), config.limits.max_prompt_bytes)?));
         }
+        // Before the caller's guards, so their `after` sees the policy's result.
+        guards.push(Arc::new(OutputGuard::new(config.output.clone(), &config.validation)?));
         guards.extend(self.guards);
         let pipeline = Pipeline {
             provider: stack,

@@ -36,6 +36,10 @@ namespace Spark
         /// <summary>Bypass the response cache.</summary>
         public bool NoCache { get; set; }
 
+        /// <summary>Hand out code even when the output policy finds blocking security findings
+        /// (the result is then not <see cref="GeneratedScripts.Blocked"/>); secrets are redacted anyway.</summary>
+        public bool AllowUnsafe { get; set; }
+
         /// <summary>The request as the JSON spark_generate expects.</summary>
         public string ToJson()
         {
@@ -48,6 +52,7 @@ namespace Spark
             if (Temperature.HasValue) sb.Append(",\"temperature\":").Append(Temperature.Value.ToString("R", CultureInfo.InvariantCulture));
             if (RepairRounds.HasValue) sb.Append(",\"repair_rounds\":").Append(RepairRounds.Value.ToString(CultureInfo.InvariantCulture));
             if (NoCache) sb.Append(",\"no_cache\":true");
+            if (AllowUnsafe) sb.Append(",\"allow_unsafe\":true");
             return sb.Append('}').ToString();
         }
     }
@@ -248,8 +253,13 @@ namespace Spark
         /// <summary>SHA-256 (hex) of the prompt and options that shape the answer.</summary>
         public string RequestHash { get; private set; }
 
-        /// <summary>What the guards said (warnings; a block is an error instead).</summary>
+        /// <summary>What the guards said (warnings, and the output policy's blocks; an input
+        /// guard's block is an error instead).</summary>
         public IList<Verdict> Verdicts { get; private set; }
+
+        /// <summary>Set when the output policy held the result back (<see cref="Files"/> is then
+        /// empty, and export fails with <c>output_blocked</c> unless told allowUnsafe); else null.</summary>
+        public Blocked Blocked { get; private set; }
 
         /// <summary>The complete result as JSON (what <see cref="SparkClient.Export"/> sends back).</summary>
         public string Json { get; private set; }
@@ -281,7 +291,36 @@ namespace Spark
                 ProviderRequestId = Spark.Json.Str(o, "provider_request_id"),
                 RequestHash = Spark.Json.Str(o, "request_hash"),
                 Verdicts = verdicts,
+                Blocked = Blocked.FromJson(Spark.Json.Obj(Spark.Json.Get(o, "blocked"))),
                 Json = json,
+            };
+        }
+    }
+
+    /// <summary>Why the output policy held a result back, and the files it held back (spark_core::Blocked).</summary>
+    public sealed class Blocked
+    {
+        /// <summary>Rule ids of the blocking findings, sorted (<c>SPK2001</c>...).</summary>
+        public IList<string> Rules { get; private set; }
+
+        /// <summary>The blocking findings (also in the result's diagnostics).</summary>
+        public IList<Diagnostic> Findings { get; private set; }
+
+        /// <summary>The generated files, secrets redacted, held back for review.</summary>
+        public IList<ScriptFile> WithheldFiles { get; private set; }
+
+        internal static Blocked FromJson(Dictionary<string, object> o)
+        {
+            if (o == null) return null;
+            var rules = new List<string>();
+            foreach (object r in Json.Arr(o, "rules")) rules.Add(r as string);
+            var files = new List<ScriptFile>();
+            foreach (object f in Json.Arr(o, "withheld_files")) files.Add(ScriptFile.FromJson(Json.Obj(f)));
+            return new Blocked
+            {
+                Rules = rules,
+                Findings = Diagnostic.ListFromJson(Json.Arr(o, "findings")),
+                WithheldFiles = files,
             };
         }
     }

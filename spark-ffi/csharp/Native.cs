@@ -84,6 +84,11 @@ namespace Spark.Interop
             SparkClientHandle client, byte[] resultJson, UIntPtr resultLen, byte[] format, UIntPtr formatLen, out SparkBuf bytes);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_export_with_options(
+            SparkClientHandle client, byte[] resultJson, UIntPtr resultLen, byte[] format, UIntPtr formatLen,
+            byte[] options, UIntPtr optionsLen, out SparkBuf bytes);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void spark_buf_free(ref SparkBuf buf);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

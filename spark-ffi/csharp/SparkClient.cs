@@ -179,28 +179,32 @@ namespace Spark
         }
 
         /// <summary>Builds an archive of <paramref name="result"/>: <c>"zip"</c> (an Assets/ tree with
-        /// .meta files), <c>"upm"</c> (a UPM package .tgz) or <c>"unitypackage"</c>.</summary>
-        public byte[] Export(GeneratedScripts result, string format = "zip")
+        /// .meta files), <c>"upm"</c> (a UPM package .tgz) or <c>"unitypackage"</c>. A
+        /// <see cref="GeneratedScripts.Blocked"/> result throws <c>output_blocked</c> unless
+        /// <paramref name="allowUnsafe"/>, which exports its withheld files.</summary>
+        public byte[] Export(GeneratedScripts result, string format = "zip", bool allowUnsafe = false)
         {
             if (result == null) throw new ArgumentNullException("result");
-            return ExportJson(result.Json, format);
+            return ExportJson(result.Json, format, allowUnsafe);
         }
 
         /// <summary>Like <see cref="Export"/>, from a result's JSON.</summary>
-        public byte[] ExportJson(string resultJson, string format = "zip")
+        public byte[] ExportJson(string resultJson, string format = "zip", bool allowUnsafe = false)
         {
             if (resultJson == null) throw new ArgumentNullException("resultJson");
             if (format == null) throw new ArgumentNullException("format");
             byte[] json = Native.Utf8(resultJson), fmt = Native.Utf8(format);
+            byte[] options = Native.Utf8(allowUnsafe ? "{\"allow_unsafe\":true}" : "{}");
             SparkBuf buf;
-            Native.Check(Native.spark_export(_handle, json, Native.Len(json), fmt, Native.Len(fmt), out buf));
+            Native.Check(Native.spark_export_with_options(
+                _handle, json, Native.Len(json), fmt, Native.Len(fmt), options, Native.Len(options), out buf));
             return Native.TakeBytes(ref buf);
         }
 
         /// <summary><see cref="Export"/> on a background thread.</summary>
-        public Task<byte[]> ExportAsync(GeneratedScripts result, string format = "zip")
+        public Task<byte[]> ExportAsync(GeneratedScripts result, string format = "zip", bool allowUnsafe = false)
         {
-            return Task.Run(() => Export(result, format));
+            return Task.Run(() => Export(result, format, allowUnsafe));
         }
 
         /// <summary>Releases the native client. Calls already running finish first.</summary>

@@ -59,6 +59,8 @@ namespace Spark
         Internal = 25,
         /// <summary>The caller could not be authenticated (request signature, caller key).</summary>
         Unauthenticated = 26,
+        /// <summary>The output policy holds the result back (blocking security findings); export it only with allowUnsafe.</summary>
+        OutputBlocked = 27,
     }
 
     /// <summary>A SPARK call failed. <see cref="Code"/> is the stable snake_case name

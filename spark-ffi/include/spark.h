@@ -133,6 +133,10 @@
 // The caller could not be authenticated (request signature, caller key).
 #define SPARK_ERROR_UNAUTHENTICATED 26
 
+// The output policy holds the result back (blocking security findings); export it only with
+// `allow_unsafe`.
+#define SPARK_ERROR_OUTPUT_BLOCKED 27
+
 // Log level of `spark_log_cb`: a failure (the numbers 1-5 grow with verbosity).
 #define SPARK_LOG_ERROR 1
 
@@ -259,10 +263,12 @@ spark_error_t *spark_client_status(const spark_client_t *client,
 // Generates scripts for a request and writes the result JSON to `*out_result_json`.
 //
 // `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,
-// "temperature"?, "repair_rounds"?, "no_cache"?}` (unknown fields are rejected). The result is
-// `{"files": [{"path","content"}], "diagnostics": [..], "usage": {"input_tokens",
+// "temperature"?, "repair_rounds"?, "no_cache"?, "allow_unsafe"?}` (unknown fields are rejected).
+// The result is `{"files": [{"path","content"}], "diagnostics": [..], "usage": {"input_tokens",
 // "output_tokens"}, "cost_usd", "provider", "model", "offline", "raw", "rounds", "stop_reason",
-// "request_id", "request_hash"}`. Blocks the calling thread until done.
+// "request_id", "request_hash", "verdicts", "blocked"}`; `blocked` is null, or
+// `{"rules", "findings", "withheld_files"}` when the output policy held the files back (then
+// `files` is empty). Blocks the calling thread until done.
 spark_error_t *spark_generate(const spark_client_t *client,
                               const uint8_t *request_json,
                               size_t len,
@@ -320,6 +326,19 @@ spark_error_t *spark_export(const spark_client_t *client,
                             const uint8_t *format,
                             size_t format_len,
                             spark_buf_t *out_bytes);
+
+// `spark_export` with options as JSON: `{"allow_unsafe"?: bool}` (unknown fields are
+// rejected; NULL or empty means none). A result the output policy blocked fails with
+// `SPARK_ERROR_OUTPUT_BLOCKED` unless `allow_unsafe` is true; then its withheld files are
+// exported.
+spark_error_t *spark_export_with_options(const spark_client_t *client,
+                                         const uint8_t *result_json,
+                                         size_t result_len,
+                                         const uint8_t *format,
+                                         size_t format_len,
+                                         const uint8_t *options_json,
+                                         size_t options_len,
+                                         spark_buf_t *out_bytes);
 
 // The library version (`"0.1.0"`), a static NUL-terminated string. Compare with the
 // `SPARK_VERSION_*` macros to detect a header/library mismatch.

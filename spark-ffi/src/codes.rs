@@ -61,6 +61,9 @@ pub const SPARK_ERROR_INVALID_ARGUMENT: u32 = 24;
 pub const SPARK_ERROR_INTERNAL: u32 = 25;
 /// The caller could not be authenticated (request signature, caller key).
 pub const SPARK_ERROR_UNAUTHENTICATED: u32 = 26;
+/// The output policy holds the result back (blocking security findings); export it only with
+/// `allow_unsafe`.
+pub const SPARK_ERROR_OUTPUT_BLOCKED: u32 = 27;
 
 /// Every macro with the core code it mirrors, in numeric order.
 #[cfg(test)]
@@ -91,6 +94,7 @@ const TABLE: &[(u32, ErrorCode)] = &[
     (SPARK_ERROR_INVALID_ARGUMENT, ErrorCode::InvalidArgument),
     (SPARK_ERROR_INTERNAL, ErrorCode::Internal),
     (SPARK_ERROR_UNAUTHENTICATED, ErrorCode::Unauthenticated),
+    (SPARK_ERROR_OUTPUT_BLOCKED, ErrorCode::OutputBlocked),
 ];
 
 /// NUL-terminated names of every core code, built from `ErrorCode::ALL` so new codes get one.

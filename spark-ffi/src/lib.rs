@@ -398,10 +398,12 @@ pub unsafe extern "C" fn spark_client_status(
 /// Generates scripts for a request and writes the result JSON to `*out_result_json`.
 ///
 /// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,
-/// "temperature"?, "repair_rounds"?, "no_cache"?}` (unknown fields are rejected). The result is
-/// `{"files": [{"path","content"}], "diagnostics": [..], "usage": {"input_tokens",
+/// "temperature"?, "repair_rounds"?, "no_cache"?, "allow_unsafe"?}` (unknown fields are rejected).
+/// The result is `{"files": [{"path","content"}], "diagnostics": [..], "usage": {"input_tokens",
 /// "output_tokens"}, "cost_usd", "provider", "model", "offline", "raw", "rounds", "stop_reason",
-/// "request_id", "request_hash"}`. Blocks the calling thread until done.
+/// "request_id", "request_hash", "verdicts", "blocked"}`; `blocked` is null, or
+/// `{"rules", "findings", "withheld_files"}` when the output policy held the files back (then
+/// `files` is empty). Blocks the calling thread until done.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spark_generate(
     client: *const spark_client_t,
@@ -580,6 +582,55 @@ pub unsafe extern "C" fn spark_export(
             serde_json::from_str(json).map_err(|e| invalid(format!("result_json: {e}")))?;
         let format: ExportFormat = format.parse()?;
         let bytes = c.spark.export(&scripts, format)?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, bytes) };
+        Ok(())
+    })
+}
+
+/// Options of `spark_export_with_options`, as JSON.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ExportOptions {
+    allow_unsafe: bool,
+}
+
+/// `spark_export` with options as JSON: `{"allow_unsafe"?: bool}` (unknown fields are
+/// rejected; NULL or empty means none). A result the output policy blocked fails with
+/// `SPARK_ERROR_OUTPUT_BLOCKED` unless `allow_unsafe` is true; then its withheld files are
+/// exported.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments, reason = "a C signature: pointer and length per argument")]
+pub unsafe extern "C" fn spark_export_with_options(
+    client: *const spark_client_t,
+    result_json: *const u8,
+    result_len: usize,
+    format: *const u8,
+    format_len: usize,
+    options_json: *const u8,
+    options_len: usize,
+    out_bytes: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable out-parameter when non-NULL.
+        let out = unsafe { out_buf(out_bytes, "out_bytes") }?;
+        let c = self::client(client)?;
+        // SAFETY: the caller promises the lengths.
+        let (json, format) =
+            unsafe { (text(result_json, result_len, "result_json")?, text(format, format_len, "format")?) };
+        let options: ExportOptions = if options_json.is_null() || options_len == 0 {
+            ExportOptions::default()
+        } else {
+            // SAFETY: the caller promises `options_len` readable bytes.
+            let text = unsafe { text(options_json, options_len, "options_json") }?;
+            serde_json::from_str(text).map_err(|e| invalid(format!("options_json: {e}")))?
+        };
+        let scripts: GeneratedScripts =
+            serde_json::from_str(json).map_err(|e| invalid(format!("result_json: {e}")))?;
+        let format: ExportFormat = format.parse()?;
+        let mut config = c.spark.config().export.clone();
+        config.allow_unsafe |= options.allow_unsafe;
+        let bytes = spark_core::export::export_generated(&scripts, format, &config)?;
         // SAFETY: checked by `out_buf`.
         unsafe { write_buf(out, bytes) };
         Ok(())

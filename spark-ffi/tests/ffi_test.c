@@ -688,7 +688,7 @@ static void test_mock(const char *base_url) {
   spark_error_free(err);
   const char *fields[] = {"\"files\":[{\"path\":", "\"diagnostics\":[{\"severity\":\"warning\"", "\"usage\":{",
                           "\"rounds\":[{\"round\":0", "\"diagnostics_after\":[{", "\"kept\":true", "\"stop_reason\":",
-                          "\"provider_request_id\":\"req_mock_1\"", "\"request_id\":\"", "\"request_hash\":", "\"cost_usd\":", "\"raw\":"};
+                          "\"provider_request_id\":\"req_mock_1\"", "\"request_id\":\"", "\"request_hash\":", "\"cost_usd\":", "\"raw\":", "\"blocked\":null"};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     CHECK(out.data && strstr((char *)out.data, fields[i]), "result JSON has %s: %.400s", fields[i],
           out.data ? (char *)out.data : "");
@@ -703,6 +703,57 @@ static void test_mock(const char *base_url) {
   CHECK(code_of(spark_client_info(c, &out)) == 0, "mock info");
   CHECK(out.data && !strstr((char *)out.data, "sk-mock") && strstr((char *)out.data, "redacted"),
         "the key is redacted: %s", out.data ? (char *)out.data : "(null)");
+  spark_buf_free(&out);
+  spark_client_free(c);
+}
+
+/* The output policy: blocking findings hold the files back, export refuses with OUTPUT_BLOCKED unless
+ * told allow_unsafe, and the AWS key never reaches the result or the archive. */
+static void test_output_policy(const char *base_url) {
+  char config[512];
+  snprintf(config, sizeof config,
+           "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":\"%s\",\"model\":\"mock-hostile\","
+           "\"api_key\":\"sk-mock\"},\"retry\":{\"max_attempts\":1},\"repair\":{\"max_rounds\":0}}",
+           base_url);
+  spark_client_t *c = new_client(config);
+  CHECK(c != NULL, "policy client");
+  if (!c) return;
+  spark_buf_t out = {0};
+  spark_error_t *err = spark_generate(c, S("{\"prompt\":\"an uploader\"}"), &out);
+  CHECK(err == NULL, "hostile generate: %s", spark_error_message(err));
+  spark_error_free(err);
+  const char *json = out.data ? (const char *)out.data : "";
+  CHECK(strstr(json, "\"files\":[]") && strstr(json, "\"blocked\":{\"rules\":[\"SPK2001\",\"SPK2009\"]"),
+        "blocked with its rules: %.600s", json);
+  CHECK(strstr(json, "\"withheld_files\":[{\"path\":\"Exfil.cs\"") && !strstr(json, "AKIAQ7ZD3KX9PLMN4RTB"),
+        "files withheld, key redacted");
+  spark_buf_t zip = {0};
+  err = spark_export(c, out.data, out.len, S("zip"), &zip);
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_OUTPUT_BLOCKED, "export refused: %u %s",
+        spark_error_code_number(err), spark_error_message(err));
+  CHECK(strcmp(spark_error_code(err), "output_blocked") == 0, "code name %s", spark_error_code(err));
+  CHECK(zip.data == NULL, "no bytes written");
+  spark_error_free(err);
+  err = spark_export_with_options(c, out.data, out.len, S("zip"), NULL, 0, &zip);
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_OUTPUT_BLOCKED, "no options: still refused");
+  spark_error_free(err);
+  err = spark_export_with_options(c, out.data, out.len, S("zip"), S("{\"allow_unsave\":true}"), &zip);
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "a mistyped option is refused");
+  spark_error_free(err);
+  err = spark_export_with_options(c, out.data, out.len, S("zip"), S("{\"allow_unsafe\":true}"), &zip);
+  CHECK(err == NULL && zip.data && zip.len > 22 && memcmp(zip.data, "PK", 2) == 0, "allow_unsafe exports: %s",
+        spark_error_message(err));
+  spark_error_free(err);
+  spark_buf_free(&zip);
+  spark_buf_free(&out);
+
+  err = spark_generate(c, S("{\"prompt\":\"an uploader\",\"allow_unsafe\":true}"), &out);
+  CHECK(err == NULL, "allow_unsafe generate: %s", spark_error_message(err));
+  spark_error_free(err);
+  json = out.data ? (const char *)out.data : "";
+  CHECK(strstr(json, "\"blocked\":null") && strstr(json, "\"path\":\"Exfil.cs\"") &&
+            strstr(json, "AwsKey = \\\"REDACTED\\\"") && !strstr(json, "AKIAQ7ZD3KX9PLMN4RTB"),
+        "unblocked, key redacted: %.600s", json);
   spark_buf_free(&out);
   spark_client_free(c);
 }
@@ -726,6 +777,7 @@ int main(void) {
   const char *mock = getenv("SPARK_MOCK_URL");
   if (mock && *mock) {
     test_mock(mock);
+    test_output_policy(mock);
     test_rate_limited(mock);
     test_logs(mock);
   } else {

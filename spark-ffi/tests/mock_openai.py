@@ -9,6 +9,8 @@ Speaks the Chat Completions wire format exactly: `POST /v1/chat/completions` ans
 - `mock-429`: HTTP 429 `rate_limit_exceeded` with `retry-after: 1`;
 - `mock-warn`: like the default, with a script that draws a validation warning;
 - `mock-500`: HTTP 500 `server_error` (retried, so SPARK logs warnings);
+- `mock-hostile`: a script with blocking security findings (Process.Start, an AWS key), which
+  the output policy holds back;
 - anything else: a reply holding one valid Unity script (`Spinner.cs`), usage 42 in / 17 out.
 
 Usage: mock_openai.py PORT_FILE  (binds 127.0.0.1 on a free port and writes it to PORT_FILE).
@@ -40,6 +42,24 @@ public class Spinner : MonoBehaviour
 # A reply whose script draws a warning (GetComponent in Update), so results carry diagnostics.
 WARN_REPLY = REPLY.replace("transform.Rotate(0f, speed * Time.deltaTime, 0f);",
                            "GetComponent<Transform>().Rotate(0f, speed * Time.deltaTime, 0f);")
+
+# Blocking security findings: process execution (SPK2001) and a hard-coded AWS key (SPK2009).
+HOSTILE_REPLY = """### Exfil.cs
+```csharp
+using System.Diagnostics;
+using UnityEngine;
+
+public class Exfil : MonoBehaviour
+{
+    private const string AwsKey = "AKIAQ7ZD3KX9PLMN4RTB";
+
+    private void Start()
+    {
+        Process.Start("cmd.exe", "/c whoami " + AwsKey);
+    }
+}
+```
+"""
 
 USAGE = {"prompt_tokens": 42, "completion_tokens": 17, "total_tokens": 59}
 
@@ -79,7 +99,7 @@ class Handler(BaseHTTPRequestHandler):
                                            "code": None}})
             return
         created = int(time.time())
-        reply = WARN_REPLY if model == "mock-warn" else REPLY
+        reply = {"mock-warn": WARN_REPLY, "mock-hostile": HOSTILE_REPLY}.get(model, REPLY)
         if not body.get("stream"):
             self.send_json(200, {
                 "id": "chatcmpl-mock", "object": "chat.completion", "created": created, "model": model,

@@ -27,6 +27,7 @@ mod types;
 
 use error::{Failure, guard, panic_error, to_js};
 use types::{Diagnostic, ExportInput, GENERATE_OPTION_KEYS, GenerateOptions, OnEvent, StreamEvent};
+use types::{EXPORT_OPTION_KEYS, ExportOptions};
 
 pub use log::{set_log_filter, set_logger};
 pub use stream::GenerationStream;
@@ -164,16 +165,22 @@ fn export_format(name: &str) -> Result<ExportFormat, Failure> {
     name.parse::<ExportFormat>().map_err(Failure::from)
 }
 
-/// The result to export (a `GeneratedScripts` or `{ files }`) and the format.
+/// What `export` works on: the result, the format, and whether a blocked result may go out.
+type ExportJob = (spark_core::GeneratedScripts, ExportFormat, bool);
+
+/// The result to export (a `GeneratedScripts` or `{ files }`), the format and the options.
 fn export_input(
     result: &Unknown<'_>,
     format: &Unknown<'_>,
-) -> Result<(spark_core::GeneratedScripts, ExportFormat), Failure> {
+    options: &Unknown<'_>,
+) -> Result<ExportJob, Failure> {
     let input = args::object::<ExportInput>(result, "result", false, None)?
         .ok_or_else(|| Failure::Type("result must be an object".into()))?;
     let scripts = input.into_scripts().map_err(Failure::Type)?;
     let format = export_format(&args::string(format, "format")?)?;
-    Ok((scripts, format))
+    let options = args::object::<ExportOptions>(options, "options", true, Some(EXPORT_OPTION_KEYS))?
+        .unwrap_or_default();
+    Ok((scripts, format, options.allow_unsafe.unwrap_or(false)))
 }
 
 /// Builds the archive.
@@ -181,8 +188,18 @@ fn export_scripts(
     spark: &spark_core::Spark,
     scripts: &spark_core::GeneratedScripts,
     format: ExportFormat,
+    allow_unsafe: bool,
 ) -> Result<Vec<u8>, Failure> {
-    guard(|| spark.export(scripts, format)).map_err(Failure::from)
+    guard(|| {
+        if allow_unsafe {
+            let mut config = spark.config().export.clone();
+            config.allow_unsafe = true;
+            spark_core::export::export_generated(scripts, format, &config)
+        } else {
+            spark.export(scripts, format)
+        }
+    })
+    .map_err(Failure::from)
 }
 
 #[napi]
@@ -337,21 +354,36 @@ impl Spark {
     }
 
     /// Builds an archive of `result.files` off the main thread: `format` is `"zip"` (an
-    /// `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes.
+    /// `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes. A
+    /// `blocked` result rejects with code `output_blocked` unless `{ allowUnsafe: true }`.
     #[napi(
         js_name = "export",
-        ts_args_type = "result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'",
+        ts_args_type = "result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage', options?: ExportOptions",
         ts_return_type = "Promise<Buffer>"
     )]
-    pub fn export_archive(&self, result: Unknown, format: Unknown) -> AsyncTask<ExportTask> {
-        AsyncTask::new(ExportTask { spark: self.inner.clone(), input: Some(export_input(&result, &format)) })
+    pub fn export_archive(
+        &self,
+        result: Unknown,
+        format: Unknown,
+        options: Unknown,
+    ) -> AsyncTask<ExportTask> {
+        let input = Some(export_input(&result, &format, &options));
+        AsyncTask::new(ExportTask { spark: self.inner.clone(), input })
     }
 
     /// `export` on the calling thread.
-    #[napi(ts_args_type = "result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage'")]
-    pub fn export_sync(&self, env: Env, result: Unknown, format: Unknown) -> napi::Result<Buffer> {
-        export_input(&result, &format)
-            .and_then(|(scripts, format)| export_scripts(&self.inner, &scripts, format))
+    #[napi(
+        ts_args_type = "result: ExportInput | GeneratedScripts, format: 'zip' | 'upm' | 'unitypackage', options?: ExportOptions"
+    )]
+    pub fn export_sync(
+        &self,
+        env: Env,
+        result: Unknown,
+        format: Unknown,
+        options: Unknown,
+    ) -> napi::Result<Buffer> {
+        export_input(&result, &format, &options)
+            .and_then(|(scripts, format, allow)| export_scripts(&self.inner, &scripts, format, allow))
             .map(Buffer::from)
             .map_err(|f| f.into_js(&env))
     }
@@ -386,7 +418,7 @@ impl Task for ValidateTask {
 /// `Spark.export` on libuv's thread pool.
 pub struct ExportTask {
     spark: spark_core::Spark,
-    input: Option<Result<(spark_core::GeneratedScripts, ExportFormat), Failure>>,
+    input: Option<Result<ExportJob, Failure>>,
 }
 
 impl Task for ExportTask {
@@ -397,7 +429,7 @@ impl Task for ExportTask {
         let Some(input) = self.input.take() else {
             return Ok(Err(spark_core::Error::Internal("export task ran twice".into()).into()));
         };
-        Ok(input.and_then(|(scripts, format)| export_scripts(&self.spark, &scripts, format)))
+        Ok(input.and_then(|(scripts, format, allow)| export_scripts(&self.spark, &scripts, format, allow)))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

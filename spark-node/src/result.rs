@@ -40,7 +40,7 @@ fn snake(key: &str) -> String {
     out
 }
 
-fn rename(value: Value, to_js: bool) -> Value {
+pub(crate) fn rename(value: Value, to_js: bool) -> Value {
     // Recursion is bounded: values come from serializing a core result, or from serde_json's
     // parser, which refuses documents nested deeper than 128.
     match value {

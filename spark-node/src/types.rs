@@ -115,7 +115,34 @@ pub struct GeneratedScripts {
     pub request_id: Option<String>,
     /// SHA-256 (hex) of the prompt and options that shape the answer.
     pub request_hash: String,
+    /// Set when the output policy held the result back: `files` is then empty and `export`
+    /// rejects with code `output_blocked` unless `{ allowUnsafe: true }`.
+    #[napi(ts_type = "Blocked | null")]
+    pub blocked: Option<Blocked>,
 }
+
+/// Why the output policy held a result back, and the files it held back.
+#[napi(object)]
+pub struct Blocked {
+    /// Rule ids of the blocking findings, sorted (`["SPK2001", "SPK2009"]`).
+    pub rules: Vec<String>,
+    /// The blocking findings (also in the result's `diagnostics`).
+    pub findings: Vec<Diagnostic>,
+    /// The generated files, secrets redacted, held back for review.
+    pub withheld_files: Vec<ScriptFile>,
+}
+
+/// Options of `export`; every field is optional.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct ExportOptions {
+    /// Export a result the output policy blocked (its withheld files) instead of rejecting it
+    /// with code `output_blocked`.
+    pub allow_unsafe: Option<bool>,
+}
+
+/// The option names `ExportOptions` knows.
+pub const EXPORT_OPTION_KEYS: &[&str] = &["allowUnsafe"];
 
 /// What `export` needs: the files, plus (optionally) the provenance the archive's manifest
 /// records. A whole `GeneratedScripts` fits; other fields are ignored.
@@ -131,6 +158,11 @@ pub struct ExportInput {
     pub request_hash: Option<String>,
     /// The files' diagnostics (summarised in the manifest).
     pub diagnostics: Option<Vec<Diagnostic>>,
+    /// The output policy's block: export rejects it with `output_blocked` unless
+    /// `{ allowUnsafe: true }`, then exports the withheld files. (Read as plain JSON: a result's
+    /// `blocked` is `null` when nothing was held back.)
+    #[napi(ts_type = "Blocked | null")]
+    pub blocked: Option<serde_json::Value>,
 }
 
 impl ExportInput {
@@ -143,6 +175,14 @@ impl ExportInput {
             .map(spark_core::Diagnostic::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         let files: Vec<spark_core::ScriptFile> = self.files.into_iter().map(Into::into).collect();
+        let blocked = match self.blocked {
+            Some(serde_json::Value::Null) | None => serde_json::Value::Null,
+            Some(b) => {
+                let b: spark_core::Blocked = serde_json::from_value(crate::result::rename(b, false))
+                    .map_err(|e| format!("result.blocked: {e}"))?;
+                serde_json::to_value(b).map_err(|e| format!("result.blocked: {e}"))?
+            }
+        };
         // Only what an export reads; the empty strings mean "unknown" to spark-core.
         serde_json::from_value(serde_json::json!({
             "files": files,
@@ -159,6 +199,7 @@ impl ExportInput {
             "provider_request_id": null,
             "request_hash": self.request_hash.unwrap_or_default(),
             "verdicts": [],
+            "blocked": blocked,
         }))
         .map_err(|e| format!("result: {e}"))
     }
@@ -211,6 +252,9 @@ pub struct GenerateOptions {
     pub repair_rounds: Option<f64>,
     /// Bypass the response cache for this request.
     pub no_cache: Option<bool>,
+    /// Hand out generated code even when the output policy finds blocking security findings
+    /// (the result is then not `blocked`); secrets are redacted anyway.
+    pub allow_unsafe: Option<bool>,
     /// Called with each progress event (`started`, `delta`…, `repairing`, `diagnostics`, `done`)
     /// in order, before the Promise settles. If it throws, the generation is cancelled and the
     /// Promise rejects with that exception.
@@ -224,8 +268,17 @@ pub struct GenerateOptions {
 }
 
 /// The option names `GenerateOptions` knows, to reject typos like the core does.
-pub const GENERATE_OPTION_KEYS: &[&str] =
-    &["caller", "model", "maxTokens", "temperature", "repairRounds", "noCache", "onEvent", "signal"];
+pub const GENERATE_OPTION_KEYS: &[&str] = &[
+    "caller",
+    "model",
+    "maxTokens",
+    "temperature",
+    "repairRounds",
+    "noCache",
+    "allowUnsafe",
+    "onEvent",
+    "signal",
+];
 
 /// Progress of a streamed generation. `type` tells which fields are set.
 #[napi(object)]
@@ -318,6 +371,7 @@ impl GenerateOptions {
         req.temperature = self.temperature.map(|t| t as f32);
         req.repair_rounds = whole(self.repair_rounds, "repairRounds")?;
         req.no_cache = self.no_cache.unwrap_or(false);
+        req.allow_unsafe = self.allow_unsafe.unwrap_or(false);
         Ok(req)
     }
 }

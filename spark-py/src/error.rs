@@ -207,6 +207,14 @@ const CLASSES: &[Class] = &[
         doc: "The caller could not be authenticated: a request signature or caller key failed \
               (`.reason`: `bad_signature`, `replayed`, `expired`, `body_mismatch`, `unknown_key`…).",
     },
+    Class {
+        name: "OutputBlocked",
+        parent: Some("SparkError"),
+        builtin: None,
+        codes: &[ErrorCode::OutputBlocked],
+        doc: "The output policy held the result back (blocking security findings, rule ids in \
+              `.rules`); export it with `allow_unsafe=True` to override.",
+    },
 ];
 
 /// Attributes every `SparkError` has (None unless the error carries them), so `err.status`
@@ -232,6 +240,7 @@ const ATTRIBUTES: &[&str] = &[
     "stage",
     "scope",
     "diagnostics",
+    "rules",
 ];
 
 static TYPES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
@@ -331,6 +340,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         Error::RateLimited { caller, .. } => exc.setattr("caller", caller)?,
         Error::InputRejected { guard, .. } => exc.setattr("guard", guard)?,
         Error::Unauthenticated { reason, .. } => exc.setattr("reason", reason)?,
+        Error::OutputBlocked { rules } => exc.setattr("rules", rules.clone())?,
         Error::InputTooLarge { what, size, limit } => {
             exc.setattr("what", what)?;
             exc.setattr("size", size)?;

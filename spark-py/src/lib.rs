@@ -139,6 +139,7 @@ fn request(
     temperature: Option<f32>,
     repair_rounds: Option<u32>,
     no_cache: bool,
+    allow_unsafe: bool,
 ) -> GenerateRequest {
     let mut req = GenerateRequest::new(prompt);
     req.caller = caller;
@@ -147,6 +148,7 @@ fn request(
     req.temperature = temperature;
     req.repair_rounds = repair_rounds;
     req.no_cache = no_cache;
+    req.allow_unsafe = allow_unsafe;
     req
 }
 
@@ -289,7 +291,8 @@ impl Spark {
     /// `Repairing`, `Diagnostics`, `Done`) on the calling thread; an exception it raises stops
     /// the generation and propagates.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false, on_event = None))]
+                        repair_rounds = None, no_cache = false, allow_unsafe = false,
+                        on_event = None))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
         &self,
@@ -301,10 +304,12 @@ impl Spark {
         temperature: Option<f32>,
         repair_rounds: Option<u32>,
         no_cache: bool,
+        allow_unsafe: bool,
         on_event: Option<Py<PyAny>>,
     ) -> PyResult<GeneratedScripts> {
         check_callable(&on_event, py)?;
-        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let req =
+            request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         let spark = self.inner.clone();
         let Some(callback) = on_event else {
             let (tx, rx) = mpsc::channel();
@@ -355,7 +360,8 @@ impl Spark {
     /// Like `generate`, as a coroutine for asyncio (`await`, `asyncio.create_task`). `on_event` is called with the GIL from a
     /// SPARK worker thread; use `stream()` to handle progress inside the event loop.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false, on_event = None))]
+                        repair_rounds = None, no_cache = false, allow_unsafe = false,
+                        on_event = None))]
     #[allow(clippy::too_many_arguments)]
     fn agenerate<'py>(
         &self,
@@ -367,10 +373,12 @@ impl Spark {
         temperature: Option<f32>,
         repair_rounds: Option<u32>,
         no_cache: bool,
+        allow_unsafe: bool,
         on_event: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         check_callable(&on_event, py)?;
-        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let req =
+            request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         let spark = self.inner.clone();
         // The asyncio future is made when the coroutine first runs, inside its event loop: a
         // coroutine may be created before the loop starts (`asyncio.run(spark.agenerate(...))`).
@@ -393,7 +401,7 @@ impl Spark {
     /// Streams progress events as an async iterator (`async for event in spark.stream(...)`),
     /// or a plain iterator. The last event is `Done`; dropping or closing the stream cancels.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false))]
+                        repair_rounds = None, no_cache = false, allow_unsafe = false))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
@@ -404,8 +412,10 @@ impl Spark {
         temperature: Option<f32>,
         repair_rounds: Option<u32>,
         no_cache: bool,
+        allow_unsafe: bool,
     ) -> stream::EventStream {
-        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let req =
+            request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         let _rt = runtime().enter();
         stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone())
     }
@@ -425,16 +435,18 @@ impl Spark {
     }
 
     /// Builds an archive of `result` (`zip`, `upm` or `unitypackage`) with this client's export
-    /// settings. Returns the bytes, or writes them to `path` and returns None.
-    #[pyo3(signature = (result, format = "zip", *, path = None))]
+    /// settings. Returns the bytes, or writes them to `path` and returns None. A blocked result
+    /// raises `OutputBlocked` unless `allow_unsafe`.
+    #[pyo3(signature = (result, format = "zip", *, path = None, allow_unsafe = false))]
     fn export(
         &self,
         py: Python<'_>,
         result: &Bound<'_, GeneratedScripts>,
         format: &str,
         path: Option<PathBuf>,
+        allow_unsafe: bool,
     ) -> PyResult<Option<Py<PyBytes>>> {
-        types::export_to(py, &self.inner, result.get().core(), format, path)
+        types::export_to(py, &self.inner, result.get().core(), format, path, allow_unsafe)
     }
 
     fn __repr__(&self) -> String {
@@ -472,6 +484,7 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<GeneratedScripts>()?;
     m.add_class::<pyview::ScriptFile>()?;
     m.add_class::<Diagnostic>()?;
+    m.add_class::<pyview::Blocked>()?;
     m.add_class::<pyview::Verdict>()?;
     m.add_class::<pyview::Usage>()?;
     m.add_class::<types::Started>()?;

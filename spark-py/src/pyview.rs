@@ -258,3 +258,40 @@ impl Usage {
 pub fn json_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("json")?.call_method1("loads", (text,))
 }
+
+/// Why the output policy held a result back, and the files it held back.
+#[pyclass(frozen, module = "spark", name = "Blocked")]
+#[derive(Clone)]
+pub struct Blocked(spark_core::Blocked);
+
+impl From<spark_core::Blocked> for Blocked {
+    fn from(b: spark_core::Blocked) -> Self {
+        Blocked(b)
+    }
+}
+
+#[pymethods]
+impl Blocked {
+    /// Rule ids of the blocking findings, sorted (`["SPK2001", "SPK2009"]`).
+    #[getter]
+    fn rules(&self) -> Vec<String> {
+        self.0.rules.clone()
+    }
+    /// The blocking findings (also in the result's `diagnostics`).
+    #[getter]
+    fn findings(&self) -> Vec<Diagnostic> {
+        self.0.findings.iter().cloned().map(Diagnostic::from).collect()
+    }
+    /// The generated files, secrets redacted, held back for review; export refuses them unless
+    /// `allow_unsafe=True`.
+    #[getter]
+    fn withheld_files(&self) -> Vec<ScriptFile> {
+        self.0.withheld_files.iter().map(ScriptFile::from).collect()
+    }
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        serde_field(py, &self.0, "Blocked", name)
+    }
+    fn __repr__(&self) -> String {
+        format!("Blocked(rules={:?}, withheld_files={})", self.0.rules, self.0.withheld_files.len())
+    }
+}

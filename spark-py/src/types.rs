@@ -9,7 +9,7 @@ use spark_core::{ExportFormat, StreamEvent};
 
 use crate::error::{invalid_argument, to_py_err};
 use crate::pyview::serde_field;
-use crate::pyview::{Diagnostic, ScriptFile, Usage, Verdict, json_to_py, repr_str};
+use crate::pyview::{Blocked, Diagnostic, ScriptFile, Usage, Verdict, json_to_py, repr_str};
 
 /// The result of one generation. `export()` uses the settings of the client that made it.
 #[pyclass(frozen, module = "spark", name = "GeneratedScripts")]
@@ -41,10 +41,17 @@ pub fn export_to(
     scripts: &spark_core::GeneratedScripts,
     format: &str,
     path: Option<PathBuf>,
+    allow_unsafe: bool,
 ) -> PyResult<Option<Py<PyBytes>>> {
     let format = parse_format(py, format)?;
     let result = py.detach(|| -> spark_core::Result<Option<Vec<u8>>> {
-        let bytes = spark.export(scripts, format)?;
+        let bytes = if allow_unsafe {
+            let mut config = spark.config().export.clone();
+            config.allow_unsafe = true;
+            spark_core::export::export_generated(scripts, format, &config)?
+        } else {
+            spark.export(scripts, format)?
+        };
         match path {
             Some(path) => {
                 std::fs::write(&path, &bytes)?;
@@ -119,17 +126,29 @@ impl GeneratedScripts {
     fn request_hash(&self) -> &str {
         &self.inner.request_hash
     }
-    /// What the guards said: warnings and notes (a block is an `InputRejected` instead).
+    /// What the guards said: warnings and notes, and the output policy's blocks (an input
+    /// guard's block is an `InputRejected` instead).
     #[getter]
     fn verdicts(&self) -> Vec<Verdict> {
         self.inner.verdicts.iter().cloned().map(Verdict::from).collect()
     }
+    /// Set when the output policy held the result back (`files` is then empty).
+    #[getter]
+    fn blocked(&self) -> Option<Blocked> {
+        self.inner.blocked.clone().map(Blocked::from)
+    }
 
     /// Builds an archive: `zip`, `upm` or `unitypackage`. Returns the bytes, or writes them to
-    /// `path` and returns None.
-    #[pyo3(signature = (format = "zip", *, path = None))]
-    fn export(&self, py: Python<'_>, format: &str, path: Option<PathBuf>) -> PyResult<Option<Py<PyBytes>>> {
-        export_to(py, &self.spark, &self.inner, format, path)
+    /// `path` and returns None. A blocked result raises `OutputBlocked` unless `allow_unsafe`.
+    #[pyo3(signature = (format = "zip", *, path = None, allow_unsafe = false))]
+    fn export(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        path: Option<PathBuf>,
+        allow_unsafe: bool,
+    ) -> PyResult<Option<Py<PyBytes>>> {
+        export_to(py, &self.spark, &self.inner, format, path, allow_unsafe)
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -150,14 +169,18 @@ impl GeneratedScripts {
         let files: Vec<String> = self.inner.files.iter().map(|f| repr_str(&f.path)).collect();
         let cost = self.inner.cost_usd.map(|c| format!("{c:?}")).unwrap_or_else(|| "None".into());
         format!(
-            "GeneratedScripts(provider={}, model={}, files=[{}], diagnostics={}, usage={}, cost_usd={}, rounds={})",
+            "GeneratedScripts(provider={}, model={}, files=[{}], diagnostics={}, usage={}, cost_usd={}, rounds={}{})",
             repr_str(&self.inner.provider),
             repr_str(&self.inner.model),
             files.join(", "),
             self.inner.diagnostics.len(),
             Usage::from(self.inner.usage).__repr__(),
             cost,
-            self.inner.rounds.len()
+            self.inner.rounds.len(),
+            match &self.inner.blocked {
+                Some(b) => format!(", blocked={:?}", b.rules),
+                None => String::new(),
+            }
         )
     }
 }

@@ -165,6 +165,9 @@ pub struct ExportConfig {
     pub max_total_bytes: usize,
     /// Deflate / gzip level, 0–9. Part of reproducibility: the same level gives the same bytes.
     pub compression_level: u32,
+    /// Export a result the output policy blocked (its withheld files) instead of refusing it
+    /// with `Error::OutputBlocked`.
+    pub allow_unsafe: bool,
 }
 
 impl Default for ExportConfig {
@@ -182,6 +185,7 @@ impl Default for ExportConfig {
             max_file_bytes: 1 << 20,
             max_total_bytes: 32 << 20,
             compression_level: 6,
+            allow_unsafe: false,
         }
     }
 }
@@ -324,12 +328,14 @@ pub struct Provenance<'a> {
     pub(crate) model: Option<&'a str>,
     pub(crate) request_hash: Option<&'a str>,
     pub(crate) diagnostics: &'a [Diagnostic],
+    /// Rule ids of the output policy's blocking findings, when it held these files back.
+    pub(crate) blocked: Option<&'a [String]>,
 }
 
 impl<'a> Provenance<'a> {
     /// Files with no recorded origin.
     pub fn files_only(files: &'a [ScriptFile]) -> Self {
-        Provenance { files, provider: None, model: None, request_hash: None, diagnostics: &[] }
+        Provenance { files, provider: None, model: None, request_hash: None, diagnostics: &[], blocked: None }
     }
 
     /// Files produced by `provider` / `model` for the request hashed as `request_hash`, with
@@ -348,7 +354,15 @@ impl<'a> Provenance<'a> {
             model: opt(model),
             request_hash: opt(request_hash),
             diagnostics,
+            blocked: None,
         }
+    }
+
+    /// The same files, held back by the output policy for the findings of `rules`: export
+    /// refuses them with [`Error::OutputBlocked`] unless [`ExportConfig::allow_unsafe`].
+    pub fn blocked_by(mut self, rules: &'a [String]) -> Self {
+        self.blocked = Some(rules);
+        self
     }
 }
 
@@ -446,6 +460,11 @@ impl<'a> Layout<'a> {
         config: &ExportConfig,
     ) -> Result<Layout<'a>> {
         config.validate()?;
+        if let Some(rules) = src.blocked
+            && !config.allow_unsafe
+        {
+            return Err(Error::OutputBlocked { rules: rules.to_vec() });
+        }
         let scripts = prepare(src.files, config)?;
         let upm = format == ExportFormat::Upm;
         // The base folder holds the package; the mount is the folder above it that has no meta.

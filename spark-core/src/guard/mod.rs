@@ -13,11 +13,13 @@ use async_trait::async_trait;
 
 mod admission;
 mod config;
+mod output;
 mod screen;
 pub mod signing;
 
 pub use admission::{Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota};
 pub use config::{LimitsConfig, RateLimitConfig};
+pub use output::{OUTPUT_GUARD, OutputConfig, OutputGuard};
 pub use screen::{CONTENT_GUARD, INJECTION_GUARD, ScreenConfig, ScreenGuard, Screened};
 
 /// Largest caller id accepted, in bytes.
@@ -66,6 +68,9 @@ pub struct GuardInput<'a> {
     pub caller: &'a str,
     /// SPARK's request id.
     pub request_id: &'a str,
+    /// Whether the caller accepts generated code with blocking findings
+    /// ([`GenerateRequest::allow_unsafe`](crate::GenerateRequest::allow_unsafe)).
+    pub allow_unsafe: bool,
 }
 
 /// A guard's replacement for the prompt, and its verdicts on the change.
@@ -107,6 +112,16 @@ pub trait Guard: Send + Sync + 'static {
     /// After the result is built; may change it (redact, mark) or refuse it.
     async fn after(&self, _result: &mut GeneratedScripts) -> Result<Vec<Verdict>> {
         Ok(Vec::new())
+    }
+
+    /// [`after`](Guard::after) with the request's context (its caller, id and `allow_unsafe`);
+    /// this is what the request path calls, and by default it calls `after`.
+    async fn after_request(
+        &self,
+        _input: &GuardInput<'_>,
+        result: &mut GeneratedScripts,
+    ) -> Result<Vec<Verdict>> {
+        self.after(result).await
     }
 }
 

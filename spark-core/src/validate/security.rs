@@ -701,6 +701,10 @@ fn literal(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         Some("a Google API key")
     } else if token_after(v, "xoxb-", 20) || token_after(v, "xoxp-", 20) {
         Some("a Slack token")
+    } else if token_after(v, "Bearer ", 20) || token_after(v, "bearer ", 20) {
+        Some("a bearer token")
+    } else if is_jwt(v) {
+        Some("a JSON Web Token")
     } else {
         None
     };
@@ -711,6 +715,14 @@ fn literal(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
             format!("string literal contains {what}; anyone can read it from the build. Load it at runtime from a secure source"),
         );
     }
+}
+
+/// A signed JWT: three base64url segments joined by dots, the first an encoded JSON object.
+fn is_jwt(v: &str) -> bool {
+    v.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))).any(|t| {
+        let parts: Vec<&str> = t.split('.').collect();
+        parts.len() == 3 && parts[0].starts_with("eyJ") && parts.iter().all(|p| p.len() >= 10)
+    })
 }
 
 fn token_after(v: &str, prefix: &str, min: usize) -> bool {

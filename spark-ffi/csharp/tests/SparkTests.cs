@@ -365,6 +365,39 @@ internal static class SparkTests
         }
     }
 
+    // The output policy: a reply with blocking findings comes back Blocked with its files held back,
+    // Export throws output_blocked unless allowUnsafe, and the AWS key never reaches the result.
+    private static void TestOutputPolicy(string baseUrl)
+    {
+        const string key = "AKIAQ7ZD3KX9PLMN4RTB";
+        string config = "{\"providers\":{\"order\":[\"openai\"]},\"openai\":{\"base_url\":" + Json.Quote(baseUrl) +
+                        ",\"model\":\"mock-hostile\",\"api_key\":\"sk-mock\"},\"retry\":{\"max_attempts\":1}," +
+                        "\"repair\":{\"max_rounds\":0}}";
+        using (var client = new SparkClient(config))
+        {
+            GeneratedScripts r = client.Generate("an uploader");
+            Check(r.Blocked != null && string.Join(",", r.Blocked.Rules) == "SPK2001,SPK2009", "blocked with its rules: " + r.Json);
+            Check(r.Files.Count == 0 && r.Blocked != null && r.Blocked.WithheldFiles.Count == 1 &&
+                  r.Blocked.WithheldFiles[0].Path == "Exfil.cs", "files held back");
+            Check(r.Blocked != null && r.Blocked.Findings.All(d => d.Severity == "error"), "findings are the blocking errors");
+            Check(!r.Json.Contains(key), "the key is redacted");
+            var missing = new List<string>();
+            CheckFields(Json.Parse(r.Json), r, "result", missing);
+            Check(missing.Count == 0, "every field of a blocked result reaches the C# model; missing: " + string.Join(", ", missing));
+            var e = Throws<SparkException>(() => client.Export(r, "zip"), "export of a blocked result");
+            Check(e != null && e.Code == "output_blocked" && e.ErrorCode == SparkErrorCode.OutputBlocked && e.CodeNumber == 27,
+                "export throws output_blocked: " + (e == null ? "" : e.Code));
+            byte[] zip = client.Export(r, "zip", allowUnsafe: true);
+            Check(zip.Length > 22 && zip[0] == (byte)'P' && zip[1] == (byte)'K', "allowUnsafe exports the withheld files");
+
+            GeneratedScripts opted = client.Generate(new GenerateRequest("an uploader") { AllowUnsafe = true });
+            Check(opted.Blocked == null && opted.Files.Count == 1, "AllowUnsafe unblocks");
+            Check(opted.Files.Count == 1 && opted.Files[0].Content.Contains("AwsKey = \"REDACTED\"") &&
+                  !opted.Json.Contains(key), "the key is redacted when unblocked too");
+            Check(client.Export(opted, "zip").Length > 22, "an unblocked result exports");
+        }
+    }
+
     // Log events reach the handler, filtered, and never carry the API key.
     private static void TestLogs(string baseUrl)
     {
@@ -407,6 +440,7 @@ internal static class SparkTests
         {
             tests.Add(new KeyValuePair<string, Action>("mock", () => TestMock(mock)));
             tests.Add(new KeyValuePair<string, Action>("parity", () => TestParity(mock)));
+            tests.Add(new KeyValuePair<string, Action>("output policy", () => TestOutputPolicy(mock)));
             tests.Add(new KeyValuePair<string, Action>("logs", () => TestLogs(mock)));
         }
         else Console.WriteLine("(SPARK_MOCK_URL not set: loopback provider tests skipped)");

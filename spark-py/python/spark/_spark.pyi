@@ -7,6 +7,7 @@ from typing import Any, Literal, Union, final, overload
 __all__ = [
     "BUILD_PROFILE",
     "AuthenticationError",
+    "Blocked",
     "Cancelled",
     "CircuitOpen",
     "ConfigError",
@@ -42,6 +43,7 @@ __all__ = [
     "Started",
     "StreamTruncated",
     "Timeout",
+    "OutputBlocked",
     "Unauthenticated",
     "UnsafeArchive",
     "Usage",
@@ -112,6 +114,16 @@ class Verdict:
     def span(self) -> tuple[int, int] | None: ...
 
 @final
+class Blocked:
+    """Why the output policy held a result back, and the files it held back."""
+    @property
+    def rules(self) -> list[str]: ...
+    @property
+    def findings(self) -> list[Diagnostic]: ...
+    @property
+    def withheld_files(self) -> list[ScriptFile]: ...
+
+@final
 class Usage:
     """Tokens used by all rounds together."""
     @property
@@ -156,10 +168,14 @@ class GeneratedScripts:
     def request_hash(self) -> str: ...
     @property
     def verdicts(self) -> list[Verdict]: ...
+    @property
+    def blocked(self) -> Blocked | None: ...
     @overload
-    def export(self, format: _ExportFormat = "zip", *, path: None = None) -> bytes: ...
+    def export(
+        self, format: _ExportFormat = "zip", *, path: None = None, allow_unsafe: bool = False
+    ) -> bytes: ...
     @overload
-    def export(self, format: _ExportFormat = "zip", *, path: _StrPath) -> None: ...
+    def export(self, format: _ExportFormat = "zip", *, path: _StrPath, allow_unsafe: bool = False) -> None: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -255,6 +271,7 @@ class Spark:
         temperature: float | None = None,
         repair_rounds: int | None = None,
         no_cache: bool = False,
+        allow_unsafe: bool = False,
         on_event: Callable[[_Event], object] | None = None,
     ) -> GeneratedScripts: ...
     async def agenerate(
@@ -267,6 +284,7 @@ class Spark:
         temperature: float | None = None,
         repair_rounds: int | None = None,
         no_cache: bool = False,
+        allow_unsafe: bool = False,
         on_event: Callable[[_Event], object] | None = None,
     ) -> GeneratedScripts: ...
     def stream(
@@ -279,12 +297,22 @@ class Spark:
         temperature: float | None = None,
         repair_rounds: int | None = None,
         no_cache: bool = False,
+        allow_unsafe: bool = False,
     ) -> EventStream: ...
     def validate(self, source: str, file_name: str | None = None) -> list[Diagnostic]: ...
     @overload
-    def export(self, result: GeneratedScripts, format: _ExportFormat = "zip", *, path: None = None) -> bytes: ...
+    def export(
+        self,
+        result: GeneratedScripts,
+        format: _ExportFormat = "zip",
+        *,
+        path: None = None,
+        allow_unsafe: bool = False,
+    ) -> bytes: ...
     @overload
-    def export(self, result: GeneratedScripts, format: _ExportFormat = "zip", *, path: _StrPath) -> None: ...
+    def export(
+        self, result: GeneratedScripts, format: _ExportFormat = "zip", *, path: _StrPath, allow_unsafe: bool = False
+    ) -> None: ...
 
 def validate(source: str, file_name: str | None = None) -> list[Diagnostic]:
     """Validates one C# file with the default policy; `file_name` defaults to the main type's."""
@@ -308,6 +336,7 @@ class SparkError(Exception):
     caller: str | None
     guard: str | None
     reason: str | None
+    rules: list[str] | None
     what: str | None
     size: int | None
     limit: int | None
@@ -339,6 +368,10 @@ class UnsafeArchive(SparkError): ...
 class SparkIOError(SparkError, OSError): ...
 class InvalidArgument(SparkError, ValueError): ...
 class InternalError(SparkError): ...
+class OutputBlocked(SparkError):
+    """The output policy held the result back; `.rules` names the blocking findings' rules.
+    Export with `allow_unsafe=True` to override."""
+
 class Unauthenticated(SparkError):
     """A request signature or caller key failed; `.reason` says how (`bad_signature`, `replayed`,
     `expired`, `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`)."""

@@ -120,6 +120,7 @@ pub const RULES: &[Rule] = &[
     r("SPK2016", E, Sec, None, "Non-cryptographic random number generator used for a secret"),
     r("SPK2017", E, Sec, None, "XML parser allows external entities (XXE)"),
     r("SPK2018", W, Sec, None, "Regex without a match timeout"),
+    r("SPK2019", W, Sec, None, "Hard-coded secret redacted from the output"),
 ];
 
 /// The rule with this id, or with this Microsoft.Unity.Analyzers id (`UNT0002`).
