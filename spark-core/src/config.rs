@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 pub use crate::export::ExportConfig;
-pub use crate::guard::{LimitsConfig, RateLimitConfig, ScreenConfig};
+pub use crate::guard::{CallerTiersConfig, LimitsConfig, RateLimitConfig, ScreenConfig, TierConfig};
 pub use crate::ledger::{BudgetConfig, LedgerConfig};
 pub use crate::pricing::ModelPrice;
 pub use crate::prompt::GenerationConfig;
@@ -63,6 +63,10 @@ pub struct SparkConfig {
     pub ledger: LedgerConfig,
     /// Spending limits.
     pub budget: BudgetConfig,
+    /// Named sets of per-caller limits (`[tiers.NAME]`).
+    pub tiers: BTreeMap<String, TierConfig>,
+    /// Which caller is on which tier.
+    pub caller_tiers: CallerTiersConfig,
 }
 
 impl SparkConfig {
@@ -139,7 +143,8 @@ impl SparkConfig {
         crate::pricing::validate(&self.pricing)?;
         self.ledger.validate()?;
         self.budget.validate()?;
-        if self.budget.is_configured() && self.ledger.enabled == Some(false) {
+        crate::guard::Tiers::validate(&self.tiers, &self.caller_tiers)?;
+        if self.budgets_configured() && self.ledger.enabled == Some(false) {
             return Err(Error::config("ledger.enabled", "budgets need the ledger"));
         }
         self.validation.validate()?;
@@ -150,6 +155,11 @@ impl SparkConfig {
         self.cache.validate()?;
         self.export.validate()?;
         Ok(())
+    }
+
+    /// Whether any budget applies: `[budget]`'s, or a tier's.
+    pub fn budgets_configured(&self) -> bool {
+        self.budget.is_configured() || self.tiers.values().any(TierConfig::has_budget)
     }
 
     /// Price of `model`: `[pricing]` first, then the built-in table (longest matching prefix, so

@@ -71,6 +71,8 @@ pub enum ErrorCode {
     Internal = 25,
     /// The caller could not be authenticated: a request signature or caller key failed.
     Unauthenticated = 26,
+    /// The caller is authenticated but its key lacks the scope the operation needs.
+    Forbidden = 27,
 }
 
 impl ErrorCode {
@@ -108,6 +110,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::Internal => "internal",
             ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
         }
     }
 
@@ -139,6 +142,7 @@ impl ErrorCode {
         ErrorCode::InvalidArgument,
         ErrorCode::Internal,
         ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
     ];
 }
 
@@ -331,6 +335,14 @@ pub enum Error {
         /// What failed, in words (never a key or a signature).
         message: String,
     },
+    /// The caller's key is valid but lacks the scope the operation needs.
+    #[error("forbidden: caller key `{key_id}` lacks the `{scope}` scope")]
+    Forbidden {
+        /// The scope that was needed (`generate`, `admin`…).
+        scope: String,
+        /// The public id of the key (never its secret).
+        key_id: String,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration: `{field}`: {message}")]
     Config {
@@ -449,6 +461,7 @@ impl Error {
             Error::InputTooLarge { .. } => ErrorCode::InputTooLarge,
             Error::InputRejected { .. } => ErrorCode::InputRejected,
             Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::Config { .. } => ErrorCode::InvalidConfig,
             Error::MissingApiKey { .. } => ErrorCode::MissingApiKey,
             Error::RateLimited { .. } => ErrorCode::RateLimited,

@@ -15,10 +15,15 @@ mod admission;
 mod config;
 mod screen;
 pub mod signing;
+mod tiers;
 
-pub use admission::{Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota};
+pub use admission::{
+    Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota, TokenHold,
+    estimate_tokens,
+};
 pub use config::{LimitsConfig, RateLimitConfig};
 pub use screen::{CONTENT_GUARD, INJECTION_GUARD, ScreenConfig, ScreenGuard, Screened};
+pub use tiers::{CallerTiersConfig, TierConfig, Tiers, check_word};
 
 /// Largest caller id accepted, in bytes.
 pub const MAX_CALLER_BYTES: usize = 256;
