@@ -59,6 +59,8 @@ namespace Spark
         Internal = 25,
         /// <summary>The caller could not be authenticated (request signature, caller key).</summary>
         Unauthenticated = 26,
+        /// <summary>The caller key is valid but lacks the scope the operation needs.</summary>
+        Forbidden = 27,
     }
 
     /// <summary>A SPARK call failed. <see cref="Code"/> is the stable snake_case name

@@ -133,6 +133,9 @@
 // The caller could not be authenticated (request signature, caller key).
 #define SPARK_ERROR_UNAUTHENTICATED 26
 
+// The caller key is valid but lacks the scope the operation needs.
+#define SPARK_ERROR_FORBIDDEN 27
+
 // Log level of `spark_log_cb`: a failure (the numbers 1-5 grow with verbosity).
 #define SPARK_LOG_ERROR 1
 

@@ -61,6 +61,8 @@ pub const SPARK_ERROR_INVALID_ARGUMENT: u32 = 24;
 pub const SPARK_ERROR_INTERNAL: u32 = 25;
 /// The caller could not be authenticated (request signature, caller key).
 pub const SPARK_ERROR_UNAUTHENTICATED: u32 = 26;
+/// The caller key is valid but lacks the scope the operation needs.
+pub const SPARK_ERROR_FORBIDDEN: u32 = 27;
 
 /// Every macro with the core code it mirrors, in numeric order.
 #[cfg(test)]
@@ -91,6 +93,7 @@ const TABLE: &[(u32, ErrorCode)] = &[
     (SPARK_ERROR_INVALID_ARGUMENT, ErrorCode::InvalidArgument),
     (SPARK_ERROR_INTERNAL, ErrorCode::Internal),
     (SPARK_ERROR_UNAUTHENTICATED, ErrorCode::Unauthenticated),
+    (SPARK_ERROR_FORBIDDEN, ErrorCode::Forbidden),
 ];
 
 /// NUL-terminated names of every core code, built from `ErrorCode::ALL` so new codes get one.
