@@ -207,6 +207,13 @@ const CLASSES: &[Class] = &[
         doc: "The caller could not be authenticated: a request signature or caller key failed \
               (`.reason`: `bad_signature`, `replayed`, `expired`, `body_mismatch`, `unknown_key`…).",
     },
+    Class {
+        name: "Forbidden",
+        parent: Some("SparkError"),
+        builtin: Some("PermissionError"),
+        codes: &[ErrorCode::Forbidden],
+        doc: "The caller key is valid but lacks the scope the operation needs (`.scope`).",
+    },
 ];
 
 /// Attributes every `SparkError` has (None unless the error carries them), so `err.status`
@@ -331,6 +338,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         Error::RateLimited { caller, .. } => exc.setattr("caller", caller)?,
         Error::InputRejected { guard, .. } => exc.setattr("guard", guard)?,
         Error::Unauthenticated { reason, .. } => exc.setattr("reason", reason)?,
+        Error::Forbidden { scope, .. } => exc.setattr("scope", scope)?,
         Error::InputTooLarge { what, size, limit } => {
             exc.setattr("what", what)?;
             exc.setattr("size", size)?;

@@ -14,6 +14,7 @@ use pyo3::types::{PyBytes, PyCFunction, PyDict, PyTuple};
 use spark_core::{GenerateRequest, SparkConfig, StreamEvent};
 
 mod error;
+mod keys;
 mod log;
 mod pyview;
 mod signing;
@@ -247,6 +248,12 @@ impl Spark {
         self.inner.system_prompt()
     }
 
+    /// Caller keys: `create`, `list`, `revoke`, `verify`.
+    #[getter]
+    fn keys(&self) -> keys::KeyManager {
+        keys::KeyManager { spark: self.inner.clone() }
+    }
+
     /// Health of each provider in the chain (circuit breaker state, failures), as dicts.
     fn provider_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, &self.inner.provider_status())
@@ -289,7 +296,7 @@ impl Spark {
     /// `Repairing`, `Diagnostics`, `Done`) on the calling thread; an exception it raises stops
     /// the generation and propagates.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false, on_event = None))]
+                        repair_rounds = None, no_cache = false, on_event = None, tier = None))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
         &self,
@@ -302,9 +309,11 @@ impl Spark {
         repair_rounds: Option<u32>,
         no_cache: bool,
         on_event: Option<Py<PyAny>>,
+        tier: Option<String>,
     ) -> PyResult<GeneratedScripts> {
         check_callable(&on_event, py)?;
-        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let mut req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        req.tier = tier;
         let spark = self.inner.clone();
         let Some(callback) = on_event else {
             let (tx, rx) = mpsc::channel();
@@ -355,7 +364,7 @@ impl Spark {
     /// Like `generate`, as a coroutine for asyncio (`await`, `asyncio.create_task`). `on_event` is called with the GIL from a
     /// SPARK worker thread; use `stream()` to handle progress inside the event loop.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false, on_event = None))]
+                        repair_rounds = None, no_cache = false, on_event = None, tier = None))]
     #[allow(clippy::too_many_arguments)]
     fn agenerate<'py>(
         &self,
@@ -368,9 +377,11 @@ impl Spark {
         repair_rounds: Option<u32>,
         no_cache: bool,
         on_event: Option<Py<PyAny>>,
+        tier: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         check_callable(&on_event, py)?;
-        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let mut req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        req.tier = tier;
         let spark = self.inner.clone();
         // The asyncio future is made when the coroutine first runs, inside its event loop: a
         // coroutine may be created before the loop starts (`asyncio.run(spark.agenerate(...))`).
@@ -393,7 +404,7 @@ impl Spark {
     /// Streams progress events as an async iterator (`async for event in spark.stream(...)`),
     /// or a plain iterator. The last event is `Done`; dropping or closing the stream cancels.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false))]
+                        repair_rounds = None, no_cache = false, tier = None))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
@@ -404,8 +415,10 @@ impl Spark {
         temperature: Option<f32>,
         repair_rounds: Option<u32>,
         no_cache: bool,
+        tier: Option<String>,
     ) -> stream::EventStream {
-        let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let mut req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        req.tier = tier;
         let _rt = runtime().enter();
         stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone())
     }
@@ -469,6 +482,8 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Spark>()?;
     m.add_class::<signing::RequestSigner>()?;
     m.add_class::<signing::RequestVerifier>()?;
+    m.add_class::<keys::KeyManager>()?;
+    m.add_class::<keys::CreatedKey>()?;
     m.add_class::<GeneratedScripts>()?;
     m.add_class::<pyview::ScriptFile>()?;
     m.add_class::<Diagnostic>()?;
