@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'invalid_argument'
   | 'internal'
   | 'unauthenticated'
+  | 'forbidden'
 
 /**
  * What every rejected Promise or thrown error of this module carries (its `name` is
@@ -58,9 +59,12 @@ export interface SparkError extends Error {
   guard?: string
   /**
    * `unauthenticated`: how the check failed (`bad_signature`, `replayed`, `expired`,
-   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`).
+   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`;
+   * caller keys: `malformed_key`, `unknown_key`, `bad_secret`, `revoked`, `expired`).
    */
   reason?: string
+  /** `forbidden`: the scope the caller key lacks. */
+  scope?: string
   /**
    * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
    * this is a `ProviderError` carrying what the provider said.

@@ -67,6 +67,7 @@ fn build<'env>(env: &'env Env, error: &Error) -> napi::Result<Object<'env>> {
     match error {
         Error::InputRejected { guard, .. } => object.set("guard", guard.as_str())?,
         Error::Unauthenticated { reason, .. } => object.set("reason", reason.as_str())?,
+        Error::Forbidden { scope, .. } => object.set("scope", scope.as_str())?,
         _ => {}
     }
     if let Error::ValidationFailed { diagnostics } = error {
