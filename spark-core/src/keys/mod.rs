@@ -274,6 +274,13 @@ fn is_lower_hex(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// The key in an HTTP `Authorization` header value (`Bearer spk_…`, the scheme in any case);
+/// `None` for another scheme. The key's form is checked by [`KeyManager::verify`].
+pub fn bearer_key(authorization: &str) -> Option<&str> {
+    let (scheme, rest) = authorization.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+}
+
 /// Splits `spk_<id>_<secret>` into id and secret, checking its form.
 fn parse(key: &str) -> Result<(&str, &str)> {
     let malformed = || unauthenticated("malformed_key", "not a SPARK caller key (spk_<id>_<secret>)");
@@ -436,6 +443,14 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn bearer_headers() {
+        assert_eq!(bearer_key("Bearer spk_x_y"), Some("spk_x_y"));
+        assert_eq!(bearer_key("  bearer   spk_x_y "), Some("spk_x_y"));
+        assert_eq!(bearer_key("Basic dXNlcjpwYXNz"), None);
+        assert_eq!(bearer_key("spk_x_y"), None);
     }
 
     #[test]
