@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'internal'
   | 'unauthenticated'
   | 'output_blocked'
+  | 'forbidden'
 
 /**
  * What every rejected Promise or thrown error of this module carries (its `name` is
@@ -59,11 +60,14 @@ export interface SparkError extends Error {
   guard?: string
   /**
    * `unauthenticated`: how the check failed (`bad_signature`, `replayed`, `expired`,
-   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`).
+   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`;
+   * caller keys: `malformed_key`, `unknown_key`, `bad_secret`, `revoked`, `expired`).
    */
   reason?: string
   /** `output_blocked`: rule ids of the blocking findings. */
   rules?: string[]
+  /** `forbidden`: the scope the caller key lacks. */
+  scope?: string
   /**
    * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
    * this is a `ProviderError` carrying what the provider said.

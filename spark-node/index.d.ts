@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'internal'
   | 'unauthenticated'
   | 'output_blocked'
+  | 'forbidden'
 
 /**
  * What every rejected Promise or thrown error of this module carries (its `name` is
@@ -59,11 +60,14 @@ export interface SparkError extends Error {
   guard?: string
   /**
    * `unauthenticated`: how the check failed (`bad_signature`, `replayed`, `expired`,
-   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`).
+   * `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`, `nonce_store_full`;
+   * caller keys: `malformed_key`, `unknown_key`, `bad_secret`, `revoked`, `expired`).
    */
   reason?: string
   /** `output_blocked`: rule ids of the blocking findings. */
   rules?: string[]
+  /** `forbidden`: the scope the caller key lacks. */
+  scope?: string
   /**
    * The underlying error ("Caused by"), itself possibly with a `cause`. For a provider failure
    * this is a `ProviderError` carrying what the provider said.
@@ -114,6 +118,28 @@ export declare class GenerationStream {
   [globalThis.Symbol.asyncIterator](): globalThis.__NapiRsAsyncGenerator<GenerationStream, StreamEvent, void, undefined>
 }
 
+/**
+ * The caller keys of a client (`spark.keys`): kept in the ledger's database (`[ledger] path`;
+ * memory without one) as salted hashes.
+ */
+export declare class KeyManager {
+  /**
+   * Creates a caller key for `caller`. The `key` in the answer is shown this once: only a
+   * salted hash is stored.
+   */
+  create(caller: string, options?: KeyOptions | null): Promise<CreatedKey>
+  /** Every caller key, oldest first (never a secret). */
+  list(): Promise<KeyInfo[]>
+  /** Revokes the key with this id; rejects with `invalid_request` for an unknown id. */
+  revoke(id: string): Promise<KeyInfo>
+  /**
+   * Checks a caller key (and `scope`, when given). Resolves with its description; use its
+   * `caller` and `tier` as `generate` options. Rejects with code `unauthenticated` (`reason`:
+   * `malformed_key`, `unknown_key`, `bad_secret`, `revoked`, `expired`) or `forbidden`.
+   */
+  verify(key: string, scope?: string | null): Promise<KeyInfo>
+}
+
 /** Signs requests with one shared key: `sign()` gives the five `x-spark-*` headers to send. */
 export declare class RequestSigner {
   /** A signer for `secret`, known to verifiers as `keyId`. */
@@ -157,6 +183,8 @@ export declare class Spark {
   get providers(): Array<string>
   /** Whether every provider is the offline scaffold (no model is ever called). */
   get isOffline(): boolean
+  /** Caller keys: `create`, `list`, `revoke`, `verify`. */
+  get keys(): KeyManager
   /** Circuit-breaker state and counters of each provider, in fallback order. */
   providerStatus(): Array<ProviderStatus>
   /** Response cache counters (hits, misses, coalesced waits, entries, bytes). */
@@ -214,6 +242,14 @@ export interface CacheStats {
   entries: number
   /** Approximate bytes held (may lag behind recent writes). */
   bytes: number
+}
+
+/** A key just created: `key` is its only copy (the store keeps a hash). */
+export interface CreatedKey {
+  /** The key to hand to the caller (`spk_…`). */
+  key: string
+  /** Its description. */
+  info: KeyInfo
 }
 
 /** One finding of the validator. */
@@ -312,6 +348,11 @@ export interface GeneratedScripts {
 export interface GenerateOptions {
   /** Who asks: the key for rate limits, budgets and usage accounting. */
   caller?: string
+  /**
+   * The tier whose limits apply (`[tiers.NAME]`), e.g. a verified key's `tier`; the
+   * caller's configured tier otherwise.
+   */
+  tier?: string
   /** Model override for the primary provider. */
   model?: string
   /** Output token limit override (a positive integer). */
@@ -338,6 +379,40 @@ export interface GenerateOptions {
    * the provider call stops.
    */
   signal?: AbortSignal
+}
+
+/** What is known about a caller key: never its secret. */
+export interface KeyInfo {
+  /** The public id (16 hex digits). */
+  id: string
+  /** The caller id its requests are limited, budgeted and recorded under. */
+  caller: string
+  /** A label for people. */
+  name?: string
+  /** What the key may do (`generate`, `validate`, `export`, `usage`, `admin`). */
+  scopes: Array<string>
+  /** The tier whose limits apply to its requests. */
+  tier?: string
+  /** Creation time, ms since the Unix epoch. */
+  createdMs: number
+  /** Expiry, ms since the Unix epoch. */
+  expiresMs?: number
+  /** Revocation time, ms since the Unix epoch. */
+  revokedMs?: number
+  /** Last successful verification (to within a minute), ms since the Unix epoch. */
+  lastUsedMs?: number
+}
+
+/** Options of `keys.create`; every field is optional. */
+export interface KeyOptions {
+  /** Scopes granted (default `["generate"]`). */
+  scopes?: Array<string>
+  /** Tier of the key's requests (a `[tiers]` name). */
+  tier?: string
+  /** A label for people. */
+  name?: string
+  /** Lifetime in seconds from now. */
+  expiresInSeconds?: number
 }
 
 /** Health of one provider in the chain (`spark.providerStatus()`). */

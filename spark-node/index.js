@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.GenerationStream = nativeBinding.GenerationStream
+module.exports.KeyManager = nativeBinding.KeyManager
 module.exports.RequestSigner = nativeBinding.RequestSigner
 module.exports.RequestVerifier = nativeBinding.RequestVerifier
 module.exports.Spark = nativeBinding.Spark

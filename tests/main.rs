@@ -9,6 +9,7 @@ mod faults;
 mod fuzz_regressions;
 mod hostile;
 mod hostile_extract;
+mod keys;
 mod ledger;
 mod offline_compile;
 mod offline_corpus;

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 pub use crate::export::ExportConfig;
-pub use crate::guard::OutputConfig;
-pub use crate::guard::{LimitsConfig, RateLimitConfig, ScreenConfig};
+pub use crate::guard::{
+    CallerTiersConfig, LimitsConfig, OutputConfig, RateLimitConfig, ScreenConfig, TierConfig,
+};
 pub use crate::ledger::{BudgetConfig, LedgerConfig};
 pub use crate::pricing::ModelPrice;
 pub use crate::prompt::GenerationConfig;
@@ -66,6 +67,10 @@ pub struct SparkConfig {
     pub ledger: LedgerConfig,
     /// Spending limits.
     pub budget: BudgetConfig,
+    /// Named sets of per-caller limits (`[tiers.NAME]`).
+    pub tiers: BTreeMap<String, TierConfig>,
+    /// Which caller is on which tier.
+    pub caller_tiers: CallerTiersConfig,
 }
 
 impl SparkConfig {
@@ -142,7 +147,8 @@ impl SparkConfig {
         crate::pricing::validate(&self.pricing)?;
         self.ledger.validate()?;
         self.budget.validate()?;
-        if self.budget.is_configured() && self.ledger.enabled == Some(false) {
+        crate::guard::Tiers::validate(&self.tiers, &self.caller_tiers)?;
+        if self.budgets_configured() && self.ledger.enabled == Some(false) {
             return Err(Error::config("ledger.enabled", "budgets need the ledger"));
         }
         self.validation.validate()?;
@@ -154,6 +160,11 @@ impl SparkConfig {
         self.export.validate()?;
         self.output.validate()?;
         Ok(())
+    }
+
+    /// Whether any budget applies: `[budget]`'s, or a tier's.
+    pub fn budgets_configured(&self) -> bool {
+        self.budget.is_configured() || self.tiers.values().any(TierConfig::has_budget)
     }
 
     /// Price of `model`: `[pricing]` first, then the built-in table (longest matching prefix, so

@@ -74,6 +74,8 @@ pub enum ErrorCode {
     /// The output policy holds generated code back (blocking security findings); export it only
     /// with `allow_unsafe`.
     OutputBlocked = 27,
+    /// The caller is authenticated but its key lacks the scope the operation needs.
+    Forbidden = 28,
 }
 
 impl ErrorCode {
@@ -112,6 +114,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::OutputBlocked => "output_blocked",
+            ErrorCode::Forbidden => "forbidden",
         }
     }
 
@@ -144,6 +147,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::Unauthenticated,
         ErrorCode::OutputBlocked,
+        ErrorCode::Forbidden,
     ];
 }
 
@@ -336,6 +340,14 @@ pub enum Error {
         /// What failed, in words (never a key or a signature).
         message: String,
     },
+    /// The caller's key is valid but lacks the scope the operation needs.
+    #[error("forbidden: caller key `{key_id}` lacks the `{scope}` scope")]
+    Forbidden {
+        /// The scope that was needed (`generate`, `admin`…).
+        scope: String,
+        /// The public id of the key (never its secret).
+        key_id: String,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration: `{field}`: {message}")]
     Config {
@@ -460,6 +472,7 @@ impl Error {
             Error::InputTooLarge { .. } => ErrorCode::InputTooLarge,
             Error::InputRejected { .. } => ErrorCode::InputRejected,
             Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::Config { .. } => ErrorCode::InvalidConfig,
             Error::MissingApiKey { .. } => ErrorCode::MissingApiKey,
             Error::RateLimited { .. } => ErrorCode::RateLimited,

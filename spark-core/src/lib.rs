@@ -24,7 +24,7 @@
 // The layer stack, bottom up (a module imports only modules of lower layers; README "How a
 // request flows" draws it): error, diagnostic, check, secret, cancel, observe, csharp →
 // provider → resilience, cache → extract → validate → repair → export → pricing, prompt,
-// result → guard → ledger → pipeline → spark (the facade) ← config (read by the facade alone).
+// result → guard → ledger → keys → pipeline → spark (the facade) ← config (read by the facade alone).
 pub mod cache;
 mod cancel;
 mod check;
@@ -35,6 +35,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod guard;
+pub mod keys;
 pub mod ledger;
 pub mod observe;
 mod pipeline;
@@ -55,8 +56,11 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use error::{Error, ErrorCode, ProviderError, ProviderErrorKind, Result, TimeoutStage};
 pub use export::ExportFormat;
 pub use extract::ScriptFile;
-pub use guard::{Guard, GuardAction, GuardInput, Rewrite, ScreenConfig, ScreenGuard, Verdict};
-pub use guard::{OutputConfig, OutputGuard};
+pub use guard::{
+    Guard, GuardAction, GuardInput, OutputConfig, OutputGuard, Rewrite, ScreenConfig, ScreenGuard,
+    TierConfig, Verdict,
+};
+pub use keys::{CallerKey, CreatedKey, KeyInfo, KeyManager, KeySpec, KeyStore, MemoryKeyStore};
 pub use ledger::{Period, SqliteStore, UsageQuery, UsageRecord, UsageStore, UsageTotals};
 pub use observe::{Event, Observer, Stage};
 pub use pipeline::MAX_REQUEST_ID_BYTES;

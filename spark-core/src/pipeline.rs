@@ -171,7 +171,7 @@ impl Pipeline {
         // reply under the same configuration would give the same answer.
         let memo_key = match &self.memo {
             Some(memo) if !req.no_cache => {
-                let shape = GenerateRequest { caller: None, request_id: None, ..req.clone() };
+                let shape = GenerateRequest { caller: None, request_id: None, tier: None, ..req.clone() };
                 Some((memo, memo.result_key(&shape)))
             }
             _ => None,
@@ -200,6 +200,7 @@ impl Pipeline {
             temperature: req.temperature,
             context: CallContext {
                 caller: Some(req.caller.clone().unwrap_or_else(|| ANONYMOUS_CALLER.to_string())),
+                tier: req.tier.clone(),
                 request_id: Some(request_id.to_string()),
                 streaming: sink.live(),
                 no_cache: req.no_cache,

@@ -26,6 +26,10 @@ pub struct GenerateRequest {
     /// SPARK's request id for this call (tracing, logs, support); generated when absent. Not part
     /// of the cache key.
     pub request_id: Option<String>,
+    /// The tier whose limits apply (`[tiers.NAME]`), when the host vouches for it (from a verified
+    /// caller key: [`KeyInfo::apply`](crate::keys::KeyInfo::apply)); the caller's configured tier
+    /// otherwise. Not part of the cache key.
+    pub tier: Option<String>,
     /// Model override for the primary provider.
     pub model: Option<String>,
     /// Output token limit override.
@@ -56,6 +60,12 @@ impl GenerateRequest {
     /// Sets the request id (otherwise one is generated).
     pub fn request_id(mut self, id: impl Into<String>) -> Self {
         self.request_id = Some(id.into());
+        self
+    }
+
+    /// Sets the tier (see [`GenerateRequest::tier`](Self::tier)).
+    pub fn tier(mut self, tier: impl Into<String>) -> Self {
+        self.tier = Some(tier.into());
         self
     }
 

@@ -10,8 +10,10 @@ use crate::config::SparkConfig;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
-use crate::guard::OutputGuard;
-use crate::guard::{Admission, Guard, LimitsGuard, LocalRateLimiter, RateLimitStore, ScreenGuard};
+use crate::guard::{
+    Admission, Guard, LimitsGuard, LocalRateLimiter, OutputGuard, RateLimitStore, ScreenGuard, Tiers,
+};
+use crate::keys::{KeyInfo, KeyManager, KeyStore};
 use crate::ledger::{Budgets, Meter, Period, SqliteStore, UsageQuery, UsageStore, UsageTotals};
 use crate::observe::{Observer, Observers};
 use crate::pipeline::{Pipeline, Sink};
@@ -34,6 +36,8 @@ struct Inner {
     cache: Option<ResponseCache>,
     admission: Option<Arc<Admission>>,
     pipeline: Pipeline,
+    keys: KeyManager,
+    tiers: Arc<Tiers>,
 }
 
 /// The SPARK client. Cheap to clone; share one per process.
@@ -59,9 +63,17 @@ pub struct SparkBuilder {
     observers: Vec<Arc<dyn Observer>>,
     layers: Vec<Arc<dyn Layer>>,
     usage_store: Option<Arc<dyn UsageStore>>,
+    key_store: Option<Arc<dyn KeyStore>>,
 }
 
 impl SparkBuilder {
+    /// Keeps caller keys in `store` (a server database, say) instead of the ledger's SQLite
+    /// database (the `[ledger] path` file, or memory without one).
+    pub fn key_store(mut self, store: Arc<dyn KeyStore>) -> Self {
+        self.key_store = Some(store);
+        self
+    }
+
     /// Sets the configuration (defaults otherwise).
     pub fn config(mut self, config: SparkConfig) -> Self {
         self.config = Some(config);
@@ -149,9 +161,11 @@ impl SparkBuilder {
         let mut stack: Arc<dyn Provider> = router.clone();
         // Limits protect provider spend: the offline scaffold costs nothing, so a local batch
         // of offline calls is never refused.
+        let tiers = Arc::new(Tiers::new(config.tiers.clone(), config.caller_tiers.clone()));
+        let default_max = config.anthropic.max_tokens.max(config.openai.max_tokens);
         let admission = (!router.is_offline()).then(|| {
             let store = self.rate_limit_store.unwrap_or_else(|| Arc::new(LocalRateLimiter::default()));
-            Admission::new(&config.rate_limit, store)
+            Admission::with_tiers(&config.rate_limit, store, tiers.clone(), default_max)
         });
         if let Some(a) = &admission {
             stack = Arc::new(a.layer(stack, observers.clone()));
@@ -159,21 +173,23 @@ impl SparkBuilder {
         // A store handed to the builder is wanted unless the config turns the ledger off.
         let ledger_on = match config.ledger.enabled {
             Some(on) => on,
-            None => self.usage_store.is_some() || config.ledger.is_on(config.budget.is_configured()),
+            None => self.usage_store.is_some() || config.ledger.is_on(config.budgets_configured()),
         };
+        // Opening connects on first use only; caller keys share the ledger's database.
+        let sqlite = SqliteStore::open(&config.ledger)?;
         let usage_store: Option<Arc<dyn UsageStore>> = match (ledger_on, self.usage_store) {
             (false, _) => None,
             (true, Some(store)) => Some(store),
-            (true, None) => Some(Arc::new(SqliteStore::open(&config.ledger)?)),
+            (true, None) => Some(Arc::new(sqlite.clone())),
         };
+        let key_store = self.key_store.unwrap_or_else(|| Arc::new(sqlite));
+        let keys = KeyManager::new(key_store).with_tiers(tiers.names().cloned());
         // Above admission, so a call waiting in the queue already holds its budget reservation.
         let meter = usage_store.as_ref().map(|store| {
             let budgets = config
-                .budget
-                .is_configured()
+                .budgets_configured()
                 .then(|| Arc::new(Budgets::new(config.budget.clone(), store.clone())));
-            let default_max = config.anthropic.max_tokens.max(config.openai.max_tokens);
-            Arc::new(Meter::new(config.pricing.clone(), budgets, default_max))
+            Arc::new(Meter::new(config.pricing.clone(), budgets, tiers.clone(), default_max))
         });
         if let Some(m) = &meter {
             stack = Arc::new(crate::ledger::MeterLayer::new(stack, m.clone()));
@@ -209,7 +225,7 @@ impl SparkBuilder {
             pricing: config.pricing.clone(),
             ledger: usage_store.zip(meter).map(|(store, meter)| crate::ledger::Recorder { store, meter }),
         };
-        Ok(Spark { inner: Arc::new(Inner { router, cache, admission, pipeline, config }) })
+        Ok(Spark { inner: Arc::new(Inner { router, cache, admission, pipeline, config, keys, tiers }) })
     }
 }
 
@@ -293,6 +309,7 @@ impl Spark {
     /// Generates, validates and (when needed) repairs scripts for `req`: the stream of
     /// [`Spark::generate_stream`], collected.
     pub async fn generate(&self, req: GenerateRequest) -> Result<GeneratedScripts> {
+        self.inner.tiers.check(req.tier.as_deref())?;
         self.inner.pipeline.run(req, &Sink::Collect).await
     }
 
@@ -306,12 +323,29 @@ impl Spark {
         let this = self.clone();
         tokio::spawn(async move {
             let sink = Sink::Stream(tx.clone());
+            if let Err(e) = this.inner.tiers.check(req.tier.as_deref()) {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
             tokio::select! {
                 r = this.inner.pipeline.run(req, &sink) => if let Err(e) = r { let _ = tx.send(Err(e)).await; },
                 _ = tx.closed() => {}
             }
         });
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    }
+
+    /// Caller keys: create, list, revoke, verify. They live in the ledger's database (the
+    /// `[ledger] path` file; memory without one) unless [`SparkBuilder::key_store`] says otherwise.
+    pub fn keys(&self) -> &KeyManager {
+        &self.inner.keys
+    }
+
+    /// Checks a caller key (`spk_…`) and returns what it allows; `Unauthenticated` with a
+    /// reason otherwise. [`KeyInfo::apply`] then gives a request its caller id and tier, and
+    /// [`KeyInfo::require`] checks a scope.
+    pub async fn verify_key(&self, key: &str) -> Result<KeyInfo> {
+        self.inner.keys.verify(key).await
     }
 
     /// The usage ledger, unless `ledger.enabled` is off.

@@ -61,6 +61,8 @@ namespace Spark
         Unauthenticated = 26,
         /// <summary>The output policy holds the result back (blocking security findings); export it only with allowUnsafe.</summary>
         OutputBlocked = 27,
+        /// <summary>The caller key is valid but lacks the scope the operation needs.</summary>
+        Forbidden = 28,
     }
 
     /// <summary>A SPARK call failed. <see cref="Code"/> is the stable snake_case name

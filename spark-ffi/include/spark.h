@@ -137,6 +137,9 @@
 // `allow_unsafe`.
 #define SPARK_ERROR_OUTPUT_BLOCKED 27
 
+// The caller key is valid but lacks the scope the operation needs.
+#define SPARK_ERROR_FORBIDDEN 28
+
 // Log level of `spark_log_cb`: a failure (the numbers 1-5 grow with verbosity).
 #define SPARK_LOG_ERROR 1
 

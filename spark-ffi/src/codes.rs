@@ -64,6 +64,8 @@ pub const SPARK_ERROR_UNAUTHENTICATED: u32 = 26;
 /// The output policy holds the result back (blocking security findings); export it only with
 /// `allow_unsafe`.
 pub const SPARK_ERROR_OUTPUT_BLOCKED: u32 = 27;
+/// The caller key is valid but lacks the scope the operation needs.
+pub const SPARK_ERROR_FORBIDDEN: u32 = 28;
 
 /// Every macro with the core code it mirrors, in numeric order.
 #[cfg(test)]
@@ -95,6 +97,7 @@ const TABLE: &[(u32, ErrorCode)] = &[
     (SPARK_ERROR_INTERNAL, ErrorCode::Internal),
     (SPARK_ERROR_UNAUTHENTICATED, ErrorCode::Unauthenticated),
     (SPARK_ERROR_OUTPUT_BLOCKED, ErrorCode::OutputBlocked),
+    (SPARK_ERROR_FORBIDDEN, ErrorCode::Forbidden),
 ];
 
 /// NUL-terminated names of every core code, built from `ErrorCode::ALL` so new codes get one.

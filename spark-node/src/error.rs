@@ -68,6 +68,7 @@ fn build<'env>(env: &'env Env, error: &Error) -> napi::Result<Object<'env>> {
         Error::InputRejected { guard, .. } => object.set("guard", guard.as_str())?,
         Error::Unauthenticated { reason, .. } => object.set("reason", reason.as_str())?,
         Error::OutputBlocked { rules } => object.set("rules", rules.clone())?,
+        Error::Forbidden { scope, .. } => object.set("scope", scope.as_str())?,
         _ => {}
     }
     if let Error::ValidationFailed { diagnostics } = error {

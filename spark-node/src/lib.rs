@@ -19,6 +19,7 @@ use spark_core::{ExportFormat, SparkConfig};
 mod abort;
 mod args;
 mod error;
+mod keys;
 mod log;
 mod result;
 mod signing;
@@ -264,6 +265,12 @@ impl Spark {
     #[napi(getter)]
     pub fn is_offline(&self) -> bool {
         self.inner.is_offline()
+    }
+
+    /// Caller keys: `create`, `list`, `revoke`, `verify`.
+    #[napi(getter)]
+    pub fn keys(&self) -> keys::KeyManager {
+        keys::KeyManager { spark: self.inner.clone() }
     }
 
     /// Circuit-breaker state and counters of each provider, in fallback order.

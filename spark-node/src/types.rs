@@ -242,6 +242,9 @@ pub type OnEvent = ThreadsafeFunction<StreamEvent, (), StreamEvent, Status, fals
 pub struct GenerateOptions {
     /// Who asks: the key for rate limits, budgets and usage accounting.
     pub caller: Option<String>,
+    /// The tier whose limits apply (`[tiers.NAME]`), e.g. a verified key's `tier`; the
+    /// caller's configured tier otherwise.
+    pub tier: Option<String>,
     /// Model override for the primary provider.
     pub model: Option<String>,
     /// Output token limit override (a positive integer).
@@ -270,6 +273,7 @@ pub struct GenerateOptions {
 /// The option names `GenerateOptions` knows, to reject typos like the core does.
 pub const GENERATE_OPTION_KEYS: &[&str] = &[
     "caller",
+    "tier",
     "model",
     "maxTokens",
     "temperature",
@@ -366,6 +370,7 @@ impl GenerateOptions {
     pub fn into_request(self, prompt: String) -> Result<spark_core::GenerateRequest, String> {
         let mut req = spark_core::GenerateRequest::new(prompt);
         req.caller = self.caller;
+        req.tier = self.tier;
         req.model = self.model;
         req.max_tokens = whole(self.max_tokens, "maxTokens")?;
         req.temperature = self.temperature.map(|t| t as f32);

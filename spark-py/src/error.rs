@@ -215,6 +215,13 @@ const CLASSES: &[Class] = &[
         doc: "The output policy held the result back (blocking security findings, rule ids in \
               `.rules`); export it with `allow_unsafe=True` to override.",
     },
+    Class {
+        name: "Forbidden",
+        parent: Some("SparkError"),
+        builtin: Some("PermissionError"),
+        codes: &[ErrorCode::Forbidden],
+        doc: "The caller key is valid but lacks the scope the operation needs (`.scope`).",
+    },
 ];
 
 /// Attributes every `SparkError` has (None unless the error carries them), so `err.status`
@@ -341,6 +348,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         Error::InputRejected { guard, .. } => exc.setattr("guard", guard)?,
         Error::Unauthenticated { reason, .. } => exc.setattr("reason", reason)?,
         Error::OutputBlocked { rules } => exc.setattr("rules", rules.clone())?,
+        Error::Forbidden { scope, .. } => exc.setattr("scope", scope)?,
         Error::InputTooLarge { what, size, limit } => {
             exc.setattr("what", what)?;
             exc.setattr("size", size)?;

@@ -14,6 +14,7 @@ use pyo3::types::{PyBytes, PyCFunction, PyDict, PyTuple};
 use spark_core::{GenerateRequest, SparkConfig, StreamEvent};
 
 mod error;
+mod keys;
 mod log;
 mod pyview;
 mod signing;
@@ -249,6 +250,12 @@ impl Spark {
         self.inner.system_prompt()
     }
 
+    /// Caller keys: `create`, `list`, `revoke`, `verify`.
+    #[getter]
+    fn keys(&self) -> keys::KeyManager {
+        keys::KeyManager { spark: self.inner.clone() }
+    }
+
     /// Health of each provider in the chain (circuit breaker state, failures), as dicts.
     fn provider_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, &self.inner.provider_status())
@@ -292,7 +299,7 @@ impl Spark {
     /// the generation and propagates.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, allow_unsafe = false,
-                        on_event = None))]
+                        on_event = None, tier = None))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
         &self,
@@ -306,10 +313,12 @@ impl Spark {
         no_cache: bool,
         allow_unsafe: bool,
         on_event: Option<Py<PyAny>>,
+        tier: Option<String>,
     ) -> PyResult<GeneratedScripts> {
         check_callable(&on_event, py)?;
-        let req =
+        let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
+        req.tier = tier;
         let spark = self.inner.clone();
         let Some(callback) = on_event else {
             let (tx, rx) = mpsc::channel();
@@ -361,7 +370,7 @@ impl Spark {
     /// SPARK worker thread; use `stream()` to handle progress inside the event loop.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, allow_unsafe = false,
-                        on_event = None))]
+                        on_event = None, tier = None))]
     #[allow(clippy::too_many_arguments)]
     fn agenerate<'py>(
         &self,
@@ -375,10 +384,12 @@ impl Spark {
         no_cache: bool,
         allow_unsafe: bool,
         on_event: Option<Py<PyAny>>,
+        tier: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         check_callable(&on_event, py)?;
-        let req =
+        let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
+        req.tier = tier;
         let spark = self.inner.clone();
         // The asyncio future is made when the coroutine first runs, inside its event loop: a
         // coroutine may be created before the loop starts (`asyncio.run(spark.agenerate(...))`).
@@ -401,7 +412,7 @@ impl Spark {
     /// Streams progress events as an async iterator (`async for event in spark.stream(...)`),
     /// or a plain iterator. The last event is `Done`; dropping or closing the stream cancels.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false, allow_unsafe = false))]
+                        repair_rounds = None, no_cache = false, allow_unsafe = false, tier = None))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
@@ -413,9 +424,11 @@ impl Spark {
         repair_rounds: Option<u32>,
         no_cache: bool,
         allow_unsafe: bool,
+        tier: Option<String>,
     ) -> stream::EventStream {
-        let req =
+        let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
+        req.tier = tier;
         let _rt = runtime().enter();
         stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone())
     }
@@ -481,6 +494,8 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Spark>()?;
     m.add_class::<signing::RequestSigner>()?;
     m.add_class::<signing::RequestVerifier>()?;
+    m.add_class::<keys::KeyManager>()?;
+    m.add_class::<keys::CreatedKey>()?;
     m.add_class::<GeneratedScripts>()?;
     m.add_class::<pyview::ScriptFile>()?;
     m.add_class::<Diagnostic>()?;

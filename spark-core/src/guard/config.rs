@@ -39,6 +39,13 @@ pub struct RateLimitConfig {
     pub requests_per_minute: u32,
     /// Requests a caller may make at once before the sustained rate applies.
     pub burst: u32,
+    /// Sustained provider tokens (prompt + output) per minute per caller; unset: no token limit.
+    /// A call reserves its worst case (prompt bytes / 4 + its output token limit) before it
+    /// reaches a provider and settles at the tokens the provider reports.
+    pub tokens_per_minute: Option<u32>,
+    /// Tokens a caller may spend at once (`tokens_per_minute` when unset); a call whose
+    /// estimate exceeds it can never pass.
+    pub token_burst: Option<u32>,
     /// Requests running at once across all callers.
     pub max_concurrent: usize,
     /// Requests waiting for a slot before new ones get `QueueFull`.
@@ -54,6 +61,8 @@ impl Default for RateLimitConfig {
             enabled: true,
             requests_per_minute: 60,
             burst: 10,
+            tokens_per_minute: None,
+            token_burst: None,
             max_concurrent: 64,
             max_queue: 1024,
             queue_timeout_ms: 30_000,
@@ -74,6 +83,12 @@ impl RateLimitConfig {
         if self.enabled {
             check_range("rate_limit.requests_per_minute", self.requests_per_minute as f64, 1.0, 1e9)?;
             check_range("rate_limit.burst", self.burst as f64, 1.0, 1e9)?;
+        }
+        if let Some(t) = self.tokens_per_minute {
+            check_range("rate_limit.tokens_per_minute", f64::from(t), 1.0, 4e9)?;
+        }
+        if let Some(t) = self.token_burst {
+            check_range("rate_limit.token_burst", f64::from(t), 1.0, 4e9)?;
         }
         check_range("rate_limit.max_concurrent", self.max_concurrent as f64, 1.0, 1e6)?;
         check_range("rate_limit.max_queue", self.max_queue as f64, 0.0, 1e7)?;

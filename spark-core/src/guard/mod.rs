@@ -16,11 +16,16 @@ mod config;
 mod output;
 mod screen;
 pub mod signing;
+mod tiers;
 
-pub use admission::{Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota};
+pub use admission::{
+    Admission, AdmissionLayer, Admitted, LocalRateLimiter, RateLimitStore, RateQuota, TokenHold,
+    estimate_tokens,
+};
 pub use config::{LimitsConfig, RateLimitConfig};
 pub use output::{OUTPUT_GUARD, OutputConfig, OutputGuard};
 pub use screen::{CONTENT_GUARD, INJECTION_GUARD, ScreenConfig, ScreenGuard, Screened};
+pub use tiers::{CallerTiersConfig, TierConfig, Tiers, check_word};
 
 /// Largest caller id accepted, in bytes.
 pub const MAX_CALLER_BYTES: usize = 256;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{UsageStore, time};
 use crate::error::{Error, Result};
+use crate::guard::TierConfig;
 
 /// `[budget]`: limits in USD. Unset limits do not apply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -75,11 +76,14 @@ impl BudgetConfig {
         Ok(())
     }
 
-    /// The limits that apply to `caller`: (scope, is_monthly, USD).
-    fn limits<'a>(&self, caller: &'a str) -> Vec<(Option<&'a str>, bool, f64)> {
+    /// The limits that apply to `caller` on `tier`: (scope, is_monthly, USD). A caller's own
+    /// limits come first, then its tier's, then the per-caller ones.
+    fn limits<'a>(&self, caller: &'a str, tier: Option<&TierConfig>) -> Vec<(Option<&'a str>, bool, f64)> {
         let own = self.callers.get(caller);
-        let daily = own.map_or(self.caller_daily_usd, |c| c.daily_usd);
-        let monthly = own.map_or(self.caller_monthly_usd, |c| c.monthly_usd);
+        let tier_daily = tier.and_then(|t| t.daily_usd).or(self.caller_daily_usd);
+        let tier_monthly = tier.and_then(|t| t.monthly_usd).or(self.caller_monthly_usd);
+        let daily = own.map_or(tier_daily, |c| c.daily_usd);
+        let monthly = own.map_or(tier_monthly, |c| c.monthly_usd);
         [
             (None, false, self.global_daily_usd),
             (None, true, self.global_monthly_usd),
@@ -148,9 +152,14 @@ impl Budgets {
     }
 
     /// Reserves `estimate` USD for one call of `caller`, or refuses it with `BudgetExceeded`.
-    pub async fn reserve(self: &Arc<Self>, caller: &str, estimate: f64) -> Result<Reservation> {
+    pub async fn reserve(
+        self: &Arc<Self>,
+        caller: &str,
+        tier: Option<&TierConfig>,
+        estimate: f64,
+    ) -> Result<Reservation> {
         let now = time::now_ms();
-        let limits = self.config.limits(caller);
+        let limits = self.config.limits(caller, tier);
         let mut keys = Vec::with_capacity(limits.len());
         for &(scope, monthly, _) in &limits {
             let (from_ms, to_ms) = if monthly { time::month_bounds(now) } else { time::day_bounds(now) };
@@ -226,14 +235,14 @@ mod tests {
             .unwrap();
         let config = BudgetConfig { caller_daily_usd: Some(1.0), ..Default::default() };
         let b = Arc::new(Budgets::new(config, store));
-        let mut first = b.reserve("alice", 0.3).await.unwrap();
-        let e = b.reserve("alice", 0.3).await.unwrap_err();
+        let mut first = b.reserve("alice", None, 0.3).await.unwrap();
+        let e = b.reserve("alice", None, 0.3).await.unwrap_err();
         assert!(matches!(&e, Error::BudgetExceeded { scope, .. } if scope == "alice"), "{e}");
         first.cost(0.1);
         drop(first);
         // 0.6 + 0.1 spent: 0.3 fits now.
-        let _second = b.reserve("alice", 0.3).await.unwrap();
+        let _second = b.reserve("alice", None, 0.3).await.unwrap();
         // Another caller has its own budget.
-        b.reserve("bob", 0.9).await.unwrap();
+        b.reserve("bob", None, 0.9).await.unwrap();
     }
 }

@@ -14,6 +14,7 @@ use futures::Stream;
 
 use super::budget::{Budgets, Reservation};
 use crate::error::Result;
+use crate::guard::Tiers;
 use crate::pricing::{ModelPrice, cost_for, price_for};
 use crate::provider::{CompletionRequest, Provider, ProviderEvent, ProviderStream, Usage};
 use crate::result::ANONYMOUS_CALLER;
@@ -36,6 +37,7 @@ pub(crate) struct Tally {
 pub(crate) struct Meter {
     pricing: BTreeMap<String, ModelPrice>,
     budgets: Option<Arc<Budgets>>,
+    tiers: Arc<Tiers>,
     /// Output tokens a call may produce when it names no limit (the provider's configured one).
     default_max_tokens: u32,
     tallies: Mutex<HashMap<String, Tally>>,
@@ -45,9 +47,10 @@ impl Meter {
     pub fn new(
         pricing: BTreeMap<String, ModelPrice>,
         budgets: Option<Arc<Budgets>>,
+        tiers: Arc<Tiers>,
         default_max_tokens: u32,
     ) -> Self {
-        Meter { pricing, budgets, default_max_tokens, tallies: Mutex::default() }
+        Meter { pricing, budgets, tiers, default_max_tokens, tallies: Mutex::default() }
     }
 
     /// Whether calls are held to budgets.
@@ -113,7 +116,8 @@ impl Provider for MeterLayer {
         let reservation = match &self.meter.budgets {
             Some(b) => {
                 let caller = request.context.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
-                Some(b.reserve(caller, self.meter.estimate(request, &model)).await?)
+                let tier = self.meter.tiers.resolve(caller, request.context.tier.as_deref()).map(|(_, t)| t);
+                Some(b.reserve(caller, tier, self.meter.estimate(request, &model)).await?)
             }
             None => None,
         };

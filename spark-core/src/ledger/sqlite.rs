@@ -33,6 +33,21 @@ pub(crate) const SCHEMA: &[&str] = &[
     )",
     "CREATE INDEX IF NOT EXISTS spark_usage_caller_ts ON spark_usage (caller, ts_ms)",
     "CREATE INDEX IF NOT EXISTS spark_usage_ts ON spark_usage (ts_ms)",
+    // Caller keys (crate::keys) share the ledger's database: one file to back up. Never a secret:
+    // `hash` is HMAC-SHA256 under the per-key `salt`; `scopes` are space-separated.
+    "CREATE TABLE IF NOT EXISTS spark_keys (
+        id TEXT PRIMARY KEY,
+        caller TEXT NOT NULL,
+        name TEXT,
+        scopes TEXT NOT NULL,
+        tier TEXT,
+        salt TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        expires_ms BIGINT,
+        revoked_ms BIGINT,
+        last_used_ms BIGINT
+    )",
 ];
 
 const INSERT: &str = "INSERT INTO spark_usage (request_id, caller, ts_ms, provider, model, input_tokens, \
@@ -69,7 +84,7 @@ pub struct SqliteStore {
     where_: String,
 }
 
-type Op<T> = Box<
+pub(crate) type Op<T> = Box<
     dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, std::result::Result<T, sqlx::Error>> + Send,
 >;
 
@@ -97,7 +112,7 @@ impl SqliteStore {
     }
 
     /// Runs `op` on the connection (opening it and creating the schema first, once).
-    async fn run<T: Send + 'static>(&self, op: Op<T>) -> Result<T> {
+    pub(crate) async fn run<T: Send + 'static>(&self, op: Op<T>) -> Result<T> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::Internal("the ledger needs a Tokio runtime".into()));
         }

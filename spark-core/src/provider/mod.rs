@@ -102,6 +102,9 @@ impl Message {
 pub struct CallContext {
     /// The caller id rate limits and budgets are kept for.
     pub caller: Option<String>,
+    /// The tier the request asked for (from a verified caller key, say); the caller's
+    /// configured tier otherwise.
+    pub tier: Option<String>,
     /// SPARK's request id (the caller's, or generated).
     pub request_id: Option<String>,
     /// Whether the caller sees text as it arrives. Then the first text commits the provider;

@@ -12,6 +12,7 @@ __all__ = [
     "CircuitOpen",
     "ConfigError",
     "ConnectionFailed",
+    "CreatedKey",
     "Delta",
     "Diagnostic",
     "Diagnostics",
@@ -19,12 +20,14 @@ __all__ = [
     "ERROR_CODES",
     "EventStream",
     "ExportError",
+    "Forbidden",
     "GeneratedScripts",
     "InputRejected",
     "InputTooLarge",
     "InternalError",
     "InvalidArgument",
     "InvalidRequest",
+    "KeyManager",
     "MalformedResponse",
     "MissingApiKey",
     "NoCode",
@@ -255,6 +258,8 @@ class Spark:
     def system_prompt(self) -> str: ...
     def provider_status(self) -> list[dict[str, Any]]: ...
     def cache_stats(self) -> dict[str, int]: ...
+    @property
+    def keys(self) -> KeyManager: ...
     def usage(
         self, *, caller: str | None = None, period: Literal["day", "month", "all"] = "day"
     ) -> list[dict[str, Any]]: ...
@@ -273,6 +278,7 @@ class Spark:
         no_cache: bool = False,
         allow_unsafe: bool = False,
         on_event: Callable[[_Event], object] | None = None,
+        tier: str | None = None,
     ) -> GeneratedScripts: ...
     async def agenerate(
         self,
@@ -286,6 +292,7 @@ class Spark:
         no_cache: bool = False,
         allow_unsafe: bool = False,
         on_event: Callable[[_Event], object] | None = None,
+        tier: str | None = None,
     ) -> GeneratedScripts: ...
     def stream(
         self,
@@ -298,6 +305,7 @@ class Spark:
         repair_rounds: int | None = None,
         no_cache: bool = False,
         allow_unsafe: bool = False,
+        tier: str | None = None,
     ) -> EventStream: ...
     def validate(self, source: str, file_name: str | None = None) -> list[Diagnostic]: ...
     @overload
@@ -374,7 +382,36 @@ class OutputBlocked(SparkError):
 
 class Unauthenticated(SparkError):
     """A request signature or caller key failed; `.reason` says how (`bad_signature`, `replayed`,
-    `expired`, `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`)."""
+    `expired`, `body_mismatch`, `unknown_key`, `missing_header`, `malformed_header`; caller keys:
+    `malformed_key`, `unknown_key`, `bad_secret`, `revoked`, `expired`)."""
+
+class Forbidden(SparkError, PermissionError):
+    """A caller key is valid but lacks the scope the operation needs (`.scope`)."""
+
+@final
+class CreatedKey:
+    """A caller key just created: `key` is its only copy (the store keeps a salted hash)."""
+    @property
+    def key(self) -> str: ...
+    @property
+    def info(self) -> dict[str, Any]: ...
+
+@final
+class KeyManager:
+    """The caller keys of a client (`spark.keys`), in the ledger's database."""
+    def create(
+        self,
+        caller: str,
+        *,
+        scopes: list[str] | None = None,
+        tier: str | None = None,
+        name: str | None = None,
+        expires_in: float | None = None,
+    ) -> CreatedKey: ...
+    def list(self) -> list[dict[str, Any]]: ...
+    def revoke(self, id: str) -> dict[str, Any]: ...
+    def verify(self, key: str, scope: str | None = None) -> dict[str, Any]:
+        """The key's dict (`id`, `caller`, `tier`, `scopes`…); raises `Unauthenticated` or `Forbidden`."""
 
 @final
 class RequestSigner:
