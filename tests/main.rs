@@ -10,6 +10,8 @@ mod fuzz_regressions;
 mod hostile;
 mod hostile_extract;
 mod ledger;
+mod metrics;
+mod metrics_promtool;
 mod offline_compile;
 mod offline_corpus;
 mod pipeline;

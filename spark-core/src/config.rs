@@ -63,6 +63,8 @@ pub struct SparkConfig {
     pub ledger: LedgerConfig,
     /// Spending limits.
     pub budget: BudgetConfig,
+    /// Prometheus metrics (on by default).
+    pub metrics: crate::observe::MetricsConfig,
 }
 
 impl SparkConfig {
