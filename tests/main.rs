@@ -23,6 +23,7 @@ mod screen;
 mod seams;
 mod signing;
 mod sse;
+mod usage_analytics;
 mod validate_accuracy;
 mod validate_api;
 mod validate_corpus;

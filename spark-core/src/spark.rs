@@ -391,6 +391,33 @@ impl Spark {
         crate::ledger::export_json(self.ledger()?.as_ref(), &UsageQuery::new(caller, period)).await
     }
 
+    /// Usage totals over `period` grouped by caller, provider, day or hour, each with its
+    /// error rate; one caller's or everyone's.
+    pub async fn usage_by(
+        &self,
+        caller: Option<&str>,
+        period: Period,
+        by: crate::ledger::GroupBy,
+    ) -> Result<Vec<crate::ledger::UsageGroup>> {
+        self.ledger()?.grouped(&UsageQuery::new(caller, period), by).await
+    }
+
+    /// The `limit` callers ranking highest over `period` (by cost, requests, tokens or errors).
+    pub async fn top_callers(
+        &self,
+        period: Period,
+        rank: crate::ledger::RankBy,
+        limit: usize,
+    ) -> Result<Vec<crate::ledger::UsageGroup>> {
+        crate::ledger::top_callers(self.ledger()?.as_ref(), &UsageQuery::new(None, period), rank, limit).await
+    }
+
+    /// One JSON report over `period`: per caller, per provider (error rates), per day, top callers
+    /// (see [`crate::ledger::report_json`]).
+    pub async fn usage_report(&self, caller: Option<&str>, period: Period) -> Result<serde_json::Value> {
+        crate::ledger::report_json(self.ledger()?.as_ref(), &UsageQuery::new(caller, period)).await
+    }
+
     fn ledger(&self) -> Result<&Arc<dyn UsageStore>> {
         self.usage_store().ok_or_else(|| {
             Error::config(
