@@ -2,6 +2,8 @@
 //!
 //! - `cache_hit/generate`: `Spark::generate` answered from the response cache (guards, key
 //!   hash, store lookup, extraction and validation of the cached 20-line reply). Goal < 10 µs.
+//!   `cache_hit/generate_metrics_off` is the same with `metrics.enabled = false`; a run of
+//!   alternating batches then prints the median cost metrics add to a hit (goal < 2 µs).
 //! - `http_path/c64`: the whole path on a miss — guards, cache miss and insert, an HTTP call to
 //!   a minimal hyper server on 127.0.0.1 returning a fixed OpenAI chat completion, extraction,
 //!   validation — 256 requests per iteration at concurrency 64.
@@ -70,6 +72,16 @@ fn cache_hit(c: &mut Criterion) {
     });
     assert!(spark.cache_stats().hits > 0);
 
+    // The same hit with metrics off: what the metrics observer costs a request.
+    let mut off = config();
+    off.metrics.enabled = false;
+    let bare = Spark::builder().config(off).provider(Fixed(REPLY)).build().unwrap();
+    rt.block_on(bare.generate(req.clone())).unwrap();
+    c.bench_function("cache_hit/generate_metrics_off", |b| {
+        b.iter(|| black_box(rt.block_on(bare.generate(black_box(req.clone()))).unwrap()))
+    });
+    metrics_overhead(&rt, &spark, &bare, &req);
+
     // Where a miss spends its time, without HTTP: the whole path with an in-process provider
     // (cache bypassed), and extraction + validation alone.
     c.bench_function("miss_path/in_process_provider", |b| {
@@ -90,6 +102,34 @@ fn cache_hit(c: &mut Criterion) {
     c.bench_function("miss_path/cache_key", |b| {
         b.iter(|| black_box(spark_core::cache::cache_key("openai/http://127.0.0.1/v1/gpt", black_box(&base))))
     });
+}
+
+/// Cache hits with metrics on and off in alternating batches (so both see the same machine
+/// load), printing each side's median per-request time over the batches and the difference.
+fn metrics_overhead(rt: &tokio::runtime::Runtime, on: &Spark, off: &Spark, req: &GenerateRequest) {
+    const BATCHES: usize = 21;
+    const PER_BATCH: u32 = 2_000;
+    let batch = |s: &Spark| {
+        let t = Instant::now();
+        for _ in 0..PER_BATCH {
+            black_box(rt.block_on(s.generate(req.clone())).unwrap());
+        }
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(PER_BATCH)
+    };
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..BATCHES {
+        with.push(batch(on));
+        without.push(batch(off));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (w, wo) = (median(&mut with), median(&mut without));
+    println!(
+        "cache hit, median of {BATCHES} batches of {PER_BATCH}: metrics on {w:.2} µs, off {wo:.2} µs, added {:.2} µs",
+        w - wo
+    );
 }
 
 /// Runs `n` requests, `concurrency` at a time, each built by `one(i)` and spawned as its own task

@@ -9,6 +9,8 @@ command -v mono >/dev/null || need_apt+=(mono-runtime)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v unzip >/dev/null || need_apt+=(unzip)
+# promtool checks the metrics text and the alert rules (tests/metrics_promtool.rs).
+command -v promtool >/dev/null || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

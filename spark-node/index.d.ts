@@ -190,6 +190,38 @@ export declare class Spark {
   /** Response cache counters (hits, misses, coalesced waits, entries, bytes). */
   cacheStats(): CacheStats
   /**
+   * Prometheus text exposition of this client's metrics (empty when `metrics.enabled` is
+   * off).
+   */
+  metricsText(): string
+  /**
+   * Each provider's breaker and recent error rate and latency, cache fill, queue depth,
+   * ledger state; `ready` when at least one provider is usable.
+   */
+  health(): Health
+  /**
+   * Ledger totals per caller over `options.period` (default `day`, UTC). Bad options reject
+   * the Promise with `invalid_request`, like every other failure.
+   */
+  usage(options?: UsageOptions | undefined | null): Promise<UsageTotals[]>
+  /**
+   * Ledger totals over `options.period` grouped by `options.groupBy` (caller, provider, day,
+   * hour), each with its error rate.
+   */
+  usageBy(options?: UsageOptions | undefined | null): Promise<UsageGroup[]>
+  /**
+   * The `options.limit` (default 10) callers ranking highest by `options.rankBy` (default
+   * `cost`) over `options.period`.
+   */
+  topCallers(options?: UsageOptions | undefined | null): Promise<UsageGroup[]>
+  /** The ledger's totals and records over `options.period` as JSON text. */
+  exportUsage(options?: UsageOptions | undefined | null): Promise<string>
+  /**
+   * A usage report over `options.period` as JSON text: `by_caller`, `by_provider` (with
+   * error rates), `by_day`, `top_callers`.
+   */
+  usageReport(options?: UsageOptions | undefined | null): Promise<string>
+  /**
    * Generates, validates and (when needed) repairs scripts for `prompt`. With
    * `options.onEvent`, the progress events are passed to it in order before the Promise
    * settles. Rejects with a `SparkError` (or a `TypeError` for arguments of the wrong type).
@@ -415,6 +447,42 @@ export interface KeyOptions {
   expiresInSeconds?: number
 }
 
+/** A client's health (`spark.health()`). */
+export interface Health {
+  /** At least one provider is usable. */
+  ready: boolean
+  /** Each provider, in fallback order. */
+  providers: Array<ProviderHealth>
+  /** Response cache entries held. */
+  cacheEntries: number
+  /** Approximate bytes the cache holds. */
+  cacheBytes: number
+  /** Cache bytes over its bound, 0 to 1. */
+  cacheFill: number
+  /** Requests waiting for a provider slot. */
+  queueDepth: number
+  /** Requests allowed to wait (0 when admission is off). */
+  queueCapacity: number
+  /** The usage ledger. */
+  ledger: 'on' | 'off'
+}
+
+/** One provider's health (`spark.health().providers`). */
+export interface ProviderHealth {
+  /** Provider name. */
+  name: string
+  /** Breaker state. */
+  breaker: 'closed' | 'open' | 'half_open'
+  /** Whether a call may go to it now (its breaker is not open). */
+  usable: boolean
+  /** Attempts in the recent window (the last 100 calls). */
+  recentAttempts: number
+  /** Share of those attempts that failed, 0 to 1 (null without attempts). */
+  recentErrorRate?: number
+  /** Their mean time to an answer or failure, in milliseconds (null without attempts). */
+  recentLatencyMs?: number
+}
+
 /** Health of one provider in the chain (`spark.providerStatus()`). */
 export interface ProviderStatus {
   /** Provider name. */
@@ -524,6 +592,65 @@ export interface Usage {
   cacheReadTokens: number
   /** Of `inputTokens`, those written to the provider's prompt cache. */
   cacheWriteTokens: number
+}
+
+/**
+ * Usage totals of one group: a caller, a provider, a day or an hour (`spark.usageBy()`,
+ * `spark.topCallers()`).
+ */
+export interface UsageGroup {
+  /** Caller id, provider name, `YYYY-MM-DD` or `YYYY-MM-DDTHH:00Z`. */
+  key: string
+  /** Requests recorded (every outcome). */
+  requests: number
+  /** Requests that failed. */
+  errors: number
+  /** `errors / requests`. */
+  errorRate: number
+  /** Requests answered from SPARK's cache. */
+  cached: number
+  /** Prompt tokens billed. */
+  inputTokens: number
+  /** Generated tokens billed. */
+  outputTokens: number
+  /** USD spent. */
+  costUsd: number
+}
+
+/** Which ledger records a usage query covers, and how to group or rank them. */
+export interface UsageOptions {
+  /** One caller, or everyone when absent. */
+  caller?: string
+  /** `day` (the default), `month` or `all` (UTC calendar periods). */
+  period?: 'day' | 'month' | 'all'
+  /** For `usageBy`: `caller` (the default), `provider`, `day` or `hour`. */
+  groupBy?: 'caller' | 'provider' | 'day' | 'hour'
+  /** For `topCallers`: `cost` (the default), `requests`, `tokens` or `errors`. */
+  rankBy?: 'cost' | 'requests' | 'tokens' | 'errors'
+  /** For `topCallers`: how many (default 10). */
+  limit?: number
+}
+
+/** Usage totals of one caller (`spark.usage()`). */
+export interface UsageTotals {
+  /** The caller. */
+  caller: string
+  /** Requests recorded (every outcome). */
+  requests: number
+  /** Requests that failed. */
+  errors: number
+  /** Requests answered from SPARK's cache. */
+  cached: number
+  /** Prompt tokens billed. */
+  inputTokens: number
+  /** Generated tokens billed. */
+  outputTokens: number
+  /** Prompt tokens read from a prompt cache. */
+  cacheReadTokens: number
+  /** Prompt tokens written to a prompt cache. */
+  cacheWriteTokens: number
+  /** USD spent. */
+  costUsd: number
 }
 
 /** Options of a `RequestVerifier`. */

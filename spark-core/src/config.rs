@@ -71,6 +71,8 @@ pub struct SparkConfig {
     pub tiers: BTreeMap<String, TierConfig>,
     /// Which caller is on which tier.
     pub caller_tiers: CallerTiersConfig,
+    /// Prometheus metrics (on by default).
+    pub metrics: crate::observe::MetricsConfig,
 }
 
 impl SparkConfig {

@@ -118,6 +118,11 @@ impl Pipeline {
             // The caller gets an error either way; a failed write is logged inside.
             let _ = self.record(&req, &request_id, &ledger, Finished::Err(e.code())).await;
         }
+        if let Err(e) = &outcome
+            && let Some(by) = crate::observe::Rejection::of(e)
+        {
+            self.observers.emit(Event::Rejected { request_id: &request_id, by });
+        }
         let (provider, model, usage, cost) = match &outcome {
             Ok(r) => (Some(r.provider.as_str()), Some(r.model.as_str()), r.usage, r.cost_usd),
             Err(_) => (None, None, Default::default(), None),
@@ -253,6 +258,13 @@ impl Pipeline {
             verdicts,
             blocked: None,
         };
+        if !self.observers.is_empty() {
+            self.observers.emit(Event::Evaluated {
+                request_id,
+                diagnostics: &result.diagnostics,
+                repair_rounds: result.rounds.iter().filter(|r| r.round > 0).count() as u32,
+            });
+        }
         if self.validation.fail_on_blocking {
             let blocking: Vec<_> = result.blocking(&self.validation).cloned().collect();
             if !blocking.is_empty() {

@@ -15,7 +15,7 @@ use crate::guard::{
 };
 use crate::keys::{KeyInfo, KeyManager, KeyStore};
 use crate::ledger::{Budgets, Meter, Period, SqliteStore, UsageQuery, UsageStore, UsageTotals};
-use crate::observe::{Observer, Observers};
+use crate::observe::{Health, LiveState, MetricsSnapshot, Observer, Observers, SparkMetrics};
 use crate::pipeline::{Pipeline, Sink};
 use crate::provider::{Anthropic, Offline, OpenAi, OpenAiConfig, Provider};
 use crate::resilience::{ProviderStatus, Router};
@@ -38,6 +38,8 @@ struct Inner {
     pipeline: Pipeline,
     keys: KeyManager,
     tiers: Arc<Tiers>,
+    /// Recorded metrics, unless `metrics.enabled` is off.
+    metrics: Option<Arc<SparkMetrics>>,
 }
 
 /// The SPARK client. Cheap to clone; share one per process.
@@ -153,7 +155,14 @@ impl SparkBuilder {
         config.validate()?;
         let providers =
             if self.providers.is_empty() { providers_from_config(&config)? } else { self.providers };
-        let observers = Observers::new(self.observers);
+        // Metrics first: they are cheap and must not depend on a slow host observer.
+        let metrics = config.metrics.enabled.then(|| Arc::new(SparkMetrics::new()));
+        let mut all: Vec<Arc<dyn Observer>> = Vec::new();
+        if let Some(m) = &metrics {
+            all.push(m.clone());
+        }
+        all.extend(self.observers);
+        let observers = Observers::new(all);
         let router = Arc::new(
             Router::new(providers, &config.retry, &config.breaker, &config.timeouts)
                 .with_observers(observers.clone()),
@@ -211,6 +220,12 @@ impl SparkBuilder {
         // Before the caller's guards, so their `after` sees the policy's result.
         guards.push(Arc::new(OutputGuard::new(config.output.clone(), &config.validation)?));
         guards.extend(self.guards);
+        if let Some(m) = &metrics {
+            let providers: Vec<(&str, &str)> =
+                router.providers().iter().map(|p| (p.name(), p.default_model())).collect();
+            let names: Vec<&str> = guards.iter().map(|g| g.name()).collect();
+            m.prime(&providers, &names);
+        }
         let pipeline = Pipeline {
             provider: stack,
             guards,
@@ -225,7 +240,9 @@ impl SparkBuilder {
             pricing: config.pricing.clone(),
             ledger: usage_store.zip(meter).map(|(store, meter)| crate::ledger::Recorder { store, meter }),
         };
-        Ok(Spark { inner: Arc::new(Inner { router, cache, admission, pipeline, config, keys, tiers }) })
+        Ok(Spark {
+            inner: Arc::new(Inner { router, cache, admission, pipeline, config, keys, tiers, metrics }),
+        })
     }
 }
 
@@ -301,6 +318,55 @@ impl Spark {
         self.inner.admission.as_ref().map_or(0, |a| a.queue_depth())
     }
 
+    /// Prometheus text exposition (OpenMetrics) of this client's metrics, with breakers, cache
+    /// and queue sampled now; empty when `metrics.enabled` is off.
+    pub fn metrics_text(&self) -> String {
+        match &self.inner.metrics {
+            Some(m) => m.encode(&self.live_state()),
+            None => String::new(),
+        }
+    }
+
+    /// The same metrics as a [`MetricsSnapshot`] (empty when metrics are off).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        MetricsSnapshot::parse(&self.metrics_text())
+    }
+
+    /// Each provider's breaker and recent error rate and latency, cache fill, queue depth and
+    /// ledger state; `ready` when at least one provider is usable.
+    pub fn health(&self) -> Health {
+        Health::assemble(&self.live_state(), self.inner.metrics.as_deref(), self.usage_store().is_some())
+    }
+
+    fn live_state(&self) -> LiveState {
+        use crate::resilience::BreakerState;
+        let mut live = LiveState::new();
+        live.providers = self
+            .provider_status()
+            .into_iter()
+            .map(|p| {
+                let state = match p.state {
+                    BreakerState::Closed => "closed",
+                    BreakerState::Open => "open",
+                    BreakerState::HalfOpen => "half_open",
+                };
+                (p.name, state, p.times_opened)
+            })
+            .collect();
+        if let Some(c) = &self.inner.cache {
+            let stats = c.stats();
+            live.cache_entries = stats.entries;
+            live.cache_bytes = stats.bytes;
+            live.cache_max_bytes = self.inner.config.cache.max_bytes;
+            live.cache_evictions = c.evictions();
+        }
+        if self.inner.admission.is_some() {
+            live.queue_depth = self.queue_depth() as u64;
+            live.queue_capacity = self.inner.config.rate_limit.max_queue as u64;
+        }
+        live
+    }
+
     /// The system prompt sent with every request.
     pub fn system_prompt(&self) -> &str {
         &self.inner.pipeline.system_prompt
@@ -362,6 +428,33 @@ impl Spark {
     /// Totals and records over `period` as JSON (see [`crate::ledger::export_json`]).
     pub async fn export_usage(&self, caller: Option<&str>, period: Period) -> Result<serde_json::Value> {
         crate::ledger::export_json(self.ledger()?.as_ref(), &UsageQuery::new(caller, period)).await
+    }
+
+    /// Usage totals over `period` grouped by caller, provider, day or hour, each with its
+    /// error rate; one caller's or everyone's.
+    pub async fn usage_by(
+        &self,
+        caller: Option<&str>,
+        period: Period,
+        by: crate::ledger::GroupBy,
+    ) -> Result<Vec<crate::ledger::UsageGroup>> {
+        self.ledger()?.grouped(&UsageQuery::new(caller, period), by).await
+    }
+
+    /// The `limit` callers ranking highest over `period` (by cost, requests, tokens or errors).
+    pub async fn top_callers(
+        &self,
+        period: Period,
+        rank: crate::ledger::RankBy,
+        limit: usize,
+    ) -> Result<Vec<crate::ledger::UsageGroup>> {
+        crate::ledger::top_callers(self.ledger()?.as_ref(), &UsageQuery::new(None, period), rank, limit).await
+    }
+
+    /// One JSON report over `period`: per caller, per provider (error rates), per day, top callers
+    /// (see [`crate::ledger::report_json`]).
+    pub async fn usage_report(&self, caller: Option<&str>, period: Period) -> Result<serde_json::Value> {
+        crate::ledger::report_json(self.ledger()?.as_ref(), &UsageQuery::new(caller, period)).await
     }
 
     fn ledger(&self) -> Result<&Arc<dyn UsageStore>> {

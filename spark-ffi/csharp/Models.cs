@@ -451,6 +451,89 @@ namespace Spark
         }
     }
 
+    /// <summary>One provider's health (spark_core::observe::ProviderHealth).</summary>
+    public sealed class ProviderHealth
+    {
+        /// <summary>Provider name.</summary>
+        public string Name { get; private set; }
+
+        /// <summary>Breaker state: <c>closed</c>, <c>open</c> or <c>half_open</c>.</summary>
+        public string Breaker { get; private set; }
+
+        /// <summary>Whether a call may go to it now (its breaker is not open).</summary>
+        public bool Usable { get; private set; }
+
+        /// <summary>Attempts in the recent window (the last 100 calls).</summary>
+        public long RecentAttempts { get; private set; }
+
+        /// <summary>Share of those attempts that failed, 0 to 1 (null without attempts).</summary>
+        public double? RecentErrorRate { get; private set; }
+
+        /// <summary>Their mean time to an answer or failure, in milliseconds (null without attempts).</summary>
+        public double? RecentLatencyMs { get; private set; }
+
+        internal static ProviderHealth FromJson(Dictionary<string, object> o)
+        {
+            return new ProviderHealth
+            {
+                Name = Json.Str(o, "name"),
+                Breaker = Json.Str(o, "breaker"),
+                Usable = Json.Bool(o, "usable"),
+                RecentAttempts = Json.Long(o, "recent_attempts"),
+                RecentErrorRate = Json.Num(o, "recent_error_rate"),
+                RecentLatencyMs = Json.Num(o, "recent_latency_ms"),
+            };
+        }
+    }
+
+    /// <summary>A client's health (spark_core::observe::Health).</summary>
+    public sealed class Health
+    {
+        /// <summary>At least one provider is usable.</summary>
+        public bool Ready { get; private set; }
+
+        /// <summary>Each provider, in fallback order.</summary>
+        public IList<ProviderHealth> Providers { get; private set; }
+
+        /// <summary>Response cache entries held.</summary>
+        public long CacheEntries { get; private set; }
+
+        /// <summary>Approximate bytes the cache holds.</summary>
+        public long CacheBytes { get; private set; }
+
+        /// <summary>Cache bytes over its bound, 0 to 1.</summary>
+        public double CacheFill { get; private set; }
+
+        /// <summary>Requests waiting for a provider slot.</summary>
+        public long QueueDepth { get; private set; }
+
+        /// <summary>Requests allowed to wait (0 when admission is off).</summary>
+        public long QueueCapacity { get; private set; }
+
+        /// <summary>The usage ledger: <c>on</c> or <c>off</c>.</summary>
+        public string Ledger { get; private set; }
+
+        /// <summary>Decodes the JSON of spark_client_health.</summary>
+        public static Health FromJson(string json)
+        {
+            var o = Json.Obj(Json.Parse(json));
+            if (o == null) throw new FormatException("a health report must be a JSON object");
+            var providers = new List<ProviderHealth>();
+            foreach (object p in Json.Arr(o, "providers")) providers.Add(ProviderHealth.FromJson(Json.Obj(p)));
+            return new Health
+            {
+                Ready = Json.Bool(o, "ready"),
+                Providers = providers,
+                CacheEntries = Json.Long(o, "cache_entries"),
+                CacheBytes = Json.Long(o, "cache_bytes"),
+                CacheFill = Json.Num(o, "cache_fill") ?? 0.0,
+                QueueDepth = Json.Long(o, "queue_depth"),
+                QueueCapacity = Json.Long(o, "queue_capacity"),
+                Ledger = Json.Str(o, "ledger"),
+            };
+        }
+    }
+
     /// <summary>Kinds of progress events.</summary>
     public enum SparkEventKind
     {

@@ -59,6 +59,12 @@ namespace Spark.Interop
         internal static extern IntPtr spark_client_status(SparkClientHandle client, out SparkBuf status);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_client_metrics_text(SparkClientHandle client, out SparkBuf text);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_client_health(SparkClientHandle client, out SparkBuf health);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr spark_generate(SparkClientHandle client, byte[] requestJson, UIntPtr len, out SparkBuf result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

@@ -121,6 +121,29 @@ namespace Spark
             return Native.TakeString(ref buf);
         }
 
+        /// <summary>Prometheus text exposition of the client's metrics (empty when metrics are off).</summary>
+        public string MetricsText()
+        {
+            SparkBuf buf;
+            Native.Check(Native.spark_client_metrics_text(_handle, out buf));
+            return Native.TakeString(ref buf);
+        }
+
+        /// <summary>Each provider's breaker and recent error rate and latency, cache fill, queue depth,
+        /// ledger state; <see cref="Health.Ready"/> when at least one provider is usable.</summary>
+        public Health Health()
+        {
+            return Spark.Health.FromJson(HealthJson());
+        }
+
+        /// <summary>The health report of <c>Health()</c> as the native JSON.</summary>
+        public string HealthJson()
+        {
+            SparkBuf buf;
+            Native.Check(Native.spark_client_health(_handle, out buf));
+            return Native.TakeString(ref buf);
+        }
+
         /// <summary>Generates scripts for <paramref name="prompt"/>, blocking the calling thread.</summary>
         public GeneratedScripts Generate(string prompt)
         {

@@ -263,6 +263,18 @@ spark_error_t *spark_client_info(const spark_client_t *client,
 spark_error_t *spark_client_status(const spark_client_t *client,
                                    spark_buf_t *out);
 
+// Writes the client's metrics to `*out` as Prometheus text exposition (UTF-8, NUL-terminated;
+// empty when `metrics.enabled` is off). Free it with `spark_buf_free`.
+spark_error_t *spark_client_metrics_text(const spark_client_t *client,
+                                         spark_buf_t *out);
+
+// Writes the client's health to `*out` as JSON: `{"ready", "providers": [{"name", "breaker":
+// "closed"|"open"|"half_open", "usable", "recent_attempts", "recent_error_rate",
+// "recent_latency_ms"}], "cache_entries", "cache_bytes", "cache_fill", "queue_depth",
+// "queue_capacity", "ledger": "on"|"off"}`; `ready` when at least one provider is usable.
+spark_error_t *spark_client_health(const spark_client_t *client,
+                                   spark_buf_t *out);
+
 // Generates scripts for a request and writes the result JSON to `*out_result_json`.
 //
 // `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,

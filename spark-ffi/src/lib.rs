@@ -395,6 +395,42 @@ pub unsafe extern "C" fn spark_client_status(
     })
 }
 
+/// Writes the client's metrics to `*out` as Prometheus text exposition (UTF-8, NUL-terminated;
+/// empty when `metrics.enabled` is off). Free it with `spark_buf_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_client_metrics_text(
+    client: *const spark_client_t,
+    out: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable `out` when non-NULL.
+        let out = unsafe { out_buf(out, "out") }?;
+        let c = self::client(client)?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, c.spark.metrics_text().into_bytes()) };
+        Ok(())
+    })
+}
+
+/// Writes the client's health to `*out` as JSON: `{"ready", "providers": [{"name", "breaker":
+/// "closed"|"open"|"half_open", "usable", "recent_attempts", "recent_error_rate",
+/// "recent_latency_ms"}], "cache_entries", "cache_bytes", "cache_fill", "queue_depth",
+/// "queue_capacity", "ledger": "on"|"off"}`; `ready` when at least one provider is usable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_client_health(
+    client: *const spark_client_t,
+    out: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable `out` when non-NULL.
+        let out = unsafe { out_buf(out, "out") }?;
+        let c = self::client(client)?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, to_json(&c.spark.health())?) };
+        Ok(())
+    })
+}
+
 /// Generates scripts for a request and writes the result JSON to `*out_result_json`.
 ///
 /// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,

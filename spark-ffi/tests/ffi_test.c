@@ -700,6 +700,21 @@ static void test_mock(const char *base_url) {
             strstr((char *)out.data, "\"successes\":3"),
         "mock status: %s", out.data ? (char *)out.data : "(null)");
   spark_buf_free(&out);
+  /* Metrics as Prometheus text and health as JSON: three answered calls and one 429. */
+  CHECK(code_of(spark_client_metrics_text(c, &out)) == 0, "mock metrics");
+  CHECK(out.data && out.data[out.len] == 0 && strstr((char *)out.data, "# TYPE spark_requests_total counter\n") &&
+            strstr((char *)out.data, "spark_provider_attempts_total{provider=\"openai\",code=\"ok\"} 3\n") &&
+            !strstr((char *)out.data, "sk-mock"),
+        "mock metrics: %s", out.data ? (char *)out.data : "(null)");
+  spark_buf_free(&out);
+  CHECK(code_of(spark_client_metrics_text(c, NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL metrics out");
+  CHECK(code_of(spark_client_metrics_text(NULL, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL metrics client");
+  CHECK(code_of(spark_client_health(c, &out)) == 0, "mock health");
+  CHECK(out.data && strstr((char *)out.data, "\"ready\":true") && strstr((char *)out.data, "\"breaker\":\"closed\"") &&
+            strstr((char *)out.data, "\"recent_attempts\":4") && strstr((char *)out.data, "\"ledger\":\"off\""),
+        "mock health: %s", out.data ? (char *)out.data : "(null)");
+  spark_buf_free(&out);
+  CHECK(code_of(spark_client_health(NULL, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL health client");
   CHECK(code_of(spark_client_info(c, &out)) == 0, "mock info");
   CHECK(out.data && !strstr((char *)out.data, "sk-mock") && strstr((char *)out.data, "redacted"),
         "the key is redacted: %s", out.data ? (char *)out.data : "(null)");

@@ -21,6 +21,7 @@ mod args;
 mod error;
 mod keys;
 mod log;
+mod observe;
 mod result;
 mod signing;
 mod stream;
@@ -283,6 +284,105 @@ impl Spark {
     #[napi]
     pub fn cache_stats(&self) -> types::CacheStats {
         self.inner.cache_stats().into()
+    }
+
+    /// Prometheus text exposition of this client's metrics (empty when `metrics.enabled` is
+    /// off).
+    #[napi]
+    pub fn metrics_text(&self) -> String {
+        self.inner.metrics_text()
+    }
+
+    /// Each provider's breaker and recent error rate and latency, cache fill, queue depth,
+    /// ledger state; `ready` when at least one provider is usable.
+    #[napi]
+    pub fn health(&self) -> observe::Health {
+        self.inner.health().into()
+    }
+
+    /// Ledger totals per caller over `options.period` (default `day`, UTC). Bad options reject
+    /// the Promise with `invalid_request`, like every other failure.
+    #[napi(ts_return_type = "Promise<UsageTotals[]>")]
+    pub fn usage<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<observe::UsageOptions>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<observe::UsageTotals>>> {
+        let o = options.unwrap_or_default();
+        let spark = self.inner.clone();
+        promise(env, async move {
+            let period = o.period()?;
+            let totals = spark.usage(o.caller.as_deref(), period).await?;
+            Ok(totals.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Ledger totals over `options.period` grouped by `options.groupBy` (caller, provider, day,
+    /// hour), each with its error rate.
+    #[napi(ts_return_type = "Promise<UsageGroup[]>")]
+    pub fn usage_by<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<observe::UsageOptions>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<observe::UsageGroup>>> {
+        let o = options.unwrap_or_default();
+        let spark = self.inner.clone();
+        promise(env, async move {
+            let period = o.period()?;
+            let by = spark_core::ledger::GroupBy::parse(o.group_by.as_deref().unwrap_or("caller"))?;
+            let groups = spark.usage_by(o.caller.as_deref(), period, by).await?;
+            Ok(groups.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// The `options.limit` (default 10) callers ranking highest by `options.rankBy` (default
+    /// `cost`) over `options.period`.
+    #[napi(ts_return_type = "Promise<UsageGroup[]>")]
+    pub fn top_callers<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<observe::UsageOptions>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<observe::UsageGroup>>> {
+        let o = options.unwrap_or_default();
+        let limit = o.limit.unwrap_or(10) as usize;
+        let spark = self.inner.clone();
+        promise(env, async move {
+            let period = o.period()?;
+            let rank = spark_core::ledger::RankBy::parse(o.rank_by.as_deref().unwrap_or("cost"))?;
+            let groups = spark.top_callers(period, rank, limit).await?;
+            Ok(groups.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// The ledger's totals and records over `options.period` as JSON text.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn export_usage<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<observe::UsageOptions>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let o = options.unwrap_or_default();
+        let spark = self.inner.clone();
+        promise(env, async move {
+            let period = o.period()?;
+            Ok(spark.export_usage(o.caller.as_deref(), period).await?.to_string())
+        })
+    }
+
+    /// A usage report over `options.period` as JSON text: `by_caller`, `by_provider` (with
+    /// error rates), `by_day`, `top_callers`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn usage_report<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<observe::UsageOptions>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let o = options.unwrap_or_default();
+        let spark = self.inner.clone();
+        promise(env, async move {
+            let period = o.period()?;
+            Ok(spark.usage_report(o.caller.as_deref(), period).await?.to_string())
+        })
     }
 
     /// Generates, validates and (when needed) repairs scripts for `prompt`. With

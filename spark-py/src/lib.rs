@@ -292,6 +292,65 @@ impl Spark {
         Ok(json.to_string())
     }
 
+    /// Prometheus text exposition of this client's metrics (empty when `metrics.enabled` is
+    /// off): requests, errors, latencies, tokens, cost, cache, retries, breakers, refusals.
+    fn metrics_text(&self, py: Python<'_>) -> String {
+        let spark = self.inner.clone();
+        py.detach(move || spark.metrics_text())
+    }
+
+    /// Health as a dict: `ready`, `providers` (each `name`, `breaker`, `usable`,
+    /// `recent_attempts`, `recent_error_rate`, `recent_latency_ms`), `cache_entries`,
+    /// `cache_bytes`, `cache_fill`, `queue_depth`, `queue_capacity`, `ledger`.
+    fn health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.health())
+    }
+
+    /// Ledger totals over `period` grouped by `group_by` (`caller`, `provider`, `day` or
+    /// `hour`), as dicts (`key`, `requests`, `errors`, `error_rate`, `cached`, token counts,
+    /// `cost_usd`).
+    #[pyo3(signature = (*, group_by = "caller", caller = None, period = "day"))]
+    fn usage_by<'py>(
+        &self,
+        py: Python<'py>,
+        group_by: &str,
+        caller: Option<String>,
+        period: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let period = spark_core::Period::parse(period).map_err(|e| to_py_err(py, &e))?;
+        let by = spark_core::ledger::GroupBy::parse(group_by).map_err(|e| to_py_err(py, &e))?;
+        let spark = self.inner.clone();
+        let groups = wait(py, async move { spark.usage_by(caller.as_deref(), period, by).await })?;
+        to_python(py, &groups)
+    }
+
+    /// The `limit` callers ranking highest over `period` by `rank_by` (`cost`, `requests`,
+    /// `tokens` or `errors`), as dicts like [`usage_by`]'s.
+    #[pyo3(signature = (*, period = "day", rank_by = "cost", limit = 10))]
+    fn top_callers<'py>(
+        &self,
+        py: Python<'py>,
+        period: &str,
+        rank_by: &str,
+        limit: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let period = spark_core::Period::parse(period).map_err(|e| to_py_err(py, &e))?;
+        let rank = spark_core::ledger::RankBy::parse(rank_by).map_err(|e| to_py_err(py, &e))?;
+        let spark = self.inner.clone();
+        let groups = wait(py, async move { spark.top_callers(period, rank, limit).await })?;
+        to_python(py, &groups)
+    }
+
+    /// A usage report over `period` as JSON text: `by_caller`, `by_provider` (with error
+    /// rates), `by_day`, `top_callers`.
+    #[pyo3(signature = (*, caller = None, period = "day"))]
+    fn usage_report(&self, py: Python<'_>, caller: Option<String>, period: &str) -> PyResult<String> {
+        let period = spark_core::Period::parse(period).map_err(|e| to_py_err(py, &e))?;
+        let spark = self.inner.clone();
+        let json = wait(py, async move { spark.usage_report(caller.as_deref(), period).await })?;
+        Ok(json.to_string())
+    }
+
     /// Generates, validates and repairs scripts for `prompt`, blocking with the GIL released.
     ///
     /// `on_event` (optional) is called with each progress event (`Started`, `Delta`,

@@ -199,6 +199,11 @@ impl ResponseCache {
         }
     }
 
+    /// Entries the store evicted to respect its bounds (0 when the store cannot tell).
+    pub fn evictions(&self) -> u64 {
+        self.shared.store.evictions()
+    }
+
     /// `inner` behind this cache, reporting to `observers`.
     pub fn layer(&self, inner: Arc<dyn Provider>, observers: Observers) -> CacheLayer {
         let identity = inner.identity();

@@ -27,6 +27,10 @@ pub trait CacheStore: Send + Sync + std::fmt::Debug + 'static {
     fn entry_count(&self) -> u64;
     /// Approximate bytes currently held (may lag behind recent writes; 0 when unknown).
     fn weighted_bytes(&self) -> u64;
+    /// Entries evicted to respect the store's bounds since it was made (0 when unknown).
+    fn evictions(&self) -> u64 {
+        0
+    }
 }
 
 /// Bytes an entry is charged: its strings plus a fixed overhead for the key and bookkeeping.
@@ -68,6 +72,7 @@ impl moka::Expiry<CacheKey, Entry> for PerEntryTtl {
 #[derive(Clone)]
 pub struct MokaStore {
     cache: moka::future::Cache<CacheKey, Entry>,
+    evictions: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for MokaStore {
@@ -79,12 +84,21 @@ impl std::fmt::Debug for MokaStore {
 impl MokaStore {
     /// A store holding at most `max_bytes`.
     pub fn new(max_bytes: u64) -> Self {
+        let evictions = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let cache = moka::future::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|k: &CacheKey, v: &Entry| entry_weight(k, &v.value))
             .expire_after(PerEntryTtl)
+            .eviction_listener({
+                let evictions = evictions.clone();
+                move |_k, _v, cause| {
+                    if cause == moka::notification::RemovalCause::Size {
+                        evictions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            })
             .build();
-        MokaStore { cache }
+        MokaStore { cache, evictions }
     }
 
     /// Runs moka's pending maintenance (evictions, expirations) now instead of lazily; makes
@@ -112,5 +126,8 @@ impl CacheStore for MokaStore {
     }
     fn weighted_bytes(&self) -> u64 {
         self.cache.weighted_size()
+    }
+    fn evictions(&self) -> u64 {
+        self.evictions.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

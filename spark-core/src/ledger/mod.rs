@@ -19,11 +19,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result};
 
+mod analytics;
 mod budget;
 mod meter;
 mod sqlite;
 mod time;
 
+pub use analytics::{GroupBy, RankBy, UsageGroup, group_records, report_json, top_callers};
 pub(crate) use budget::Budgets;
 pub use budget::{BudgetConfig, CallerBudget};
 pub(crate) use meter::{Meter, MeterLayer};
@@ -207,6 +209,12 @@ pub trait UsageStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// The records of `query`, oldest first, at most `limit`.
     async fn records(&self, query: &UsageQuery, limit: u32) -> Result<Vec<UsageRecord>>;
+
+    /// Totals over `query` grouped `by` caller, provider, day or hour, ordered by key. The
+    /// default groups every record in memory; a store with a query language overrides it.
+    async fn grouped(&self, query: &UsageQuery, by: GroupBy) -> Result<Vec<UsageGroup>> {
+        Ok(group_records(&self.records(query, u32::MAX).await?, by))
+    }
 
     /// USD spent by `caller` (everyone when `None`) in `[from_ms, to_ms)`.
     async fn spent_usd(&self, caller: Option<&str>, from_ms: i64, to_ms: i64) -> Result<f64> {

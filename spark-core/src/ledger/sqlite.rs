@@ -13,7 +13,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 use sqlx::{ConnectOptions, Row};
 use tokio::sync::Mutex;
 
-use super::{LedgerConfig, Synchronous, UsageQuery, UsageRecord, UsageStore, UsageTotals};
+use super::{
+    GroupBy, LedgerConfig, Synchronous, UsageGroup, UsageQuery, UsageRecord, UsageStore, UsageTotals,
+};
 use crate::error::{Error, Result};
 
 pub(crate) const SCHEMA: &[&str] = &[
@@ -70,6 +72,16 @@ const RECORDS: &str = "SELECT request_id, caller, ts_ms, provider, model, input_
      cache_read_tokens, cache_write_tokens, cost_usd, outcome, cached \
      FROM spark_usage WHERE ($1 IS NULL OR caller = $1) AND ts_ms >= $2 AND ts_ms < $3 \
      ORDER BY ts_ms, request_id LIMIT $4";
+
+/// [`UsageStore::grouped`] in SQL; `{key}` is the group expression.
+const GROUPED: &str = "SELECT {key} AS key, COUNT(*) AS requests, \
+     CAST(COALESCE(SUM(CASE WHEN outcome <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
+     CAST(COALESCE(SUM(CASE WHEN cached THEN 1 ELSE 0 END), 0) AS BIGINT) AS cached, \
+     CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
+     CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens, \
+     COALESCE(SUM(cost_usd), 0.0) AS cost_usd \
+     FROM spark_usage WHERE ($1 IS NULL OR caller = $1) AND ts_ms >= $2 AND ts_ms < $3 \
+     GROUP BY 1 ORDER BY 1";
 
 /// The SQLite [`UsageStore`]: a file in WAL mode, or an in-memory database.
 ///
@@ -219,6 +231,51 @@ impl UsageStore for SqliteStore {
             })
         }))
         .await
+    }
+
+    async fn grouped(&self, q: &UsageQuery, by: GroupBy) -> Result<Vec<UsageGroup>> {
+        // Only fixed expressions reach the SQL text; values are bound.
+        let key = match by {
+            GroupBy::Caller => "caller".to_string(),
+            GroupBy::Provider => "COALESCE(provider, 'none')".to_string(),
+            GroupBy::Day | GroupBy::Hour => {
+                let w = by.bucket_ms().unwrap_or(1);
+                format!("((ts_ms - (((ts_ms % {w}) + {w}) % {w})))")
+            }
+        };
+        let sql = GROUPED.replace("{key}", &key);
+        let q = q.clone();
+        let rows = self
+            .run(Box::new(move |conn| {
+                Box::pin(async move {
+                    let rows = sqlx::query(&sql)
+                        .bind(q.caller)
+                        .bind(q.from_ms)
+                        .bind(q.to_ms)
+                        .fetch_all(conn)
+                        .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let key = match by.bucket_ms() {
+                                Some(_) => by.bucket_key(row.try_get::<i64, _>("key")?),
+                                None => row.try_get("key")?,
+                            };
+                            Ok(UsageGroup {
+                                key,
+                                requests: to_u64(row.try_get("requests")?),
+                                errors: to_u64(row.try_get("errors")?),
+                                error_rate: 0.0,
+                                cached: to_u64(row.try_get("cached")?),
+                                input_tokens: to_u64(row.try_get("input_tokens")?),
+                                output_tokens: to_u64(row.try_get("output_tokens")?),
+                                cost_usd: row.try_get("cost_usd")?,
+                            })
+                        })
+                        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                })
+            }))
+            .await?;
+        Ok(rows.into_iter().map(UsageGroup::finish).collect())
     }
 
     async fn records(&self, q: &UsageQuery, limit: u32) -> Result<Vec<UsageRecord>> {

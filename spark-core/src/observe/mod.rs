@@ -8,8 +8,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::diagnostic::Diagnostic;
 use crate::error::ErrorCode;
 use crate::provider::Usage;
+
+pub mod health;
+pub mod metrics;
+mod metrics_live;
+
+pub use health::{Health, ProviderHealth};
+pub use metrics::{MetricsConfig, MetricsSnapshot, SparkMetrics};
+pub use metrics_live::LiveState;
 
 /// A stage of the request path, in the order a request meets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,6 +165,74 @@ pub enum Event<'a> {
         /// `None` on success, else the error's code.
         error: Option<ErrorCode>,
     },
+    /// SPARK itself refused a request (not a provider): a limit, a budget or a guard.
+    Rejected {
+        /// SPARK's request id.
+        request_id: &'a str,
+        /// Who refused it.
+        by: Rejection<'a>,
+    },
+    /// A reply was extracted, validated and repaired as far as it would go.
+    Evaluated {
+        /// SPARK's request id.
+        request_id: &'a str,
+        /// The diagnostics of the final round.
+        diagnostics: &'a [Diagnostic],
+        /// Repair rounds run after the first reply (0 when it was clean).
+        repair_rounds: u32,
+    },
+    /// One call to one provider ended: it answered (first text or a clean end) or failed.
+    ProviderAttempt {
+        /// SPARK's request id.
+        request_id: &'a str,
+        /// The provider.
+        provider: &'a str,
+        /// From sending the call to its answer or failure.
+        elapsed: Duration,
+        /// `None` when it answered, else the error's code.
+        error: Option<ErrorCode>,
+    },
+}
+
+/// Who refused a request in [`Event::Rejected`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection<'a> {
+    /// The caller's rate limit.
+    RateLimited,
+    /// The admission queue was full or its wait ran out.
+    QueueFull,
+    /// A SPARK budget was exhausted.
+    Budget,
+    /// A guard blocked the prompt.
+    Guard {
+        /// The guard's name.
+        guard: &'a str,
+    },
+}
+
+impl Rejection<'_> {
+    /// A stable snake_case name, for metric labels.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Rejection::RateLimited => "rate_limited",
+            Rejection::QueueFull => "queue_full",
+            Rejection::Budget => "budget",
+            Rejection::Guard { .. } => "guard",
+        }
+    }
+
+    /// The rejection an error stands for, if SPARK (not a provider) refused the request.
+    pub fn of(error: &crate::error::Error) -> Option<Rejection<'_>> {
+        use crate::error::Error;
+        match error {
+            Error::RateLimited { .. } => Some(Rejection::RateLimited),
+            Error::QueueFull { .. } => Some(Rejection::QueueFull),
+            Error::BudgetExceeded { .. } => Some(Rejection::Budget),
+            Error::InputRejected { guard, .. } => Some(Rejection::Guard { guard }),
+            _ => None,
+        }
+    }
 }
 
 /// Sees every stage's events. Implementations must be cheap and must not block: they run on the

@@ -137,7 +137,17 @@ impl Router {
                 };
                 let deadline =
                     Deadline::new(Instant::now(), TimeoutStage::FirstToken, first_token).min(total);
-                let result = match self.open(entry, &req, deadline, total, permit).await {
+                let attempt_start = Instant::now();
+                let opened = self.open(entry, &req, deadline, total, permit).await;
+                if !self.observers.is_empty() {
+                    self.observers.emit(Event::ProviderAttempt {
+                        request_id,
+                        provider: name,
+                        elapsed: attempt_start.elapsed(),
+                        error: opened.as_ref().err().map(Error::code),
+                    });
+                }
+                let result = match opened {
                     Ok(stream) => {
                         self.observers.emit(Event::FirstToken {
                             request_id,

@@ -301,7 +301,38 @@ internal static class SparkTests
             Check(status.Providers.Count == 1 && status.Providers[0].Name == "openai" && status.Providers[0].State == "closed" &&
                   status.Providers[0].Successes == 2, "mock status: " + client.StatusJson());
             Check(!client.InfoJson().Contains("sk-mock"), "the key is redacted in InfoJson");
+
+            // Two answers and one provider 429, with the cache off: exact counts in the metrics.
+            string metrics = client.MetricsText();
+            Check(metrics.Contains("# TYPE spark_requests_total counter"), "metrics text: " + metrics);
+            Check(SampleSum(metrics, "spark_requests_total", "outcome=\"ok\"") == 2, "2 ok requests in the metrics");
+            Check(SampleSum(metrics, "spark_errors_total", "code=\"rate_limited\"") == 1, "1 rate_limited error in the metrics");
+            Check(SampleSum(metrics, "spark_request_duration_seconds_count", "") == 3, "3 request durations in the metrics");
+            Check(!metrics.Contains("sk-mock"), "no key in the metrics");
+            Health health = client.Health();
+            Check(health.Ready && health.Providers.Count == 1 && health.Providers[0].Name == "openai" &&
+                  health.Providers[0].Breaker == "closed" && health.Providers[0].Usable &&
+                  health.Providers[0].RecentAttempts == 3 && health.Ledger == "off", "health: " + client.HealthJson());
+            var missing = new List<string>();
+            CheckFields(Json.Parse(client.HealthJson()), health, "health", missing);
+            Check(missing.Count == 0, "every health field reaches the C# model; missing: " + string.Join(", ", missing));
         }
+    }
+
+    // The sum of the samples of `name` whose label text contains `label`.
+    private static double SampleSum(string text, string name, string label)
+    {
+        double total = 0;
+        foreach (string line in text.Split('\n'))
+        {
+            if (line.StartsWith("#", StringComparison.Ordinal) || line.Length == 0) continue;
+            int space = line.LastIndexOf(' ');
+            string head = line.Substring(0, space);
+            int brace = head.IndexOf('{');
+            if ((brace < 0 ? head : head.Substring(0, brace)) != name || !head.Contains(label)) continue;
+            total += double.Parse(line.Substring(space + 1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return total;
     }
 
     private static string Pascal(string snake)

@@ -266,6 +266,25 @@ class Spark:
     def export_usage(
         self, *, caller: str | None = None, period: Literal["day", "month", "all"] = "day"
     ) -> str: ...
+    def metrics_text(self) -> str: ...
+    def health(self) -> dict[str, Any]: ...
+    def usage_by(
+        self,
+        *,
+        group_by: Literal["caller", "provider", "day", "hour"] = "caller",
+        caller: str | None = None,
+        period: Literal["day", "month", "all"] = "day",
+    ) -> list[dict[str, Any]]: ...
+    def top_callers(
+        self,
+        *,
+        period: Literal["day", "month", "all"] = "day",
+        rank_by: Literal["cost", "requests", "tokens", "errors"] = "cost",
+        limit: int = 10,
+    ) -> list[dict[str, Any]]: ...
+    def usage_report(
+        self, *, caller: str | None = None, period: Literal["day", "month", "all"] = "day"
+    ) -> str: ...
     def generate(
         self,
         prompt: str,
