@@ -21,6 +21,8 @@ mod screen;
 mod seams;
 mod signing;
 mod sse;
+mod trace_export;
+mod trace_spans;
 mod validate_accuracy;
 mod validate_api;
 mod validate_corpus;

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 pub use crate::export::ExportConfig;
 pub use crate::guard::{LimitsConfig, RateLimitConfig, ScreenConfig};
 pub use crate::ledger::{BudgetConfig, LedgerConfig};
+pub use crate::observe::TelemetryConfig;
 pub use crate::pricing::ModelPrice;
 pub use crate::prompt::GenerationConfig;
 use crate::provider::Usage;
@@ -63,6 +64,8 @@ pub struct SparkConfig {
     pub ledger: LedgerConfig,
     /// Spending limits.
     pub budget: BudgetConfig,
+    /// Tracing, OpenTelemetry export and error reports.
+    pub telemetry: TelemetryConfig,
 }
 
 impl SparkConfig {
@@ -149,6 +152,7 @@ impl SparkConfig {
         self.timeouts.validate()?;
         self.cache.validate()?;
         self.export.validate()?;
+        self.telemetry.validate()?;
         Ok(())
     }
 

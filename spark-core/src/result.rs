@@ -36,6 +36,11 @@ pub struct GenerateRequest {
     pub repair_rounds: Option<u32>,
     /// Bypass the response cache for this request.
     pub no_cache: bool,
+    /// The caller's W3C trace context (`traceparent` header value). The request joins that
+    /// trace and provider calls carry it on; a malformed value is ignored with a warning. Not
+    /// part of the cache key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl GenerateRequest {
@@ -54,6 +59,20 @@ impl GenerateRequest {
     pub fn request_id(mut self, id: impl Into<String>) -> Self {
         self.request_id = Some(id.into());
         self
+    }
+
+    /// Joins the caller's trace: a W3C `traceparent` value
+    /// (`00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`).
+    pub fn traceparent(mut self, value: impl Into<String>) -> Self {
+        self.traceparent = Some(value.into());
+        self
+    }
+
+    /// The request id, generating one first when the caller set none: a host that wants the id
+    /// of a request it did not name (to attach it to an error, say) calls this before
+    /// `generate`.
+    pub fn ensure_request_id(&mut self) -> &str {
+        self.request_id.get_or_insert_with(crate::observe::trace::new_request_id)
     }
 
     /// Overrides the model.

@@ -33,6 +33,8 @@ struct Inner {
     cache: Option<ResponseCache>,
     admission: Option<Arc<Admission>>,
     pipeline: Pipeline,
+    /// Error reports stay on while the client lives (`telemetry.sentry_dsn`).
+    _reporter: Option<crate::observe::report::ReportGuard>,
 }
 
 /// The SPARK client. Cheap to clone; share one per process.
@@ -205,8 +207,10 @@ impl SparkBuilder {
             total: std::time::Duration::from_millis(config.timeouts.total_ms),
             pricing: config.pricing.clone(),
             ledger: usage_store.zip(meter).map(|(store, meter)| crate::ledger::Recorder { store, meter }),
+            record_prompts: config.telemetry.record_prompts,
         };
-        Ok(Spark { inner: Arc::new(Inner { router, cache, admission, pipeline, config }) })
+        let _reporter = crate::observe::report::init(&config.telemetry)?;
+        Ok(Spark { inner: Arc::new(Inner { router, cache, admission, pipeline, config, _reporter }) })
     }
 }
 

@@ -211,10 +211,15 @@ impl Provider for AdmissionLayer {
     async fn stream(&self, request: &CompletionRequest) -> Result<ProviderStream> {
         let caller = request.context.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
         let start = Instant::now();
-        let slot = self.admission.admit(caller).await?;
+        let request_id = request.context.request_id.as_deref().unwrap_or("");
+        let span = crate::observe::trace::stage_span(crate::observe::Stage::Admission, request_id);
+        let slot = tracing::Instrument::instrument(self.admission.admit(caller), span.clone()).await;
+        if let Err(e) = &slot {
+            crate::observe::trace::record_error(&span, e);
+        }
+        let slot = slot?;
         let waited = start.elapsed();
         if waited > Duration::from_millis(1) {
-            let request_id = request.context.request_id.as_deref().unwrap_or("");
             self.observers.emit(Event::Queued { request_id, waited });
         }
         let stream = self.inner.stream(request).await?;

@@ -11,6 +11,12 @@ use std::time::Duration;
 use crate::error::ErrorCode;
 use crate::provider::Usage;
 
+#[cfg(feature = "otel")]
+pub mod otel;
+pub mod report;
+pub mod trace;
+pub use trace::{TelemetryConfig, TraceParent};
+
 /// A stage of the request path, in the order a request meets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
