@@ -20,7 +20,7 @@ mod signing;
 mod stream;
 mod types;
 
-use error::{to_py_err, to_py_err_detached};
+use error::to_py_err;
 use pyview::Diagnostic;
 use types::{Event, GeneratedScripts};
 
@@ -147,6 +147,8 @@ fn request(
     req.temperature = temperature;
     req.repair_rounds = repair_rounds;
     req.no_cache = no_cache;
+    // Known before the call, so every error of the generation can name it.
+    req.ensure_request_id();
     req
 }
 
@@ -156,10 +158,11 @@ async fn run_agenerate(
     req: GenerateRequest,
     on_event: Option<Py<PyAny>>,
 ) -> PyResult<GeneratedScripts> {
+    let rid = req.request_id.clone();
     let Some(callback) = on_event else {
         return match spark.generate(req).await {
             Ok(result) => Ok(GeneratedScripts::new(result, spark)),
-            Err(e) => Err(to_py_err_detached(&e)),
+            Err(e) => Err(error::to_py_err_detached_for(&e, rid.as_deref())),
         };
     };
     let mut events = spark.generate_stream(req);
@@ -171,10 +174,10 @@ async fn run_agenerate(
                 return Ok(GeneratedScripts::new(*result, spark));
             }
             Ok(event) => Python::attach(|py| call_back(py, &callback, Event(event, spark.clone())))?,
-            Err(e) => return Err(to_py_err_detached(&e)),
+            Err(e) => return Err(error::to_py_err_detached_for(&e, rid.as_deref())),
         }
     }
-    Err(Python::attach(error::lost_task))
+    Err(Python::attach(|py| error::lost_generation(py, rid.as_deref())))
 }
 
 /// The file name `validate` uses when none is given: the main type's, so a MonoBehaviour passes
@@ -305,6 +308,7 @@ impl Spark {
     ) -> PyResult<GeneratedScripts> {
         check_callable(&on_event, py)?;
         let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
+        let rid = req.request_id.clone();
         let spark = self.inner.clone();
         let Some(callback) = on_event else {
             let (tx, rx) = mpsc::channel();
@@ -314,8 +318,8 @@ impl Spark {
             let (_, got) = recv(py, rx, &task.abort_handle())?;
             return match got {
                 Some(Ok(result)) => Ok(GeneratedScripts::new(result, self.inner.clone())),
-                Some(Err(e)) => Err(to_py_err(py, &e)),
-                None => Err(error::lost_task(py)),
+                Some(Err(e)) => Err(error::to_py_err_for(py, &e, rid.as_deref())),
+                None => Err(error::lost_generation(py, rid.as_deref())),
             };
         };
         let (tx, mut rx) = mpsc::channel();
@@ -346,8 +350,8 @@ impl Spark {
                         return Err(e);
                     }
                 }
-                Some(Err(e)) => return Err(to_py_err(py, &e)),
-                None => return Err(error::lost_task(py)),
+                Some(Err(e)) => return Err(error::to_py_err_for(py, &e, rid.as_deref())),
+                None => return Err(error::lost_generation(py, rid.as_deref())),
             }
         }
     }
@@ -407,7 +411,8 @@ impl Spark {
     ) -> stream::EventStream {
         let req = request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache);
         let _rt = runtime().enter();
-        stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone())
+        let rid = req.request_id.clone();
+        stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone(), rid)
     }
 
     /// Validates one C# file with this client's policy; returns its diagnostics. `file_name`
