@@ -10,6 +10,8 @@ echo "== cargo fmt --check"; cargo fmt --all -- --check
 echo "== cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
 echo "== cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 echo "== cargo test"; cargo test --workspace
+# The optional telemetry features (OTLP export, Sentry reports) and their loopback receivers.
+echo "== cargo test (otel, sentry)"; cargo test -p spark-core --features otel,sentry --test integration trace_
 for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
     echo "== $part"; bash "scripts/test-$part.sh"
