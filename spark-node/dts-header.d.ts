@@ -52,7 +52,7 @@ export interface SparkError extends Error {
   httpStatus?: number
   /** Provider failures: the provider's request id. */
   requestId?: string
-  /** `generate` failures: SPARK's request id (the caller's `requestId` option, or generated). */
+  /** `generate` failures: SPARK's request id of the failed generation (32 hex digits). */
   sparkRequestId?: string
   /** `validation_failed`: the blocking diagnostics. */
   diagnostics?: Diagnostic[]
