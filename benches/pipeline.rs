@@ -71,6 +71,13 @@ fn cache_hit(c: &mut Criterion) {
         b.iter(|| black_box(rt.block_on(spark.generate(black_box(req.clone()))).unwrap()))
     });
     assert!(spark.cache_stats().hits > 0);
+    // The same with a live subscriber: every span of the hit is created, entered and closed.
+    {
+        let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+        c.bench_function("cache_hit/generate_subscribed", |b| {
+            b.iter(|| black_box(rt.block_on(spark.generate(black_box(req.clone()))).unwrap()))
+        });
+    }
 
     // The same hit with metrics off: what the metrics observer costs a request.
     let mut off = config();

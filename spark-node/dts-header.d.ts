@@ -54,6 +54,8 @@ export interface SparkError extends Error {
   httpStatus?: number
   /** Provider failures: the provider's request id. */
   requestId?: string
+  /** `generate` failures: SPARK's request id of the failed generation (32 hex digits). */
+  sparkRequestId?: string
   /** `validation_failed`: the blocking diagnostics. */
   diagnostics?: Diagnostic[]
   /** `input_rejected`: the guard that refused the request. */

@@ -26,6 +26,8 @@ mod seams;
 mod secrets;
 mod signing;
 mod sse;
+mod trace_export;
+mod trace_spans;
 mod usage_analytics;
 mod validate_accuracy;
 mod validate_api;

@@ -18,6 +18,7 @@ pub use crate::guard::{
     CallerTiersConfig, LimitsConfig, OutputConfig, RateLimitConfig, ScreenConfig, TierConfig,
 };
 pub use crate::ledger::{BudgetConfig, LedgerConfig};
+pub use crate::observe::TelemetryConfig;
 pub use crate::pricing::ModelPrice;
 pub use crate::prompt::GenerationConfig;
 use crate::provider::Usage;
@@ -73,6 +74,8 @@ pub struct SparkConfig {
     pub caller_tiers: CallerTiersConfig,
     /// Prometheus metrics (on by default).
     pub metrics: crate::observe::MetricsConfig,
+    /// Tracing, OpenTelemetry export and error reports.
+    pub telemetry: TelemetryConfig,
 }
 
 impl SparkConfig {
@@ -161,6 +164,7 @@ impl SparkConfig {
         self.cache.validate()?;
         self.export.validate()?;
         self.output.validate()?;
+        self.telemetry.validate()?;
         Ok(())
     }
 

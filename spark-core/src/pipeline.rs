@@ -16,6 +16,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::cache::{ResponseCache, TextDigest, cache_key_memo};
 use crate::cancel::CancelToken;
@@ -24,6 +25,7 @@ use crate::error::{Error, Result, TimeoutStage};
 use crate::extract::{ScriptFile, extract_files_with};
 use crate::guard::{Guard, GuardAction, GuardInput, OUTPUT_GUARD, Verdict};
 use crate::ledger::{Finished, Recorder};
+use crate::observe::trace::{self, TraceParent};
 use crate::observe::{CacheOutcome, Event, Observers, Stage};
 use crate::pricing::{ModelPrice, cost_for};
 use crate::prompt::user_message;
@@ -60,6 +62,8 @@ pub(crate) struct Pipeline {
     pub pricing: std::collections::BTreeMap<String, ModelPrice>,
     /// Where every request is recorded before its result is handed over.
     pub ledger: Option<Recorder>,
+    /// Whether the request span records the prompt (`telemetry.record_prompts`).
+    pub record_prompts: bool,
 }
 
 /// Where progress goes.
@@ -93,8 +97,15 @@ impl Pipeline {
                 check_request_id(id)?;
                 id.clone()
             }
-            None => new_request_id(),
+            None => trace::new_request_id(),
         };
+        let (trace, remote) = trace::request_context(req.traceparent.as_deref(), &request_id);
+        let span = trace::request_span(
+            &request_id,
+            &trace,
+            remote,
+            self.record_prompts.then_some(req.prompt.as_str()),
+        );
         self.observers.emit(Event::RequestStarted { request_id: &request_id });
         let cancel = CancelToken::with_deadline((start + self.total).into_std(), self.total);
         // Dropping this future stops CPU work running elsewhere on its behalf.
@@ -103,7 +114,7 @@ impl Pipeline {
         let ledger = LedgerEntry { started_ms, recorded: &recorded };
         let outcome = match tokio::time::timeout_at(
             start + self.total,
-            self.serve(&req, &request_id, sink, &cancel, &ledger),
+            self.serve(&req, &request_id, &trace, sink, &cancel, &ledger).instrument(span.clone()),
         )
         .await
         {
@@ -127,6 +138,13 @@ impl Pipeline {
             Ok(r) => (Some(r.provider.as_str()), Some(r.model.as_str()), r.usage, r.cost_usd),
             Err(_) => (None, None, Default::default(), None),
         };
+        if !span.is_disabled() {
+            provider.map(|p| span.record("provider", p));
+            model.map(|m| span.record("model", m));
+            if let Err(e) = &outcome {
+                trace::record_error(&span, e);
+            }
+        }
         self.observers.emit(Event::RequestFinished {
             request_id: &request_id,
             provider,
@@ -154,12 +172,15 @@ impl Pipeline {
         &self,
         req: &GenerateRequest,
         request_id: &str,
+        trace: &TraceParent,
         sink: &Sink,
         cancel: &CancelToken,
         ledger: &LedgerEntry<'_>,
     ) -> Result<GeneratedScripts> {
         let t = Instant::now();
-        let verdicts = self.before(req, request_id).await;
+        let span = trace::stage_span(Stage::GuardBefore, request_id);
+        let verdicts = self.before(req, request_id).instrument(span.clone()).await;
+        traced(&span, &verdicts);
         self.stage(request_id, Stage::GuardBefore, t, &verdicts);
         let (verdicts, rewritten) = verdicts?;
         // What the guards made of the prompt is what the cache key and the model see.
@@ -176,13 +197,22 @@ impl Pipeline {
         // reply under the same configuration would give the same answer.
         let memo_key = match &self.memo {
             Some(memo) if !req.no_cache => {
-                let shape = GenerateRequest { caller: None, request_id: None, tier: None, ..req.clone() };
+                let shape = GenerateRequest {
+                    caller: None,
+                    request_id: None,
+                    tier: None,
+                    traceparent: None,
+                    ..req.clone()
+                };
                 Some((memo, memo.result_key(&shape)))
             }
             _ => None,
         };
         if let Some((memo, key)) = &memo_key
-            && let Some(hit) = memo.get_result::<GeneratedScripts>(key).await
+            && let Some(hit) = memo
+                .get_result::<GeneratedScripts>(key)
+                .instrument(trace::stage_span(Stage::Cache, request_id))
+                .await
         {
             self.observers.emit(Event::Cache { request_id, outcome: CacheOutcome::ResultHit });
             let mut out = GeneratedScripts::clone(&hit);
@@ -210,11 +240,14 @@ impl Pipeline {
                 streaming: sink.live(),
                 no_cache: req.no_cache,
                 reply_limit: Some(self.max_reply_bytes),
+                trace: Some(*trace),
             },
             ..Default::default()
         };
         let t = Instant::now();
-        let first = self.first_reply(&base, sink).await;
+        let span = trace::stage_span(Stage::Provider, request_id);
+        let first = self.first_reply(&base, sink).instrument(span.clone()).await;
+        traced(&span, &first);
         self.stage(request_id, Stage::Provider, t, &first);
         let first = first?;
 
@@ -223,6 +256,9 @@ impl Pipeline {
         // Repair rounds are whole replies: the caller sees the round starting, not its text.
         repair_base.context.streaming = false;
         let t = Instant::now();
+        // The first reply's checks run in the repair span only when repair rounds are allowed.
+        let span =
+            if rounds > 0 { trace::stage_span(Stage::Repair, request_id) } else { tracing::Span::none() };
         let outcome = repair::run(
             first,
             &repair_base,
@@ -230,7 +266,9 @@ impl Pipeline {
             |c| self.evaluate(c.text.clone(), request_id, cancel),
             |r| self.repair_call(r, sink),
         )
+        .instrument(span.clone())
         .await;
+        traced(&span, &outcome);
         if rounds > 0 {
             self.stage(request_id, Stage::Repair, t, &outcome);
         }
@@ -272,7 +310,9 @@ impl Pipeline {
             }
         }
         let t = Instant::now();
-        let after = self.after(req, request_id, &mut result).await;
+        let span = trace::stage_span(Stage::GuardAfter, request_id);
+        let after = self.after(req, request_id, &mut result).instrument(span.clone()).await;
+        traced(&span, &after);
         self.stage(request_id, Stage::GuardAfter, t, &after);
         after?;
         // A round that failed (a repair call) may succeed next time: keep only clean runs.
@@ -414,10 +454,14 @@ impl Pipeline {
         check_reply_size(text.len(), Some(self.max_reply_bytes))?;
         cancel.check()?;
         let (files, diagnostics, timings) = if text.len() <= INLINE_EVALUATION_BYTES {
-            evaluate_text(&text, &self.validation, cancel)
+            evaluate_text(&text, &self.validation, cancel, request_id)
         } else {
             let (policy, token) = (self.validation.clone(), cancel.clone());
-            let work = tokio::task::spawn_blocking(move || evaluate_text(&text, &policy, &token));
+            // The blocking thread has no current span: carry this one over.
+            let (parent, id) = (tracing::Span::current(), request_id.to_string());
+            let work = tokio::task::spawn_blocking(move || {
+                parent.in_scope(|| evaluate_text(&text, &policy, &token, &id))
+            });
             work.await.map_err(|e| Error::Internal(format!("validation task failed: {e}")))?
         };
         if !self.observers.is_empty() {
@@ -454,6 +498,13 @@ impl Pipeline {
     }
 }
 
+/// Records a failed stage's error code on its span.
+fn traced<T>(span: &tracing::Span, r: &Result<T>) {
+    if let Err(e) = r {
+        trace::record_error(span, e);
+    }
+}
+
 /// A request's ledger bookkeeping inside [`Pipeline::run`].
 struct LedgerEntry<'a> {
     started_ms: i64,
@@ -468,15 +519,19 @@ fn started_event(c: &Completion) -> StreamEvent {
 type Evaluated = (Result<Vec<ScriptFile>>, Result<Vec<Diagnostic>>, (Duration, Duration));
 
 /// Extraction then validation of one reply, checking `cancel` between them.
-fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken) -> Evaluated {
+fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken, request_id: &str) -> Evaluated {
     let t = std::time::Instant::now();
-    let files = extract_files_with(text, cancel);
+    let span = trace::stage_span(Stage::Extract, request_id);
+    let files = span.in_scope(|| extract_files_with(text, cancel));
+    traced(&span, &files);
     let extracted = t.elapsed();
     let t = std::time::Instant::now();
-    let diagnostics = match &files {
+    let span = trace::stage_span(Stage::Validate, request_id);
+    let diagnostics = span.in_scope(|| match &files {
         Ok(files) => validate_files_with(files, policy, cancel),
         Err(e) => Err(e.clone()),
-    };
+    });
+    traced(&span, &diagnostics);
     (files, diagnostics, (extracted, t.elapsed()))
 }
 
@@ -510,56 +565,4 @@ fn check_request_id(id: &str) -> Result<()> {
         return Err(Error::InvalidRequest("request_id must be printable ASCII without spaces".into()));
     }
     Ok(())
-}
-
-/// A fresh request id: 32 lowercase hex digits, unique in the process and unpredictable across
-/// processes (a per-process random seed mixed with a counter).
-///
-/// Not from a thread-local RNG: the caller's thread may be a host's (the C ABI's, Unity's), and
-/// initialising Rust thread state there leaks it when the host ends the thread.
-fn new_request_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(|| {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
-        );
-        h.write_u32(std::process::id());
-        h.finish()
-    });
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let a = splitmix64(seed ^ n);
-    let b = splitmix64(a ^ seed.rotate_left(29) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    // The same digits as `format!("{a:016x}{b:016x}")`, without the formatting machinery.
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&a.to_be_bytes());
-    bytes[8..].copy_from_slice(&b.to_be_bytes());
-    hex::encode(bytes)
-}
-
-/// SplitMix64's finaliser: a bijective mix, so distinct counters give distinct ids.
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_request_ids_are_32_lowercase_hex_digits_and_distinct() {
-        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| new_request_id()).collect();
-        assert_eq!(ids.len(), 10_000);
-        for id in ids.iter().take(100) {
-            assert_eq!(id.len(), 32, "{id}");
-            assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
-        }
-    }
 }

@@ -43,6 +43,11 @@ pub struct GenerateRequest {
     /// Hand out generated code even when the output policy finds blocking security findings
     /// (`[output] allow_unsafe` for this request only). Secrets are redacted regardless.
     pub allow_unsafe: bool,
+    /// The caller's W3C trace context (`traceparent` header value). The request joins that
+    /// trace and provider calls carry it on; a malformed value is ignored with a warning. Not
+    /// part of the cache key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl GenerateRequest {
@@ -67,6 +72,20 @@ impl GenerateRequest {
     pub fn tier(mut self, tier: impl Into<String>) -> Self {
         self.tier = Some(tier.into());
         self
+    }
+
+    /// Joins the caller's trace: a W3C `traceparent` value
+    /// (`00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`).
+    pub fn traceparent(mut self, value: impl Into<String>) -> Self {
+        self.traceparent = Some(value.into());
+        self
+    }
+
+    /// The request id, generating one first when the caller set none: a host that wants the id
+    /// of a request it did not name (to attach it to an error, say) calls this before
+    /// `generate`.
+    pub fn ensure_request_id(&mut self) -> &str {
+        self.request_id.get_or_insert_with(crate::observe::trace::new_request_id)
     }
 
     /// Overrides the model.

@@ -40,6 +40,8 @@ struct Inner {
     tiers: Arc<Tiers>,
     /// Recorded metrics, unless `metrics.enabled` is off.
     metrics: Option<Arc<SparkMetrics>>,
+    /// Error reports stay on while the client lives (`telemetry.sentry_dsn`).
+    _reporter: Option<crate::observe::report::ReportGuard>,
 }
 
 /// The SPARK client. Cheap to clone; share one per process.
@@ -239,9 +241,21 @@ impl SparkBuilder {
             total: std::time::Duration::from_millis(config.timeouts.total_ms),
             pricing: config.pricing.clone(),
             ledger: usage_store.zip(meter).map(|(store, meter)| crate::ledger::Recorder { store, meter }),
+            record_prompts: config.telemetry.record_prompts,
         };
+        let _reporter = crate::observe::report::init(&config.telemetry)?;
         Ok(Spark {
-            inner: Arc::new(Inner { router, cache, admission, pipeline, config, keys, tiers, metrics }),
+            inner: Arc::new(Inner {
+                router,
+                cache,
+                admission,
+                pipeline,
+                config,
+                keys,
+                tiers,
+                metrics,
+                _reporter,
+            }),
         })
     }
 }

@@ -106,6 +106,9 @@ namespace Spark
         /// <summary>The provider's request id, for support tickets.</summary>
         public string RequestId { get; private set; }
 
+        /// <summary>SPARK's request id of the failed generation (the caller's, or the one generated); null for other calls.</summary>
+        public string SparkRequestId { get; private set; }
+
         /// <summary>Blocking diagnostics of a <see cref="SparkErrorCode.ValidationFailed"/> error.</summary>
         public IList<Diagnostic> Diagnostics { get; private set; }
 
@@ -130,6 +133,7 @@ namespace Spark
             double? ms = Json.Num(d, "retry_after_ms");
             if (ms.HasValue) ex.RetryAfter = TimeSpan.FromMilliseconds(ms.Value);
             ex.PartialText = Json.Str(d, "partial_text");
+            ex.SparkRequestId = Json.Str(d, "request_id");
             var provider = Json.Obj(Json.Get(d, "provider"));
             if (provider != null)
             {

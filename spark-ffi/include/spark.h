@@ -277,9 +277,11 @@ spark_error_t *spark_client_health(const spark_client_t *client,
 
 // Generates scripts for a request and writes the result JSON to `*out_result_json`.
 //
-// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,
-// "temperature"?, "repair_rounds"?, "no_cache"?, "allow_unsafe"?}` (unknown fields are rejected).
-// The result is `{"files": [{"path","content"}], "diagnostics": [..], "usage": {"input_tokens",
+// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "request_id"?, "model"?,
+// "max_tokens"?, "temperature"?, "repair_rounds"?, "no_cache"?, "allow_unsafe"?, "tier"?,
+// "traceparent"?}` (unknown fields are rejected). An error's details name the request id (the
+// caller's, or the one generated). The result is `{"files": [{"path","content"}], "diagnostics": [..],
+// "usage": {"input_tokens",
 // "output_tokens"}, "cost_usd", "provider", "model", "offline", "raw", "rounds", "stop_reason",
 // "request_id", "request_hash", "verdicts", "blocked"}`; `blocked` is null, or
 // `{"rules", "findings", "withheld_files"}` when the output policy held the files back (then
@@ -396,7 +398,8 @@ int64_t spark_error_retry_after_ms(const spark_error_t *err);
 
 // Everything known about `err` as a JSON object, written to `*out` (free with
 // `spark_buf_free`):
-// `{"code" (snake_case name), "code_number", "message", "retryable", "retry_after_ms", "partial_text",
+// `{"code" (snake_case name), "code_number", "message", "request_id" (SPARK's, for a generation;
+// else null), "retryable", "retry_after_ms", "partial_text",
 // "provider": {kind, provider, status, error_type, message, retry_after_ms, request_id,
 // partial_text} | null, "diagnostics": [..] | null, "causes": [..]}`.
 //

@@ -21,14 +21,18 @@ pub(crate) struct ErrorObj {
     error: Error,
     /// `Display` of the error, NUL-terminated, borrowed by `spark_error_message`.
     message: CString,
+    /// SPARK's request id, when the error belongs to a generation.
+    request_id: Option<String>,
 }
 
 pub(crate) static ERRORS: Registry<ErrorObj> = Registry::new();
 
-/// Registers `error` and returns the handle the caller owns.
-pub(crate) fn into_raw(error: Error) -> *mut spark_error_t {
+/// Registers `error` (of the request `request_id`, for a generation), reports it (feature
+/// `sentry`) and returns the handle the caller owns.
+pub(crate) fn into_raw_for(error: Error, request_id: Option<String>) -> *mut spark_error_t {
+    spark_core::observe::report::report_error(&error, request_id.as_deref(), "c");
     let message = CString::new(error.to_string().replace('\0', " ")).unwrap_or_default();
-    ptr::without_provenance_mut(ERRORS.insert(ErrorObj { error, message }))
+    ptr::without_provenance_mut(ERRORS.insert(ErrorObj { error, message, request_id }))
 }
 
 /// A panic payload turned into an `Internal` error.
@@ -119,7 +123,8 @@ pub extern "C" fn spark_error_retry_after_ms(err: *const spark_error_t) -> i64 {
 
 /// Everything known about `err` as a JSON object, written to `*out` (free with
 /// `spark_buf_free`):
-/// `{"code" (snake_case name), "code_number", "message", "retryable", "retry_after_ms", "partial_text",
+/// `{"code" (snake_case name), "code_number", "message", "request_id" (SPARK's, for a generation;
+/// else null), "retryable", "retry_after_ms", "partial_text",
 /// "provider": {kind, provider, status, error_type, message, retry_after_ms, request_id,
 /// partial_text} | null, "diagnostics": [..] | null, "causes": [..]}`.
 ///
@@ -132,7 +137,7 @@ pub unsafe extern "C" fn spark_error_details(err: *const spark_error_t, out: *mu
     }
     // SAFETY: `out` is non-NULL and the caller promises it is writable.
     unsafe { out.write(spark_buf_t::EMPTY) };
-    let json = catch_unwind(|| ERRORS.with(token(err), |e| details(&e.error)));
+    let json = catch_unwind(|| ERRORS.with(token(err), |e| details(&e.error, e.request_id.as_deref())));
     match json {
         Ok(Some(json)) => {
             // SAFETY: as above.
@@ -143,7 +148,7 @@ pub unsafe extern "C" fn spark_error_details(err: *const spark_error_t, out: *mu
     }
 }
 
-fn details(error: &Error) -> String {
+fn details(error: &Error, request_id: Option<&str>) -> String {
     let mut causes = Vec::new();
     let mut source = std::error::Error::source(error);
     while let Some(s) = source {
@@ -158,6 +163,7 @@ fn details(error: &Error) -> String {
         "code": error.code().as_str(),
         "code_number": error.code().as_u32(),
         "message": error.to_string(),
+        "request_id": request_id,
         "retryable": error.is_retryable(),
         "retry_after_ms": error.retry_after().map(|d| d.as_millis() as u64),
         "partial_text": error.partial_text(),

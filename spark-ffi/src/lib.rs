@@ -169,10 +169,20 @@ static CANCELS: Registry<CancellationToken> = Registry::new();
 
 /// Runs `f`, turning its error or panic into an owned `spark_error_t*` (NULL on success).
 fn guard(f: impl FnOnce() -> Result<()>) -> *mut spark_error_t {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    guard_request(|_| f())
+}
+
+/// Like [`guard`] for a generation: `f` names the request id as soon as it knows it, and the
+/// error (or the panic, reported without its payload) carries it.
+fn guard_request(f: impl FnOnce(&mut Option<String>) -> Result<()>) -> *mut spark_error_t {
+    let mut request_id = None;
+    match catch_unwind(AssertUnwindSafe(|| f(&mut request_id))) {
         Ok(Ok(())) => ptr::null_mut(),
-        Ok(Err(e)) => error::into_raw(e),
-        Err(panic) => error::into_raw(error::from_panic(panic)),
+        Ok(Err(e)) => error::into_raw_for(e, request_id),
+        Err(panic) => {
+            spark_core::observe::report::report_panic(request_id.as_deref(), "c");
+            error::into_raw_for(error::from_panic(panic), request_id)
+        }
     }
 }
 
@@ -433,9 +443,11 @@ pub unsafe extern "C" fn spark_client_health(
 
 /// Generates scripts for a request and writes the result JSON to `*out_result_json`.
 ///
-/// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "model"?, "max_tokens"?,
-/// "temperature"?, "repair_rounds"?, "no_cache"?, "allow_unsafe"?}` (unknown fields are rejected).
-/// The result is `{"files": [{"path","content"}], "diagnostics": [..], "usage": {"input_tokens",
+/// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "request_id"?, "model"?,
+/// "max_tokens"?, "temperature"?, "repair_rounds"?, "no_cache"?, "allow_unsafe"?, "tier"?,
+/// "traceparent"?}` (unknown fields are rejected). An error's details name the request id (the
+/// caller's, or the one generated). The result is `{"files": [{"path","content"}], "diagnostics": [..],
+/// "usage": {"input_tokens",
 /// "output_tokens"}, "cost_usd", "provider", "model", "offline", "raw", "rounds", "stop_reason",
 /// "request_id", "request_hash", "verdicts", "blocked"}`; `blocked` is null, or
 /// `{"rules", "findings", "withheld_files"}` when the output policy held the files back (then
@@ -447,12 +459,13 @@ pub unsafe extern "C" fn spark_generate(
     len: usize,
     out_result_json: *mut spark_buf_t,
 ) -> *mut spark_error_t {
-    guard(|| {
+    guard_request(|request_id| {
         // SAFETY: the caller promises a writable `out_result_json` when non-NULL.
         let out = unsafe { out_buf(out_result_json, "out_result_json") }?;
         let c = self::client(client)?;
         // SAFETY: the caller promises `len` readable bytes.
-        let req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
+        let mut req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
+        *request_id = Some(req.ensure_request_id().to_string());
         let result = block_on(&c, "spark_generate", c.spark.generate(req))?;
         // SAFETY: checked by `out_buf`.
         unsafe { write_buf(out, to_json(&result)?) };
@@ -477,7 +490,7 @@ pub unsafe extern "C" fn spark_generate_stream(
     cancel: *const spark_cancel_t,
     out_result_json: *mut spark_buf_t,
 ) -> *mut spark_error_t {
-    guard(|| {
+    guard_request(|request_id| {
         // SAFETY: the caller promises a writable `out_result_json` when non-NULL.
         let out = unsafe { out_buf(out_result_json, "out_result_json") }?;
         let c = self::client(client)?;
@@ -489,7 +502,8 @@ pub unsafe extern "C" fn spark_generate_stream(
             })?
         };
         // SAFETY: the caller promises `len` readable bytes.
-        let req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
+        let mut req = parse_request(unsafe { text(request_json, len, "request_json") }?)?;
+        *request_id = Some(req.ensure_request_id().to_string());
         let result = block_on(&c, "spark_generate_stream", async {
             let mut stream = std::pin::pin!(c.spark.generate_stream(req));
             loop {

@@ -489,6 +489,10 @@ static void test_rate_limited(const char *base_url) {
   CHECK(details.data && strstr((char *)details.data, "\"code\":\"rate_limited\"") &&
             strstr((char *)details.data, "\"retryable\":true"),
         "details: %s", details.data ? (char *)details.data : "");
+  /* The request id generated for the refused call comes back with the error. */
+  const char *rid = details.data ? strstr((char *)details.data, "\"request_id\":\"") : NULL;
+  CHECK(rid && strlen(rid) > 16 + 32 && rid[16 + 32] == '"', "request id in details: %s",
+        details.data ? (char *)details.data : "");
   spark_buf_free(&details);
   spark_error_free(err);
   /* Another caller has its own bucket. */

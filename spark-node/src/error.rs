@@ -42,6 +42,22 @@ pub fn to_js(env: &Env, error: &Error) -> napi::Error {
     }
 }
 
+/// The JavaScript error for an error of the generation `request_id`: `sparkRequestId` names it
+/// (`requestId` stays the provider's). Reported to the error tracker (feature `sentry`).
+pub fn to_js_for(env: &Env, error: &Error, request_id: Option<&str>) -> napi::Error {
+    spark_core::observe::report::report_error(error, request_id, "node");
+    let built = build(env, error).and_then(|mut object| {
+        if let Some(id) = request_id {
+            object.set("sparkRequestId", id)?;
+        }
+        Ok(object)
+    });
+    match built {
+        Ok(object) => napi::Error::from(object.to_unknown()),
+        Err(_) => napi::Error::new(napi::Status::GenericFailure, format!("{}: {error}", error.code())),
+    }
+}
+
 fn build<'env>(env: &'env Env, error: &Error) -> napi::Result<Object<'env>> {
     let code = error.code();
     let unknown = JsError::from(napi::Error::new(code.as_str(), error.to_string())).into_unknown(*env);
@@ -162,6 +178,8 @@ pub enum Failure {
     Spark(Error),
     /// An exception thrown by JavaScript (a stream callback), passed on as it is.
     Js(napi::Error),
+    /// A SPARK error of the generation with this request id.
+    Generation(Error, Option<String>),
 }
 
 impl Failure {
@@ -171,6 +189,15 @@ impl Failure {
             Failure::Type(message) => type_error(env, message),
             Failure::Spark(error) => to_js(env, &error),
             Failure::Js(error) => error,
+            Failure::Generation(error, id) => to_js_for(env, &error, id.as_deref()),
+        }
+    }
+
+    /// Ties a SPARK error to the generation `request_id`.
+    pub fn in_generation(self, request_id: Option<&str>) -> Failure {
+        match self {
+            Failure::Spark(error) => Failure::Generation(error, request_id.map(str::to_owned)),
+            other => other,
         }
     }
 }

@@ -80,7 +80,11 @@ where
 {
     env.spawn_future_with_callback(
         async move {
-            Ok(AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|p| Err(panic_error(p).into())))
+            Ok(AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|p| {
+                // The payload may quote user text: the report names the boundary only.
+                spark_core::observe::report::report_panic(None, "node");
+                Err(panic_error(p).into())
+            }))
         },
         |env, outcome| outcome.map_err(|failure| failure.into_js(env)),
     )
@@ -101,7 +105,9 @@ fn request(prompt: &Unknown<'_>, options: &Unknown<'_>) -> Result<Call, Failure>
     let mut parsed = args::object::<GenerateOptions>(options, "options", true, Some(GENERATE_OPTION_KEYS))?
         .unwrap_or_default();
     let on_event = parsed.on_event.take();
-    let request = parsed.into_request(prompt).map_err(Failure::Type)?;
+    let mut request = parsed.into_request(prompt).map_err(Failure::Type)?;
+    // Known before the call, so every error of the generation can name it.
+    request.ensure_request_id();
     // Subscribed last, once nothing else can fail.
     let abort = abort::from_options(options)?;
     Ok(Call { request, on_event, abort })
@@ -402,6 +408,7 @@ impl Spark {
         let spark = self.inner.clone();
         promise(env, async move {
             let Call { request, on_event, abort } = call?;
+            let rid = request.request_id.clone();
             let aborted = abort.as_ref().map(abort::Abort::flag).unwrap_or_default();
             let work = async move {
                 match on_event {
@@ -409,7 +416,7 @@ impl Spark {
                     None => Ok(types::js_result(&spark.generate(request).await?)),
                 }
             };
-            abortable(work, abort).await
+            abortable(work, abort).await.map_err(|f| f.in_generation(rid.as_deref()))
         })
     }
 

@@ -142,6 +142,7 @@ describe('provider errors from the mock', () => {
       assert.equal(e.provider, 'openai')
       assert.equal(e.httpStatus, 429)
       assert.match(e.requestId, /^req_mock\d+$/)
+      assert.match(e.sparkRequestId, /^[0-9a-f]{32}$/)
       assert.doesNotMatch(`${e.message} ${e.stack}`, /Bearer/)
       assert.ok(e.cause instanceof Error, 'no cause')
       assert.equal(e.cause.name, 'ProviderError')

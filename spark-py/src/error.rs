@@ -318,9 +318,20 @@ pub fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
     build(py, error).unwrap_or_else(|e| e)
 }
 
-/// Same as [`to_py_err`], from code that does not hold the GIL (async tasks).
-pub fn to_py_err_detached(error: &Error) -> PyErr {
-    Python::attach(|py| to_py_err(py, error))
+/// The exception for an error of the generation `request_id` (SPARK's id, as
+/// `.spark_request_id`; `.request_id` stays the provider's), reported to the error tracker
+/// (feature `sentry`).
+pub fn to_py_err_for(py: Python<'_>, error: &Error, request_id: Option<&str>) -> PyErr {
+    spark_core::observe::report::report_error(error, request_id, "python");
+    let err = to_py_err(py, error);
+    // Only fails when Python itself is failing; the exception is still raised.
+    let _ = err.value(py).setattr("spark_request_id", request_id);
+    err
+}
+
+/// Same as [`to_py_err_for`], from code that does not hold the GIL (async tasks).
+pub fn to_py_err_detached_for(error: &Error, request_id: Option<&str>) -> PyErr {
+    Python::attach(|py| to_py_err_for(py, error, request_id))
 }
 
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
@@ -330,6 +341,8 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     exc.setattr("code", code.as_str())?;
     exc.setattr("code_number", code.as_u32())?;
     exc.setattr("message", message)?;
+    // Set by `to_py_err_for` on a generation's errors.
+    exc.setattr("spark_request_id", py.None())?;
     exc.setattr("retry_after", error.retry_after().map(|d| d.as_secs_f64()))?;
     exc.setattr("partial_text", error.partial_text())?;
     if let Some(p) = error.provider_error() {
@@ -375,4 +388,12 @@ pub fn invalid_argument(py: Python<'_>, message: impl Into<String>) -> PyErr {
 /// The background task ended without an answer (it panicked or was dropped).
 pub fn lost_task(py: Python<'_>) -> PyErr {
     to_py_err(py, &Error::Internal("the SPARK task ended without a result".into()))
+}
+
+/// [`lost_task`] for the generation `request_id`: most often a panic, reported as one.
+pub fn lost_generation(py: Python<'_>, request_id: Option<&str>) -> PyErr {
+    spark_core::observe::report::report_panic(request_id, "python");
+    let err = lost_task(py);
+    let _ = err.value(py).setattr("spark_request_id", request_id);
+    err
 }

@@ -21,7 +21,7 @@ mod signing;
 mod stream;
 mod types;
 
-use error::{to_py_err, to_py_err_detached};
+use error::to_py_err;
 use pyview::Diagnostic;
 use types::{Event, GeneratedScripts};
 
@@ -150,6 +150,8 @@ fn request(
     req.repair_rounds = repair_rounds;
     req.no_cache = no_cache;
     req.allow_unsafe = allow_unsafe;
+    // Known before the call, so every error of the generation can name it.
+    req.ensure_request_id();
     req
 }
 
@@ -159,10 +161,11 @@ async fn run_agenerate(
     req: GenerateRequest,
     on_event: Option<Py<PyAny>>,
 ) -> PyResult<GeneratedScripts> {
+    let rid = req.request_id.clone();
     let Some(callback) = on_event else {
         return match spark.generate(req).await {
             Ok(result) => Ok(GeneratedScripts::new(result, spark)),
-            Err(e) => Err(to_py_err_detached(&e)),
+            Err(e) => Err(error::to_py_err_detached_for(&e, rid.as_deref())),
         };
     };
     let mut events = spark.generate_stream(req);
@@ -174,10 +177,10 @@ async fn run_agenerate(
                 return Ok(GeneratedScripts::new(*result, spark));
             }
             Ok(event) => Python::attach(|py| call_back(py, &callback, Event(event, spark.clone())))?,
-            Err(e) => return Err(to_py_err_detached(&e)),
+            Err(e) => return Err(error::to_py_err_detached_for(&e, rid.as_deref())),
         }
     }
-    Err(Python::attach(error::lost_task))
+    Err(Python::attach(|py| error::lost_generation(py, rid.as_deref())))
 }
 
 /// The file name `validate` uses when none is given: the main type's, so a MonoBehaviour passes
@@ -378,6 +381,7 @@ impl Spark {
         let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
+        let rid = req.request_id.clone();
         let spark = self.inner.clone();
         let Some(callback) = on_event else {
             let (tx, rx) = mpsc::channel();
@@ -387,8 +391,8 @@ impl Spark {
             let (_, got) = recv(py, rx, &task.abort_handle())?;
             return match got {
                 Some(Ok(result)) => Ok(GeneratedScripts::new(result, self.inner.clone())),
-                Some(Err(e)) => Err(to_py_err(py, &e)),
-                None => Err(error::lost_task(py)),
+                Some(Err(e)) => Err(error::to_py_err_for(py, &e, rid.as_deref())),
+                None => Err(error::lost_generation(py, rid.as_deref())),
             };
         };
         let (tx, mut rx) = mpsc::channel();
@@ -419,8 +423,8 @@ impl Spark {
                         return Err(e);
                     }
                 }
-                Some(Err(e)) => return Err(to_py_err(py, &e)),
-                None => return Err(error::lost_task(py)),
+                Some(Err(e)) => return Err(error::to_py_err_for(py, &e, rid.as_deref())),
+                None => return Err(error::lost_generation(py, rid.as_deref())),
             }
         }
     }
@@ -489,7 +493,8 @@ impl Spark {
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
         let _rt = runtime().enter();
-        stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone())
+        let rid = req.request_id.clone();
+        stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone(), rid)
     }
 
     /// Validates one C# file with this client's policy; returns its diagnostics. `file_name`

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use spark_core::StreamEvent;
 use tokio::sync::Mutex;
 
-use crate::error::{to_py_err, to_py_err_detached};
+use crate::error::{to_py_err_detached_for, to_py_err_for};
 use crate::types::Event;
 
 type Events = BoxStream<'static, spark_core::Result<StreamEvent>>;
@@ -21,11 +21,13 @@ pub struct EventStream {
     // None once finished or closed. A tokio mutex: `__anext__` holds it across an await.
     events: Arc<Mutex<Option<Events>>>,
     spark: spark_core::Spark,
+    /// SPARK's request id, named by the errors of this generation.
+    request_id: Option<String>,
 }
 
 impl EventStream {
-    pub fn new(events: Events, spark: spark_core::Spark) -> Self {
-        EventStream { events: Arc::new(Mutex::new(Some(events))), spark }
+    pub fn new(events: Events, spark: spark_core::Spark, request_id: Option<String>) -> Self {
+        EventStream { events: Arc::new(Mutex::new(Some(events))), spark, request_id }
     }
 }
 
@@ -66,10 +68,11 @@ impl EventStream {
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let events = self.events.clone();
         let spark = self.spark.clone();
+        let rid = self.request_id.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             match pull(&events).await {
                 Pulled::Event(event) => Ok(Event(event, spark)),
-                Pulled::Failed(e) => Err(to_py_err_detached(&e)),
+                Pulled::Failed(e) => Err(to_py_err_detached_for(&e, rid.as_deref())),
                 Pulled::End => Err(PyStopAsyncIteration::new_err(())),
             }
         })
@@ -95,7 +98,7 @@ impl EventStream {
             });
             match pulled {
                 Some(Pulled::Event(event)) => return Ok(Event(event, self.spark.clone())),
-                Some(Pulled::Failed(e)) => return Err(to_py_err(py, &e)),
+                Some(Pulled::Failed(e)) => return Err(to_py_err_for(py, &e, self.request_id.as_deref())),
                 Some(Pulled::End) => return Err(PyStopIteration::new_err(())),
                 None => py.check_signals()?,
             }

@@ -85,6 +85,8 @@ def test_429_maps_to_rate_limited_with_provider_details(mock_server: MockServer)
     assert e.provider == "openai" and e.status == 429
     assert e.retry_after == 7.0
     assert e.request_id is not None and e.request_id.startswith("req_")
+    # SPARK's own id of the failed generation (generated: 32 hex digits).
+    assert isinstance(e.spark_request_id, str) and len(e.spark_request_id) == 32, e.spark_request_id
     assert "sk-test-secret-123" not in str(e)
 
 

@@ -328,7 +328,10 @@ impl Provider for CacheLayer {
             return self.inner.stream(request).await;
         }
         let key = cache_key_memo(&self.identity, request, &self.system);
-        match self.cache.acquire(key, &self.observers, request_id).await? {
+        let span = crate::observe::trace::stage_span(crate::observe::Stage::Cache, request_id);
+        let role =
+            tracing::Instrument::instrument(self.cache.acquire(key, &self.observers, request_id), span).await;
+        match role? {
             Role::Hit(c) => Ok(replay(&c)),
             Role::Lead(guard) => match self.inner.stream(request).await {
                 Ok(stream) => Ok(record(stream, key, guard)),

@@ -362,11 +362,19 @@ impl Provider for AdmissionLayer {
         let caller = request.context.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
         let start = Instant::now();
         let tokens = estimate_tokens(request, self.admission.default_max_tokens);
-        let (slot, mut hold) =
-            self.admission.admit_call(caller, request.context.tier.as_deref(), tokens).await?;
+        let request_id = request.context.request_id.as_deref().unwrap_or("");
+        let span = crate::observe::trace::stage_span(crate::observe::Stage::Admission, request_id);
+        let admitted = tracing::Instrument::instrument(
+            self.admission.admit_call(caller, request.context.tier.as_deref(), tokens),
+            span.clone(),
+        )
+        .await;
+        if let Err(e) = &admitted {
+            crate::observe::trace::record_error(&span, e);
+        }
+        let (slot, mut hold) = admitted?;
         let waited = start.elapsed();
         if waited > Duration::from_millis(1) {
-            let request_id = request.context.request_id.as_deref().unwrap_or("");
             self.observers.emit(Event::Queued { request_id, waited });
         }
         let stream = self.inner.stream(request).await?;

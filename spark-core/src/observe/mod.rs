@@ -19,6 +19,11 @@ mod metrics_live;
 pub use health::{Health, ProviderHealth};
 pub use metrics::{MetricsConfig, MetricsSnapshot, SparkMetrics};
 pub use metrics_live::LiveState;
+#[cfg(feature = "otel")]
+pub mod otel;
+pub mod report;
+pub mod trace;
+pub use trace::{TelemetryConfig, TraceParent};
 
 /// A stage of the request path, in the order a request meets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -137,6 +137,7 @@ impl Anthropic {
             .header("x-api-key", self.key.expose())
             .header("anthropic-version", &self.config.version)
             .json(&body);
+        req = request.context.apply_headers(req);
         if stream {
             req = req.header(reqwest::header::ACCEPT, "text/event-stream");
         }

@@ -114,6 +114,23 @@ pub struct CallContext {
     pub no_cache: bool,
     /// Largest reply kept, in bytes; the router stops reading past it (`InputTooLarge`).
     pub reply_limit: Option<usize>,
+    /// The request's trace context; providers send a child of it as `traceparent`.
+    pub trace: Option<crate::observe::TraceParent>,
+}
+
+impl CallContext {
+    /// Headers that tie a provider call to its request: `x-request-id` and a `traceparent`
+    /// in the request's trace with a fresh span id.
+    pub(crate) fn apply_headers(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        // Request ids are checked printable ASCII at the door, so the header value is valid.
+        if let Some(id) = &self.request_id {
+            req = req.header("x-request-id", id.as_str());
+        }
+        if let Some(trace) = &self.trace {
+            req = req.header("traceparent", trace.child().to_string());
+        }
+        req
+    }
 }
 
 /// A provider-neutral completion request.

@@ -209,6 +209,7 @@ impl OpenAi {
         if let Some(project) = self.config.project.as_deref().filter(|s| !s.is_empty()) {
             req = req.header("OpenAI-Project", project);
         }
+        req = request.context.apply_headers(req);
         if stream {
             req = req.header(reqwest::header::ACCEPT, "text/event-stream");
         }

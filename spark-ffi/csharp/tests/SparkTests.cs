@@ -446,7 +446,9 @@ internal static class SparkTests
                         "\"base_delay_ms\":1,\"max_delay_ms\":2},\"cache\":{\"enabled\":false}}";
         using (var client = new SparkClient(config))
         {
-            Throws<SparkException>(() => client.Generate("a spinning pickup"), "500 fails");
+            var failed = Throws<SparkException>(() => client.Generate("a spinning pickup"), "500 fails");
+            Check(failed != null && failed.SparkRequestId != null && failed.SparkRequestId.Length == 32,
+                  "the error carries SPARK's request id: " + (failed == null ? "none" : failed.SparkRequestId));
         }
         SparkLog.SetHandler(null);
         lock (records)

@@ -356,7 +356,9 @@ class SparkError(Exception):
     provider: str | None
     status: int | None
     error_type: str | None
+    # The provider's request id; SPARK's own is `spark_request_id` (set on generation errors).
     request_id: str | None
+    spark_request_id: str | None
     partial_text: str | None
     field: str | None
     env_var: str | None
