@@ -1,6 +1,6 @@
 //! Spans exported over OTLP/HTTP (feature `otel`) to a loopback receiver that decodes them with
 //! the official protobuf types, and error reports sent to a loopback Sentry envelope endpoint
-//! (feature `sentry`). Run with `cargo test -p spark-core --features otel,sentry`.
+//! (feature `sentry`). Run with `cargo test -p spark-core --features otel,sentry --test telemetry`.
 #![cfg(any(feature = "otel", feature = "sentry"))]
 
 use std::convert::Infallible;

@@ -1,0 +1,11 @@
+//! The optional telemetry features' tests (`--features otel,sentry`): OTLP export and Sentry
+//! reports to loopback receivers, beside the span tests they share helpers with.
+//!
+//! A test target of its own, so the feature build compiles these two files and not the whole
+//! integration suite a second time.
+
+// Shared with the integration suite; this target uses only a part of it.
+#[allow(dead_code)]
+mod common;
+mod trace_export;
+mod trace_spans;
