@@ -14,7 +14,7 @@ step "cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
 step "cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 step "cargo test"; cargo test --workspace
 # The optional telemetry features (OTLP export, Sentry reports) and their loopback receivers.
-step "cargo test (otel, sentry)"; cargo test -p spark-core --features otel,sentry --test telemetry
+step "cargo test (otel, sentry)"; cargo test -p spark-core --features otel,sentry --test telemetry -- --test-threads=1
 for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
     step "$part"; bash "scripts/test-$part.sh"

@@ -26,7 +26,6 @@ mod seams;
 mod secrets;
 mod signing;
 mod sse;
-mod trace_spans;
 mod usage_analytics;
 mod validate_accuracy;
 mod validate_api;

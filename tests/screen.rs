@@ -62,7 +62,7 @@ fn rates(guard: &ScreenGuard, prompts: &[String]) -> (usize, usize, Vec<String>)
 fn corpus_detection_and_false_positive_rates() {
     let guard = ScreenGuard::new(ScreenConfig::default(), 1 << 20).unwrap();
     let mut totals = [(0, 0, 0); 2];
-    for half in ["tune", "heldout", "blind"] {
+    for half in ["tune", "heldout", "blind", "blind2", "blind3"] {
         let attacks = corpus(&format!("attacks_{half}.txt"));
         let benign = corpus(&format!("benign_{half}.txt"));
         let (a_flag, a_block, _) = rates(&guard, &attacks);

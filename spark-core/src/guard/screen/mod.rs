@@ -19,6 +19,7 @@ use crate::result::{GuardAction, Verdict};
 mod clean;
 mod config;
 mod encoded;
+mod intent;
 mod rules;
 
 pub use config::ScreenConfig;
@@ -82,6 +83,7 @@ impl ScreenGuard {
         };
         // Compile the shared rules now rather than on the first request.
         let _ = &COMPILED.set;
+        intent::warm();
         Ok(ScreenGuard { config, words, max_bytes })
     }
 
@@ -153,19 +155,25 @@ impl ScreenGuard {
         }
         // Noisy-or per name: several independent signals of one detector add up.
         let mut hits: Vec<(&'static str, f32, f32, Range<usize>)> = Vec::new();
+        let mut add =
+            |name: &'static str, weight: f32, span: Range<usize>| match hits.iter_mut().find(|h| h.0 == name)
+            {
+                Some(h) => {
+                    h.1 = 1.0 - (1.0 - h.1) * (1.0 - weight);
+                    if weight > h.2 {
+                        h.2 = weight;
+                        h.3 = span;
+                    }
+                }
+                None => hits.push((name, weight, weight, span)),
+            };
         for i in COMPILED.set.matches(text.as_bytes()).iter() {
             let rule = &RULES[i];
             let Some(m) = COMPILED.each[i].find(text.as_bytes()) else { continue };
-            match hits.iter_mut().find(|h| h.0 == rule.name) {
-                Some(h) => {
-                    h.1 = 1.0 - (1.0 - h.1) * (1.0 - rule.weight);
-                    if rule.weight > h.2 {
-                        h.2 = rule.weight;
-                        h.3 = m.range();
-                    }
-                }
-                None => hits.push((rule.name, rule.weight, rule.weight, m.range())),
-            }
+            add(rule.name, rule.weight, m.range());
+        }
+        for (name, weight, span) in intent::hits(text) {
+            add(name, weight, span);
         }
         for (name, score, _, span) in hits {
             let guard = if rules::DETECTORS.iter().any(|(n, _)| *n == name) {

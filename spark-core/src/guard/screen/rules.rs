@@ -34,6 +34,7 @@ pub(crate) const CATEGORIES: &[(&str, GuardAction)] = &[
     ("data_exfiltration", Block),
     ("ransomware", Block),
     ("remote_execution", Block),
+    ("persistence", Block),
     ("stealth", Warn),
     ("block_words", Block),
     ("warn_words", Warn),
@@ -189,7 +190,7 @@ pub(crate) struct Compiled {
 }
 
 /// Expands the shorthand (see the module doc).
-pub(crate) fn expand(pattern: &str) -> String {
+pub(super) fn expand(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
