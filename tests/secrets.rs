@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::json;
 use spark_core::guard::signing::{MemoryNonceStore, RequestSigner, RequestVerifier};
-use spark_core::{Anthropic, ApiKey, GenerateRequest, OpenAi, Period, Spark, SparkConfig};
+use spark_core::{Anthropic, ApiKey, GenerateRequest, KeySpec, OpenAi, Period, Spark, SparkConfig};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -19,11 +19,12 @@ const OPENAI_KEY: &str = "sk-proj-SECRET0penai0key0000000000001";
 const ANTHROPIC_KEY: &str = "sk-ant-api03-SECRETanthropic0key000002";
 const SIGNING_KEY: &str = "SECRET-signing-key-at-least-32-bytes-0003";
 const URL_PASSWORD: &str = "SECRETurlPassw0rd0004";
+const SENTRY_KEY: &str = "SECRETsentry0key0005";
 /// A fragment every secret above shares, so one search finds any of them, even cut short.
 const MARK: &str = "SECRET";
 
 fn assert_clean(what: &str, text: &str) {
-    for s in [OPENAI_KEY, ANTHROPIC_KEY, SIGNING_KEY, URL_PASSWORD, MARK] {
+    for s in [OPENAI_KEY, ANTHROPIC_KEY, SIGNING_KEY, URL_PASSWORD, SENTRY_KEY, MARK] {
         assert!(!text.contains(s), "{what} shows secret text {s:?}:\n{text}");
     }
 }
@@ -60,6 +61,8 @@ max_attempts = 1
 path = "{}"
 [budget]
 global_daily_usd = 100.0
+[telemetry]
+sentry_dsn = "http://{SENTRY_KEY}@127.0.0.1:9/1"
 "#,
         ledger.display()
     )
@@ -197,6 +200,30 @@ async fn run() {
     bad.openai.api_key = Some(ApiKey::new(format!("{OPENAI_KEY}\n")));
     if let Err(err) = Spark::from_config(bad) {
         assert_clean("key Error (Display)", &format!("{err} {err:?}"));
+    }
+
+    // An OTLP endpoint with a password is refused without repeating it.
+    let mut bad = config.clone();
+    bad.telemetry.otlp_endpoint = Some(format!("http://user:{URL_PASSWORD}@127.0.0.1:4318"));
+    let err = bad.validate().unwrap_err();
+    assert_clean("otlp Error", &format!("{err} {err:?}"));
+
+    // Caller keys: the created key is shown once, by `secret.expose()`, and nowhere else.
+    let created = spark.keys().create(KeySpec::new("studio-a").scopes(["generate"])).await.unwrap();
+    let key = created.secret.expose().to_string();
+    let info = spark.verify_key(&key).await.unwrap();
+    let forged = format!("{}0", &key[..key.len() - 1]);
+    let wrong = spark.verify_key(&forged).await.unwrap_err();
+    let listed = spark.keys().list().await.unwrap();
+    let secret_part = key.rsplit('_').next().unwrap().to_string();
+    for (what, text) in [
+        ("CreatedKey", format!("{created:?} {created:#?}")),
+        ("KeyInfo", format!("{info:?} {}", serde_json::to_string(&info).unwrap())),
+        ("key list", format!("{listed:?}")),
+        ("key Error", format!("{wrong} {wrong:?}")),
+    ] {
+        assert!(!text.contains(&secret_part), "{what} shows the caller key's secret:\n{text}");
+        assert_clean(what, &text);
     }
 
     // Signing keys.

@@ -37,6 +37,13 @@ impl TelemetryConfig {
             if !ok {
                 return Err(Error::config("telemetry.otlp_endpoint", "expected an http(s) URL"));
             }
+            // A password in the URL would be printed with the config; the message never repeats it.
+            if url::Url::parse(endpoint).is_ok_and(|u| !u.username().is_empty() || u.password().is_some()) {
+                return Err(Error::config(
+                    "telemetry.otlp_endpoint",
+                    "credentials in the URL are not accepted; send them from a collector in front",
+                ));
+            }
         }
         if let Some(dsn) = &self.sentry_dsn {
             // The message never repeats the DSN: its user part is a key.
