@@ -415,6 +415,26 @@ export interface GenerateOptions {
   signal?: AbortSignal
 }
 
+/** A client's health (`spark.health()`). */
+export interface Health {
+  /** At least one provider is usable. */
+  ready: boolean
+  /** Each provider, in fallback order. */
+  providers: Array<ProviderHealth>
+  /** Response cache entries held. */
+  cacheEntries: number
+  /** Approximate bytes the cache holds. */
+  cacheBytes: number
+  /** Cache bytes over its bound, 0 to 1. */
+  cacheFill: number
+  /** Requests waiting for a provider slot. */
+  queueDepth: number
+  /** Requests allowed to wait (0 when admission is off). */
+  queueCapacity: number
+  /** The usage ledger. */
+  ledger: 'on' | 'off'
+}
+
 /** What is known about a caller key: never its secret. */
 export interface KeyInfo {
   /** The public id (16 hex digits). */
@@ -447,26 +467,6 @@ export interface KeyOptions {
   name?: string
   /** Lifetime in seconds from now. */
   expiresInSeconds?: number
-}
-
-/** A client's health (`spark.health()`). */
-export interface Health {
-  /** At least one provider is usable. */
-  ready: boolean
-  /** Each provider, in fallback order. */
-  providers: Array<ProviderHealth>
-  /** Response cache entries held. */
-  cacheEntries: number
-  /** Approximate bytes the cache holds. */
-  cacheBytes: number
-  /** Cache bytes over its bound, 0 to 1. */
-  cacheFill: number
-  /** Requests waiting for a provider slot. */
-  queueDepth: number
-  /** Requests allowed to wait (0 when admission is off). */
-  queueCapacity: number
-  /** The usage ledger. */
-  ledger: 'on' | 'off'
 }
 
 /** One provider's health (`spark.health().providers`). */
