@@ -403,6 +403,16 @@ export interface GenerateOptions {
    */
   allowUnsafe?: boolean
   /**
+   * SPARK's id for this request (logs, traces, errors' `sparkRequestId`); generated when
+   * absent. Sent to providers as `x-request-id`.
+   */
+  requestId?: string
+  /**
+   * The caller's W3C trace context (`traceparent` header value): the request joins that trace
+   * and provider calls carry it on. A malformed value starts a new trace.
+   */
+  traceparent?: string
+  /**
    * Called with each progress event (`started`, `delta`…, `repairing`, `diagnostics`, `done`)
    * in order, before the Promise settles. If it throws, the generation is cancelled and the
    * Promise rejects with that exception.

@@ -258,6 +258,12 @@ pub struct GenerateOptions {
     /// Hand out generated code even when the output policy finds blocking security findings
     /// (the result is then not `blocked`); secrets are redacted anyway.
     pub allow_unsafe: Option<bool>,
+    /// SPARK's id for this request (logs, traces, errors' `sparkRequestId`); generated when
+    /// absent. Sent to providers as `x-request-id`.
+    pub request_id: Option<String>,
+    /// The caller's W3C trace context (`traceparent` header value): the request joins that trace
+    /// and provider calls carry it on. A malformed value starts a new trace.
+    pub traceparent: Option<String>,
     /// Called with each progress event (`started`, `delta`…, `repairing`, `diagnostics`, `done`)
     /// in order, before the Promise settles. If it throws, the generation is cancelled and the
     /// Promise rejects with that exception.
@@ -280,6 +286,8 @@ pub const GENERATE_OPTION_KEYS: &[&str] = &[
     "repairRounds",
     "noCache",
     "allowUnsafe",
+    "requestId",
+    "traceparent",
     "onEvent",
     "signal",
 ];
@@ -377,6 +385,8 @@ impl GenerateOptions {
         req.repair_rounds = whole(self.repair_rounds, "repairRounds")?;
         req.no_cache = self.no_cache.unwrap_or(false);
         req.allow_unsafe = self.allow_unsafe.unwrap_or(false);
+        req.request_id = self.request_id;
+        req.traceparent = self.traceparent;
         Ok(req)
     }
 }

@@ -76,6 +76,19 @@ describe('generate against a loopback OpenAI mock', () => {
     assert.ok(call.body.messages.some((m) => m.role === 'system' || m.role === 'developer'))
   })
 
+  test('requestId and traceparent reach the provider as headers', async () => {
+    const s = new Spark(mockConfig(mock))
+    const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const result = await s.generate('a player', { noCache: true, requestId: 'node-req-1', traceparent: parent })
+    assert.equal(result.requestId, 'node-req-1')
+    const sent = mock.requests.at(-1).headers
+    assert.equal(sent['x-request-id'], 'node-req-1')
+    const [version, traceId, spanId] = sent.traceparent.split('-')
+    assert.deepEqual([version, traceId], ['00', '4bf92f3577b34da6a3ce929d0e0e4736'])
+    assert.notEqual(spanId, '00f067aa0ba902b7')
+    assert.equal(spanId.length, 16)
+  })
+
   test('onEvent gets the streamed deltas in order, then diagnostics and done', async () => {
     const before = mock.requests.length
     const s = new Spark(mockConfig(mock))

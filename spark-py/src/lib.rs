@@ -155,6 +155,14 @@ fn request(
     req
 }
 
+/// Applies the caller's own request id and W3C trace context, when given.
+fn trace_ids(req: &mut GenerateRequest, request_id: Option<String>, traceparent: Option<String>) {
+    if request_id.is_some() {
+        req.request_id = request_id;
+    }
+    req.traceparent = traceparent;
+}
+
 /// The body of `agenerate`: the generation, with `on_event` called (with the GIL) per event.
 async fn run_agenerate(
     spark: spark_core::Spark,
@@ -358,10 +366,12 @@ impl Spark {
     ///
     /// `on_event` (optional) is called with each progress event (`Started`, `Delta`,
     /// `Repairing`, `Diagnostics`, `Done`) on the calling thread; an exception it raises stops
-    /// the generation and propagates.
+    /// the generation and propagates. `request_id` names the request (tracing, logs, errors;
+    /// generated when absent) and `traceparent` (a W3C trace context) joins the caller's trace;
+    /// provider calls carry both on as `x-request-id` and `traceparent` headers.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, allow_unsafe = false,
-                        on_event = None, tier = None))]
+                        on_event = None, tier = None, request_id = None, traceparent = None))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
         &self,
@@ -376,11 +386,14 @@ impl Spark {
         allow_unsafe: bool,
         on_event: Option<Py<PyAny>>,
         tier: Option<String>,
+        request_id: Option<String>,
+        traceparent: Option<String>,
     ) -> PyResult<GeneratedScripts> {
         check_callable(&on_event, py)?;
         let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
+        trace_ids(&mut req, request_id, traceparent);
         let rid = req.request_id.clone();
         let spark = self.inner.clone();
         let Some(callback) = on_event else {
@@ -433,7 +446,7 @@ impl Spark {
     /// SPARK worker thread; use `stream()` to handle progress inside the event loop.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, allow_unsafe = false,
-                        on_event = None, tier = None))]
+                        on_event = None, tier = None, request_id = None, traceparent = None))]
     #[allow(clippy::too_many_arguments)]
     fn agenerate<'py>(
         &self,
@@ -448,11 +461,14 @@ impl Spark {
         allow_unsafe: bool,
         on_event: Option<Py<PyAny>>,
         tier: Option<String>,
+        request_id: Option<String>,
+        traceparent: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         check_callable(&on_event, py)?;
         let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
+        trace_ids(&mut req, request_id, traceparent);
         let spark = self.inner.clone();
         // The asyncio future is made when the coroutine first runs, inside its event loop: a
         // coroutine may be created before the loop starts (`asyncio.run(spark.agenerate(...))`).
@@ -475,7 +491,8 @@ impl Spark {
     /// Streams progress events as an async iterator (`async for event in spark.stream(...)`),
     /// or a plain iterator. The last event is `Done`; dropping or closing the stream cancels.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
-                        repair_rounds = None, no_cache = false, allow_unsafe = false, tier = None))]
+                        repair_rounds = None, no_cache = false, allow_unsafe = false, tier = None,
+                        request_id = None, traceparent = None))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
@@ -488,10 +505,13 @@ impl Spark {
         no_cache: bool,
         allow_unsafe: bool,
         tier: Option<String>,
+        request_id: Option<String>,
+        traceparent: Option<String>,
     ) -> stream::EventStream {
         let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
+        trace_ids(&mut req, request_id, traceparent);
         let _rt = runtime().enter();
         let rid = req.request_id.clone();
         stream::EventStream::new(self.inner.generate_stream(req).boxed(), self.inner.clone(), rid)

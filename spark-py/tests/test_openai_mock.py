@@ -196,3 +196,19 @@ def test_json_answer_to_a_streaming_request(mock_server: MockServer) -> None:
     result = generate(client, "a spinning cube", no_cache=True, repair_rounds=0)
     assert [(f.path, f.content) for f in result.files] == [("Spinner.cs", SCRIPT)]
     assert (result.usage.input_tokens, result.usage.output_tokens) == (120, 80)
+
+
+def test_request_id_and_traceparent_reach_the_provider(mock_server: MockServer) -> None:
+    client = spark.Spark(mock_config(mock_server))
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    result = client.generate("a spinning cube", no_cache=True, request_id="py-req-1", traceparent=parent)
+    assert result.request_id == "py-req-1"
+    sent = mock_server.requests[-1]["headers"]
+    assert sent["x-request-id"] == "py-req-1"
+    # Same trace, a new span of SPARK's own.
+    version, trace_id, span_id, flags = sent["traceparent"].split("-")
+    assert (version, trace_id) == ("00", "4bf92f3577b34da6a3ce929d0e0e4736")
+    assert span_id != "00f067aa0ba902b7" and len(span_id) == 16
+    # A malformed traceparent starts a new trace rather than failing the request.
+    again = client.generate("a spinning cube", no_cache=True, traceparent="not-a-trace")
+    assert again.files and len(mock_server.requests[-1]["headers"]["traceparent"].split("-")[1]) == 32

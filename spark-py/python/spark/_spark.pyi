@@ -298,6 +298,8 @@ class Spark:
         allow_unsafe: bool = False,
         on_event: Callable[[_Event], object] | None = None,
         tier: str | None = None,
+        request_id: str | None = None,
+        traceparent: str | None = None,
     ) -> GeneratedScripts: ...
     async def agenerate(
         self,
@@ -312,6 +314,8 @@ class Spark:
         allow_unsafe: bool = False,
         on_event: Callable[[_Event], object] | None = None,
         tier: str | None = None,
+        request_id: str | None = None,
+        traceparent: str | None = None,
     ) -> GeneratedScripts: ...
     def stream(
         self,
@@ -325,6 +329,8 @@ class Spark:
         no_cache: bool = False,
         allow_unsafe: bool = False,
         tier: str | None = None,
+        request_id: str | None = None,
+        traceparent: str | None = None,
     ) -> EventStream: ...
     def validate(self, source: str, file_name: str | None = None) -> list[Diagnostic]: ...
     @overload
