@@ -621,21 +621,19 @@ pub unsafe extern "C" fn spark_export(
     format_len: usize,
     out_bytes: *mut spark_buf_t,
 ) -> *mut spark_error_t {
-    guard(|| {
-        // SAFETY: the caller promises a writable out-parameter when non-NULL.
-        let out = unsafe { out_buf(out_bytes, "out_bytes") }?;
-        let c = self::client(client)?;
-        // SAFETY: the caller promises the lengths.
-        let (json, format) =
-            unsafe { (text(result_json, result_len, "result_json")?, text(format, format_len, "format")?) };
-        let scripts: GeneratedScripts =
-            serde_json::from_str(json).map_err(|e| invalid(format!("result_json: {e}")))?;
-        let format: ExportFormat = format.parse()?;
-        let bytes = c.spark.export(&scripts, format)?;
-        // SAFETY: checked by `out_buf`.
-        unsafe { write_buf(out, bytes) };
-        Ok(())
-    })
+    // SAFETY: the caller's promises are the same; no options is `(NULL, 0)`.
+    unsafe {
+        spark_export_with_options(
+            client,
+            result_json,
+            result_len,
+            format,
+            format_len,
+            std::ptr::null(),
+            0,
+            out_bytes,
+        )
+    }
 }
 
 /// Options of `spark_export_with_options`, as JSON.
