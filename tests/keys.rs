@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use spark_core::{Error, ErrorCode, GenerateRequest, KeySpec, Spark, SparkConfig};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::resilience::SCRIPT;
 
@@ -121,28 +119,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 /// An OpenAI-compatible loopback server answering SCRIPT with 11 prompt + 22 output tokens.
 async fn openai_server() -> MockServer {
-    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
-        json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-test",
-            "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
-    };
-    let usage = json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-test","choices":[],
-        "usage":{"prompt_tokens":11,"completion_tokens":22,"total_tokens":33}});
-    let body: String = [
-        chunk(json!({"role":"assistant","content":SCRIPT}), json!(null)),
-        chunk(json!({}), json!("stop")),
-        usage,
-    ]
-    .iter()
-    .map(|c| format!("data: {c}\n\n"))
-    .chain(std::iter::once("data: [DONE]\n\n".to_string()))
-    .collect();
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream"))
-        .mount(&server)
-        .await;
-    server
+    crate::common::openai_replying(SCRIPT).await
 }
 
 /// A client of `server` with tiers: `free` allows `free` tokens a minute, `pro` 100,000.

@@ -59,25 +59,9 @@ pub(crate) async fn healthy() -> MockServer {
     openai_server(sse_response(sse_fixture("openai_text.sse"))).await
 }
 
-/// An OpenAI server streaming `text` as its reply.
-pub(crate) async fn replying(text: &str) -> MockServer {
-    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
-        json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-test",
-            "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
-    };
-    let usage = json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-test","choices":[],
-        "usage":{"prompt_tokens":11,"completion_tokens":22,"total_tokens":33}});
-    let body: String = [
-        chunk(json!({"role":"assistant","content":text}), json!(null)),
-        chunk(json!({}), json!("stop")),
-        usage,
-    ]
-    .iter()
-    .map(|c| format!("data: {c}\n\n"))
-    .chain(std::iter::once("data: [DONE]\n\n".to_string()))
-    .collect();
-    openai_server(sse_response(body.into_bytes())).await
-}
+/// An OpenAI server streaming `text` as its reply (the shared helper, under the name tests here
+/// and in `metrics_promtool` use).
+pub(crate) use crate::common::openai_replying as replying;
 
 /// A reply with one warning: an empty Unity message (SPK1004).
 pub(crate) const EMPTY_UPDATE: &str = "### Idle.cs\n```csharp\nusing UnityEngine;\n\npublic class Idle : MonoBehaviour\n{\n    void Update() { }\n}\n```\n";

@@ -7,8 +7,7 @@
 //! per-callsite interest cache is shared by the process, so two such tests side by side can
 //! leave a callsite disabled for the other and its spans uncaptured.
 
-// Shared with the integration suite; this target uses only a part of it.
-#[allow(dead_code)]
+// Shared with the integration suite (it allows what this target leaves unused).
 mod common;
 mod trace_export;
 mod trace_spans;

@@ -135,3 +135,30 @@ pub async fn drain_provider_stream(
     }
     (events, None)
 }
+
+/// An OpenAI server on 127.0.0.1 streaming `text` as its reply (Chat Completions SSE, with a final
+/// usage chunk of 11 prompt and 22 output tokens).
+pub async fn openai_replying(text: &str) -> wiremock::MockServer {
+    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+        serde_json::json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-test",
+            "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
+    };
+    let usage = serde_json::json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-test","choices":[],
+        "usage":{"prompt_tokens":11,"completion_tokens":22,"total_tokens":33}});
+    let body: String = [
+        chunk(serde_json::json!({"role":"assistant","content":text}), serde_json::json!(null)),
+        chunk(serde_json::json!({}), serde_json::json!("stop")),
+        usage,
+    ]
+    .iter()
+    .map(|c| format!("data: {c}\n\n"))
+    .chain(std::iter::once("data: [DONE]\n\n".to_string()))
+    .collect();
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/v1/chat/completions"))
+        .respond_with(sse_response(body.into_bytes()))
+        .mount(&server)
+        .await;
+    server
+}
