@@ -40,6 +40,17 @@ namespace Spark
         /// (the result is then not <see cref="GeneratedScripts.Blocked"/>); secrets are redacted anyway.</summary>
         public bool AllowUnsafe { get; set; }
 
+        /// <summary>The tier whose limits apply (a <c>[tiers]</c> name), e.g. a verified caller key's.</summary>
+        public string Tier { get; set; }
+
+        /// <summary>SPARK's id for this request (logs, traces, errors); generated when null. Sent to
+        /// providers as <c>x-request-id</c> and returned in <see cref="GeneratedScripts.RequestId"/>.</summary>
+        public string RequestId { get; set; }
+
+        /// <summary>The caller's W3C trace context (a <c>traceparent</c> header value): the request joins
+        /// that trace and provider calls carry it on. A malformed value starts a new trace.</summary>
+        public string Traceparent { get; set; }
+
         /// <summary>The request as the JSON spark_generate expects.</summary>
         public string ToJson()
         {
@@ -53,6 +64,9 @@ namespace Spark
             if (RepairRounds.HasValue) sb.Append(",\"repair_rounds\":").Append(RepairRounds.Value.ToString(CultureInfo.InvariantCulture));
             if (NoCache) sb.Append(",\"no_cache\":true");
             if (AllowUnsafe) sb.Append(",\"allow_unsafe\":true");
+            if (Tier != null) { sb.Append(",\"tier\":"); Json.WriteString(sb, Tier); }
+            if (RequestId != null) { sb.Append(",\"request_id\":"); Json.WriteString(sb, RequestId); }
+            if (Traceparent != null) { sb.Append(",\"traceparent\":"); Json.WriteString(sb, Traceparent); }
             return sb.Append('}').ToString();
         }
     }

@@ -273,6 +273,13 @@ internal static class SparkTests
             catch (Exception x) { ae = Unwrap(x); }
             Check(ae is SparkException && ((SparkException)ae).ErrorCode == SparkErrorCode.RateLimited, "async rate limit: " + ae);
             limited.Generate(new GenerateRequest("a lamp that flickers") { Caller = "bob" });
+            // The caller's request id and trace context travel with the request; a tier must exist.
+            GeneratedScripts traced = limited.Generate(new GenerateRequest("a lamp that flickers") {
+                Caller = "carol", RequestId = "cs-req-1", Traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
+            Check(traced.RequestId == "cs-req-1", "request id round trip: " + traced.RequestId);
+            SparkException te = Throws<SparkException>(
+                () => limited.Generate(new GenerateRequest("a lamp") { Caller = "dave", Tier = "no-such-tier" }), "unknown tier");
+            Check(te != null && te.Code == "invalid_request" && te.Message.Contains("no-such-tier"), "unknown tier: " + (te == null ? "" : te.Message));
             Check(true, "another caller passes");
         }
 
