@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     /// Worth knowing.
     Info,
@@ -26,6 +27,7 @@ impl std::fmt::Display for Severity {
 
 /// One finding, located like a compiler does: 1-based lines and character columns.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnostic {
     /// Severity.
     pub severity: Severity,

@@ -17,6 +17,7 @@ use crate::export::path::{UniqueNames, choose_file_name, sanitize_script_path};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScriptFile {
     /// Safe path relative to the scripts folder, e.g. `Player.cs` or `Editor/PlayerEditor.cs`:
     /// `/`-separated, no `..`, no absolute or drive prefix, no control or invisible characters,

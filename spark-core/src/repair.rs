@@ -47,6 +47,7 @@ impl RepairConfig {
 /// One round of the loop: round 0 is the first generation, 1… are repairs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RepairRound {
     /// 0 for the first generation, then 1, 2…
     pub round: u32,

@@ -18,6 +18,7 @@ pub const ANONYMOUS_CALLER: &str = "anonymous";
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GenerateRequest {
     /// The request in plain words ("a third-person controller with double jump").
     pub prompt: String,
@@ -129,6 +130,7 @@ impl GenerateRequest {
 /// The result of one generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeneratedScripts {
     /// The C# files, at safe relative paths named after their main type.
     pub files: Vec<ScriptFile>,
@@ -169,6 +171,7 @@ pub struct GeneratedScripts {
 /// Why a result was held back by the output policy (`[output]`), and what was held back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Blocked {
     /// Rule ids of the blocking findings, sorted and unique (`["SPK2001", "SPK2009"]`).
     pub rules: Vec<String>,
@@ -219,6 +222,7 @@ impl<'a> From<&'a GeneratedScripts> for Provenance<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StreamEvent {
     /// The provider started answering.
     Started {
@@ -256,6 +260,7 @@ pub enum StreamEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum GuardAction {
     /// Noted, nothing done.
     Allow,
@@ -268,6 +273,7 @@ pub enum GuardAction {
 /// One guard finding: which detector, how sure, what was done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verdict {
     /// The guard (`limits`, `prompt_injection`…).
     pub guard: String,

@@ -398,7 +398,7 @@ impl Spark {
     pub fn generate_stream(
         &self,
         req: GenerateRequest,
-    ) -> impl Stream<Item = Result<StreamEvent>> + Send + 'static {
+    ) -> impl Stream<Item = Result<StreamEvent>> + Send + 'static + use<> {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<StreamEvent>>(64);
         let this = self.clone();
         tokio::spawn(async move {

@@ -90,6 +90,7 @@ impl std::fmt::Display for CallerKey {
 
 /// What is known about a key: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyInfo {
     /// The public id (16 hex digits).
     pub id: String,

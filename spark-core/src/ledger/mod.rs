@@ -176,6 +176,7 @@ impl UsageQuery {
 
 /// Totals of one caller over a query's range.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageTotals {
     /// The caller.
     pub caller: String,

@@ -145,6 +145,29 @@ impl SqliteStore {
         });
         task.await.map_err(|e| Error::Internal(format!("ledger task failed: {e}")))?
     }
+
+    /// Opens the database and brings its schema up to date (tables and indexes for usage and
+    /// caller keys). Every statement is idempotent, so running it again changes nothing.
+    pub async fn migrate(&self) -> Result<()> {
+        self.run(Box::new(|_conn| Box::pin(async { Ok(()) }))).await
+    }
+
+    /// Writes a consistent copy of the database to `dest` while it stays in use
+    /// (`VACUUM INTO`: one transaction, so the copy is never half-written). `dest` must not
+    /// exist yet.
+    pub async fn backup(&self, dest: &std::path::Path) -> Result<()> {
+        if dest.exists() {
+            return Err(Error::InvalidRequest(format!("`{}` already exists", dest.display())));
+        }
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| Error::InvalidRequest("the backup path must be UTF-8".into()))?
+            .to_string();
+        self.run(Box::new(move |conn| {
+            Box::pin(async move { sqlx::query("VACUUM INTO $1").bind(dest).execute(conn).await.map(|_| ()) })
+        }))
+        .await
+    }
 }
 
 fn unavailable(where_: &str, e: sqlx::Error) -> Error {

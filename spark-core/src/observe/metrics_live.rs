@@ -92,7 +92,7 @@ pub(super) fn encode_live(out: &mut String, live: &LiveState) -> std::fmt::Resul
 
 /// OpenMetrics to the Prometheus text format: a counter family is named with its `_total`
 /// suffix there, and there is no `# EOF`. Samples are the same.
-pub(super) fn to_prometheus_text(open: &str) -> String {
+pub fn to_prometheus_text(open: &str) -> String {
     let counters: std::collections::HashSet<&str> = open
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))

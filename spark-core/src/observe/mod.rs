@@ -18,7 +18,7 @@ mod metrics_live;
 
 pub use health::{Health, ProviderHealth};
 pub use metrics::{MetricsConfig, MetricsSnapshot, SparkMetrics};
-pub use metrics_live::LiveState;
+pub use metrics_live::{LiveState, to_prometheus_text};
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod report;

@@ -284,7 +284,7 @@ impl std::fmt::Display for HexId<'_> {
 ///
 /// Not from a thread-local RNG: the caller's thread may be a host's (the C ABI's, Unity's), and
 /// initialising Rust thread state there leaks it when the host ends the thread.
-pub(crate) fn new_request_id() -> String {
+pub fn new_request_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};

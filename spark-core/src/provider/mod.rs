@@ -161,6 +161,7 @@ pub struct CompletionRequest {
 /// Token usage of one call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Prompt tokens, all of them: cache reads and cache writes included.
     pub input_tokens: u64,
@@ -213,6 +214,7 @@ impl std::ops::AddAssign for Usage {
 /// Why the model stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StopReason {
     /// Natural end (`end_turn`, `stop`).
     EndTurn,

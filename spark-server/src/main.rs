@@ -1,0 +1,208 @@
+//! `spark-server`: serve SPARK over HTTP, and manage its keys and database.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use spark_core::KeySpec;
+use spark_server::Server;
+use spark_server::config::{self, Loaded};
+
+/// SPARK as a service. Secrets come from environment variables or `*_FILE` variables naming
+/// files, never from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "spark-server", version, about)]
+struct Cli {
+    /// The configuration file (`[server]` and the library's sections).
+    #[arg(long, short, env = "SPARK_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Caller keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Write a consistent copy of the database to PATH while the server may be running.
+    Backup {
+        /// Where to write the copy (must not exist).
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// Create a key and print it once.
+    Create {
+        /// The caller id its requests count under.
+        #[arg(long)]
+        caller: String,
+        /// A scope (repeat for several); default: generate, validate, export, usage.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Tier whose limits apply.
+        #[arg(long)]
+        tier: Option<String>,
+        /// A label for people.
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in days.
+        #[arg(long)]
+        expires_in_days: Option<u64>,
+    },
+    /// List keys (never their secrets) as JSON lines.
+    List,
+    /// Revoke a key by its public id.
+    Revoke {
+        /// The key's id.
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("spark-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("spark-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// JSON lines on stderr; `RUST_LOG` filters (default `info`).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_current_span(false)
+        .try_init();
+}
+
+fn load(path: Option<&std::path::Path>) -> Result<Loaded, Box<dyn std::error::Error>> {
+    let mut loaded = config::load(path)?;
+    if loaded.server.database.is_none() && loaded.spark.ledger.path.is_none() {
+        // `cargo run -p spark-server` keeps its keys and usage in the working directory.
+        let text =
+            std::fs::read_to_string(path.unwrap_or(std::path::Path::new("/dev/null"))).unwrap_or_default();
+        loaded = config::load_str(
+            &format!("{text}\n"),
+            std::env::vars().chain([("SPARK_LEDGER__PATH".to_string(), "spark-server.db".to_string())]),
+        )?;
+    }
+    Ok(loaded)
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let loaded = load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(loaded).await,
+        Command::Migrate => {
+            let store = spark_core::SqliteStore::open(&loaded.spark.ledger)?;
+            store.migrate().await?;
+            println!("database schema is up to date");
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let store = spark_core::SqliteStore::open(&loaded.spark.ledger)?;
+            store.backup(&path).await?;
+            println!("backup written to {}", path.display());
+            Ok(())
+        }
+        Command::Keys { action } => keys(loaded, action).await,
+    }
+}
+
+async fn keys(loaded: Loaded, action: KeysAction) -> Result<(), Box<dyn std::error::Error>> {
+    let spark = spark_core::Spark::builder().config(loaded.spark).build()?;
+    let keys = spark.keys();
+    match action {
+        KeysAction::Create { caller, scopes, tier, name, expires_in_days } => {
+            let mut spec = KeySpec::new(caller);
+            if !scopes.is_empty() {
+                spec = spec.scopes(scopes);
+            }
+            if let Some(t) = tier {
+                spec = spec.tier(t);
+            }
+            if let Some(n) = name {
+                spec = spec.name(n);
+            }
+            if let Some(d) = expires_in_days {
+                spec = spec.expires_in(Duration::from_secs(d.saturating_mul(86_400)));
+            }
+            let created = keys.create(spec).await?;
+            eprintln!("created key {} for `{}`; it is shown once:", created.info.id, created.info.caller);
+            println!("{}", created.secret.expose());
+        }
+        KeysAction::List => {
+            for k in keys.list().await? {
+                println!("{}", serde_json::to_string(&k)?);
+            }
+        }
+        KeysAction::Revoke { id } => {
+            let info = keys.revoke(&id).await?;
+            println!("{}", serde_json::to_string(&info)?);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(loaded: Loaded) -> Result<(), Box<dyn std::error::Error>> {
+    let listen = loaded.server.listen;
+    let mut server = Server::new(loaded).await?;
+    if let Some(key) = server.take_dev_key() {
+        println!(
+            "development key (shown once; admin scope; revoke it before production):\n{}",
+            key.secret.expose()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, offline = server.state().spark.is_offline(), "listening");
+    println!("listening on http://{}", listener.local_addr()?);
+    server.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// SIGTERM (what orchestrators send) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
