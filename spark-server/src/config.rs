@@ -44,7 +44,8 @@ pub struct ServerConfig {
     pub profile: Profile,
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// SQLite file for caller keys and the usage ledger (`[ledger] path` when that is unset).
+    /// SQLite file for caller keys and the usage ledger, used when `[ledger] path` is unset
+    /// (default `spark-server.db` in the working directory; `None` keeps both in memory).
     pub database: Option<PathBuf>,
     /// Limits and deadlines.
     pub limits: LimitsConfig,
@@ -65,7 +66,7 @@ impl Default for ServerConfig {
         ServerConfig {
             profile: Profile::Dev,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database: None,
+            database: Some(PathBuf::from("spark-server.db")),
             limits: LimitsConfig::default(),
             auth: AuthConfig::default(),
             signing: SigningConfig::default(),

@@ -99,22 +99,8 @@ fn init_logs() {
         .try_init();
 }
 
-fn load(path: Option<&std::path::Path>) -> Result<Loaded, Box<dyn std::error::Error>> {
-    let mut loaded = config::load(path)?;
-    if loaded.server.database.is_none() && loaded.spark.ledger.path.is_none() {
-        // `cargo run -p spark-server` keeps its keys and usage in the working directory.
-        let text =
-            std::fs::read_to_string(path.unwrap_or(std::path::Path::new("/dev/null"))).unwrap_or_default();
-        loaded = config::load_str(
-            &format!("{text}\n"),
-            std::env::vars().chain([("SPARK_LEDGER__PATH".to_string(), "spark-server.db".to_string())]),
-        )?;
-    }
-    Ok(loaded)
-}
-
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let loaded = load(cli.config.as_deref())?;
+    let loaded = config::load(cli.config.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(loaded).await,
         Command::Migrate => {
@@ -178,31 +164,26 @@ async fn serve(loaded: Loaded) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    let shutdown = shutdown_signal()?;
     tracing::info!(addr = %listener.local_addr()?, offline = server.state().spark.is_offline(), "listening");
     println!("listening on http://{}", listener.local_addr()?);
-    server.serve(listener, shutdown_signal()).await?;
+    server.serve(listener, shutdown).await?;
     Ok(())
 }
 
-/// SIGTERM (what orchestrators send) or Ctrl-C.
-async fn shutdown_signal() {
+/// SIGTERM (what orchestrators send) or Ctrl-C. The handlers are installed before this returns,
+/// so a signal that arrives right after the server says it listens is not lost to the default
+/// action (which would kill the process without draining).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+        #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }

@@ -174,3 +174,40 @@ async fn usage_is_per_caller_and_the_admin_sees_everyone() {
         .unwrap();
     assert!(!keys.contains(&alice[21..]) && keys.contains("alice"));
 }
+
+#[tokio::test]
+async fn a_keys_tier_sets_its_rate_limit() {
+    let mock = MockOpenAi::start(Duration::ZERO).await;
+    let s = TestServer::start(&format!(
+        "{}[tiers.free]\nrequests_per_minute = 2\nburst = 2\n[tiers.pro]\nrequests_per_minute = 100\n",
+        mock.toml()
+    ))
+    .await;
+    let create = |tier: &'static str| {
+        s.client
+            .post(s.url("/v1/admin/keys"))
+            .bearer_auth(&s.admin)
+            .json(
+                &serde_json::json!({"caller": format!("{tier}-user"), "tier": tier, "scopes": ["generate"]}),
+            )
+            .send()
+    };
+    let free: serde_json::Value = create("free").await.unwrap().json().await.unwrap();
+    let pro: serde_json::Value = create("pro").await.unwrap().json().await.unwrap();
+    let body = serde_json::json!({"prompt": "a spinner", "no_cache": true});
+    let (free, pro) = (free["key"].as_str().unwrap(), pro["key"].as_str().unwrap());
+    for _ in 0..2 {
+        assert_eq!(s.post("/v1/generate", free, body.clone()).await.status(), 200);
+    }
+    let limited = s.post("/v1/generate", free, body.clone()).await;
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let p = problem(limited).await;
+    assert_eq!(p["code"], "rate_limited");
+    // Another tier's key is not held back, and the limited call never reached the provider.
+    for _ in 0..3 {
+        assert_eq!(s.post("/v1/generate", pro, body.clone()).await.status(), 200);
+    }
+    assert_eq!(mock.calls.load(std::sync::atomic::Ordering::SeqCst), 5);
+}
