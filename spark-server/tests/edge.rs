@@ -267,3 +267,74 @@ async fn the_openapi_document_matches_the_routes() {
         }
     }
 }
+
+/// A program from the workspace's venv or PATH, or `None` with the reason printed (setup.sh
+/// installs both in CI).
+fn tool(venv_python_module: Option<&str>, binary: &str) -> Option<std::process::Command> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    if let Some(module) = venv_python_module {
+        let py = root.join(".venv/bin/python");
+        let ok = py.is_file()
+            && std::process::Command::new(&py)
+                .args(["-c", &format!("import {module}")])
+                .status()
+                .is_ok_and(|s| s.success());
+        if ok {
+            let mut c = std::process::Command::new(py);
+            c.args(["-m", module]);
+            return Some(c);
+        }
+    } else if let Some(p) = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(binary)).find(|p| p.is_file()))
+    {
+        return Some(std::process::Command::new(p));
+    }
+    eprintln!("SKIPPED: {binary} not found (scripts/setup.sh installs it)");
+    None
+}
+
+#[tokio::test]
+async fn the_openapi_document_passes_a_real_validator() {
+    let s = TestServer::start("").await;
+    let doc = s.client.get(s.url("/openapi.json")).send().await.unwrap().text().await.unwrap();
+    let Some(mut cmd) = tool(Some("openapi_spec_validator"), "openapi-spec-validator") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.json");
+    std::fs::write(&path, doc).unwrap();
+    let out = cmd.arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_metrics_text_passes_promtool() {
+    let s = TestServer::start("").await;
+    assert_eq!(s.post("/v1/generate", &s.admin, serde_json::json!({"prompt": "a door"})).await.status(), 200);
+    let _ = s.client.get(s.url("/nope")).send().await.unwrap();
+    let text = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains("spark_http_requests_total{route=\"/v1/generate\",method=\"POST\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("route=\"unmatched\",method=\"GET\",status=\"404\"} 1"));
+    assert!(text.contains("spark_requests_total"));
+    let Some(mut cmd) = tool(None, "promtool") else { return };
+    let mut child = cmd
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    // promtool exits 0 on lint-clean text; 3 means lint warnings only, 1 a parse error.
+    assert!(out.status.code() != Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let lint = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!lint.contains("spark_http"), "{lint}");
+}

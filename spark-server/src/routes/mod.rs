@@ -23,7 +23,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "SPARK", description = "Turns a request into validated, Unity-ready C# scripts."),
     modifiers(&BearerAuth),
-    components(schemas(Problem)),
+    components(schemas(Problem, spark_core::StreamEvent)),
     tags(
         (name = "generate", description = "Generation, plain and streamed"),
         (name = "validate", description = "Validation of C# sources"),
