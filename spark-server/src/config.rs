@@ -400,7 +400,7 @@ impl ServerConfig {
             }
         }
         if let Some(e) = &self.security_txt.expires
-            && crate::routes::ops::parse_rfc3339(e).is_none()
+            && parse_rfc3339(e).is_none()
         {
             return Err(ConfigError::new("server.security_txt.expires", "expected an RFC 3339 time"));
         }
@@ -440,6 +440,11 @@ impl ServerConfig {
         }
         found
     }
+}
+
+/// An RFC 3339 time in UTC (`2027-12-31T23:59:59Z`), as the instant it names.
+pub fn parse_rfc3339(text: &str) -> Option<std::time::SystemTime> {
+    humantime::parse_rfc3339(text).ok()
 }
 
 /// Variables whose `_FILE` form names a file to read the value from.

@@ -21,6 +21,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod edge;
 pub mod http;
 pub mod problem;
 pub mod routes;
@@ -152,6 +153,6 @@ fn app(routes: Router<AppState>, state: &AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(RequestBodyTimeoutLayer::new(std::time::Duration::from_millis(limits.body_timeout_ms)))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(from_fn_with_state(state.clone(), http::edge));
+        .layer(from_fn_with_state(state.clone(), edge::edge));
     http::headers::apply(routes, &state.config.browser).with_state(state.clone())
 }

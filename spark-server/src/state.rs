@@ -14,7 +14,7 @@ use spark_core::Spark;
 use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
-use crate::config::ServerConfig;
+use crate::config::{LimitsConfig, ServerConfig};
 use crate::http::Drain;
 
 /// Shared state (cheap to clone).
@@ -43,6 +43,12 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for LimitsConfig {
+    fn from_ref(state: &AppState) -> LimitsConfig {
+        state.config.limits.clone()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Who is calling: caller keys (`Authorization: Bearer spk_…`), JWTs from an identity provider,
 //! and, per key or for everyone, an HMAC signature over the request with replay protection.
 //!
-//! The middleware runs before every `/v1` handler; it reads the body only when a signature must
+//! The middleware (`crate::edge::authenticate`) runs before every `/v1` handler; it reads the body only when a signature must
 //! be checked (bounded by the body limit), and leaves a [`Principal`] in the request's
 //! extensions. Handlers ask it for their scope, so a route cannot forget its check.
 
@@ -10,20 +10,16 @@ mod signing;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use spark_core::keys::{SCOPE_ADMIN, SCOPE_EXPORT, SCOPE_GENERATE, SCOPE_USAGE, SCOPE_VALIDATE, bearer_key};
+use spark_core::keys::{SCOPE_ADMIN, SCOPE_EXPORT, SCOPE_GENERATE, SCOPE_USAGE, SCOPE_VALIDATE};
 use spark_core::{GenerateRequest, KeyInfo};
 
 pub use jwt::JwtVerifier;
 pub use signing::Signing;
 
 use crate::config::AuthMode;
-use crate::http::RequestId;
 use crate::problem::Problem;
-use crate::state::AppState;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -41,7 +37,8 @@ pub struct Principal {
 }
 
 impl Principal {
-    fn from_key(info: KeyInfo) -> Self {
+    /// The principal of a verified caller key.
+    pub fn from_key(info: KeyInfo) -> Self {
         Principal {
             caller: info.caller,
             key_id: Some(info.id),
@@ -51,7 +48,8 @@ impl Principal {
         }
     }
 
-    fn anonymous() -> Self {
+    /// The caller when authentication is off: every scope but `admin`.
+    pub fn anonymous() -> Self {
         Principal {
             caller: spark_core::ANONYMOUS_CALLER.to_string(),
             key_id: None,
@@ -109,57 +107,4 @@ pub struct Auth {
     pub jwt: Option<Arc<JwtVerifier>>,
     /// Request signing, when configured.
     pub signing: Option<Arc<Signing>>,
-}
-
-/// The authentication middleware (see the module docs).
-pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let rid = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    match check(&state, req).await {
-        Ok(req) => next.run(req).await,
-        Err(p) => p.with_request_id(rid.as_deref()).into_response(),
-    }
-}
-
-async fn check(state: &AppState, req: Request) -> Result<Request, Problem> {
-    let auth = &state.auth;
-    let header = req.headers().get(axum::http::header::AUTHORIZATION);
-    let principal = match header {
-        None if auth.mode == AuthMode::None => Principal::anonymous(),
-        None => {
-            return Err(Problem::unauthenticated(
-                "missing_credentials",
-                "send `Authorization: Bearer <caller key or token>`",
-            ));
-        }
-        Some(value) => {
-            let text = value.to_str().map_err(|_| {
-                Problem::unauthenticated("malformed_credentials", "the Authorization header is not ASCII")
-            })?;
-            let token = bearer_key(text).ok_or_else(|| {
-                Problem::unauthenticated("malformed_credentials", "expected the Bearer scheme")
-            })?;
-            if token.starts_with(spark_core::keys::KEY_PREFIX) {
-                Principal::from_key(state.spark.verify_key(token).await.map_err(Problem::from)?)
-            } else if let Some(jwt) = &auth.jwt {
-                jwt.verify(token).await?
-            } else {
-                return Err(Problem::unauthenticated(
-                    "malformed_key",
-                    "not a SPARK caller key (spk_<id>_<secret>)",
-                ));
-            }
-        }
-    };
-    let mut req = match &auth.signing {
-        Some(s) if s.applies_to(&principal) => {
-            s.verify(req, &principal, state.config.limits.max_body_bytes).await?
-        }
-        _ => req,
-    };
-    tracing::Span::current().record("key_id", principal.key_id.as_deref().unwrap_or("-"));
-    if let Some(log) = req.extensions().get::<crate::http::AccessNote>() {
-        log.set_key_id(principal.key_id.as_deref().unwrap_or(principal.via));
-    }
-    req.extensions_mut().insert(principal);
-    Ok(req)
 }

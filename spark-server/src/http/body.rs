@@ -58,7 +58,8 @@ impl Drain {
         tokio::time::timeout(deadline, wait).await.is_ok()
     }
 
-    pub(super) fn enter(self: &Arc<Self>, permit: Option<OwnedSemaphorePermit>) -> Tracker {
+    /// Counts a request in until the returned tracker drops, holding its gate `permit`.
+    pub fn enter(self: &Arc<Self>, permit: Option<OwnedSemaphorePermit>) -> Tracker {
         self.inflight.fetch_add(1, Ordering::SeqCst);
         Tracker { drain: self.clone(), _permit: permit }
     }
@@ -66,7 +67,7 @@ impl Drain {
 
 /// One request in flight; dropping it ends it.
 #[derive(Debug)]
-pub(super) struct Tracker {
+pub struct Tracker {
     drain: Arc<Drain>,
     _permit: Option<OwnedSemaphorePermit>,
 }
@@ -80,13 +81,14 @@ impl Drop for Tracker {
 }
 
 /// A response body carrying its request's [`Tracker`].
-pub(super) struct Tracked {
+pub struct Tracked {
     inner: Body,
     _tracker: Tracker,
 }
 
 impl Tracked {
-    pub(super) fn new(inner: Body, tracker: Tracker) -> Self {
+    /// `inner`, ending its request when it is dropped.
+    pub fn new(inner: Body, tracker: Tracker) -> Self {
         Tracked { inner, _tracker: tracker }
     }
 }

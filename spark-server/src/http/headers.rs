@@ -9,7 +9,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::BrowserConfig;
-use crate::state::AppState;
 
 /// No inline script, no `eval`, no framing, nothing loaded from elsewhere.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -20,7 +19,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
 /// Adds the security headers (outermost, so every response has them) and CORS.
-pub fn apply(router: Router<AppState>, browser: &BrowserConfig) -> Router<AppState> {
+pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, browser: &BrowserConfig) -> Router<S> {
     let hsts = HeaderValue::from_str(&format!("max-age={}; includeSubDomains", browser.hsts_max_age_s))
         .unwrap_or_else(|_| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let fixed: [(HeaderName, HeaderValue); 7] = [

@@ -2,21 +2,24 @@
 //! before any parsing (a body of 100,000 `[` costs one pass, not a deep recursion), and errors
 //! naming the field.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use crate::config::LimitsConfig;
 use crate::problem::Problem;
-use crate::state::AppState;
 
 /// A JSON body of `T`, read within the server's limits.
 #[derive(Debug, Clone)]
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T>
+where
+    LimitsConfig: FromRef<S>,
+{
     type Rejection = Problem;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
         let json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -30,7 +33,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         if !json {
             return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
-        let limits = &state.config.limits;
+        let limits = LimitsConfig::from_ref(state);
         let bytes = super::read_body(req.into_body(), limits.max_body_bytes).await?;
         if json_depth(&bytes) > limits.max_json_depth {
             return Err(Problem::new(

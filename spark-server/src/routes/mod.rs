@@ -61,7 +61,7 @@ pub fn router(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::Ope
         // Streams are bounded by the library's total deadline and keep-alives, not this one.
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, deadline))
         .routes(routes!(api::generate_stream))
-        .route_layer(from_fn_with_state(state.clone(), crate::auth::authenticate));
+        .route_layer(from_fn_with_state(state.clone(), crate::edge::authenticate));
     let ops = OpenApiRouter::new()
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -102,11 +102,6 @@ pub fn render_security_txt(c: &SecurityTxtConfig, started: SystemTime) -> Option
     Some(out)
 }
 
-/// An RFC 3339 time in UTC (`2027-12-31T23:59:59Z`), as the instant it names.
-pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    humantime::parse_rfc3339(text).ok()
-}
-
 /// The OpenAPI 3.1 document of this server, generated from the routes.
 pub async fn openapi(State(state): State<AppState>) -> Response {
     let mut res = state.openapi.as_str().to_string().into_response();
