@@ -54,6 +54,7 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
             "the server is shutting down; retry on another instance",
             state.config.limits.retry_after_s,
         )
+        .with_request_id(Some(&rid))
         .into_response();
         p.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         Err(p)
@@ -69,6 +70,7 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
                     "too many requests in flight; retry shortly",
                     state.config.limits.retry_after_s,
                 )
+                .with_request_id(Some(&rid))
                 .into_response())
             }
         }

@@ -180,7 +180,9 @@ async fn over_the_concurrency_limit_requests_are_shed_with_retry_after() {
         .await;
     assert_eq!(shed.status(), 503);
     assert_eq!(shed.headers()["retry-after"], "2");
-    assert_eq!(problem(shed).await["code"], "overloaded");
+    let p = problem(shed).await;
+    assert_eq!(p["code"], "overloaded");
+    assert!(p["request_id"].is_string());
     // Probes are never shed.
     assert_eq!(s.client.get(s.url("/healthz")).send().await.unwrap().status(), 200);
     let _ = stream.text().await.unwrap();

@@ -50,6 +50,7 @@ async fn sigterm_drains_an_in_flight_stream_while_new_requests_get_503() {
     assert!(refused.headers().contains_key("retry-after"));
     let problem: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(problem["code"], "draining");
+    assert!(problem["request_id"].is_string());
     assert!(p.child.try_wait().unwrap().is_none(), "exited before the stream finished");
     // The stream still completes with its result.
     while let Some(chunk) = body.next().await {
