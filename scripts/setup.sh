@@ -11,6 +11,10 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v unzip >/dev/null || need_apt+=(unzip)
 # promtool checks the metrics text and the alert rules (tests/metrics_promtool.rs).
 command -v promtool >/dev/null || need_apt+=(prometheus)
+# nginx fronts three spark-server instances in spark-server/tests/cluster.rs; curl is what
+# scripts/rolling-restart.sh probes with.
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+command -v curl >/dev/null || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod cluster;
 mod common;
 mod edge;
 mod jwt;
