@@ -11,6 +11,9 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v unzip >/dev/null || need_apt+=(unzip)
 # promtool checks the metrics text and the alert rules (tests/metrics_promtool.rs).
 command -v promtool >/dev/null || need_apt+=(prometheus)
+# Chromium and its WebDriver run the web app's browser tests (spark-server/tests/web.rs).
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -7,3 +7,4 @@ mod common;
 mod edge;
 mod jwt;
 mod process;
+mod web;
