@@ -127,9 +127,10 @@
     if (code === "rate_limited") return ["Too many requests for this key right now." + inWait];
     if (code === "quota_exceeded") return ["This key's budget is used up for the current period." + (wait > 0 ? inWait : " Ask your administrator to raise it.")];
     if (code === "input_rejected") {
-      const m = /input rejected by ([\w.-]+)/.exec(p.detail || "");
-      const detector = p.detector || (m && m[1]) || "a safety check";
-      return ["The request was refused by the " + detector + " check. Rephrase it and try again.", p.detail || ""].filter(Boolean);
+      // The detail reads "input rejected by GUARD: DETECTOR (score S): why".
+      const m = /input rejected by ([\w.-]+): ([\w.-]+)/.exec(p.detail || "");
+      const who = m ? "the " + m[1] + " guard (detector: " + m[2] + ")" : "a safety check";
+      return ["The request was refused by " + who + ". Rephrase it and try again.", p.detail || ""].filter(Boolean);
     }
     if (code === "input_too_large") return ["The request is too long. Shorten it and try again."];
     if (code === "unauthenticated") return ["Your key was not accepted (" + (p.reason || "unauthenticated") + "). Sign in again."];
