@@ -395,7 +395,8 @@
         view.raw += ev.text || "";
         if (!view.files.length) {
           if (ui.tabs.childElementCount === 0) renderTabs();
-          scheduleRender();
+          // The first text shows at once; later pieces are batched per frame.
+          if (view.pending) renderCode(); else scheduleRender();
         }
         // A closed code fence means the reply is complete: the server validates next.
         if ((view.raw.match(/```/g) || []).length >= 2 && ui.status.dataset.state === "generating") {
