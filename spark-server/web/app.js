@@ -494,7 +494,11 @@
   ui.form.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
   ui.stop.addEventListener("click", stopStream);
   ui.prompt.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); ui.form.requestSubmit(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      // While a generation runs, Enter does not start another one (Escape stops it).
+      if (!view.controller) ui.form.requestSubmit();
+    }
   });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && view.controller) { e.preventDefault(); stopStream(); }
