@@ -15,6 +15,9 @@ command -v promtool >/dev/null || need_apt+=(prometheus)
 # scripts/rolling-restart.sh probes with.
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 command -v curl >/dev/null || need_apt+=(curl)
+# Chromium and its WebDriver run the web app's browser tests (spark-server/tests/web.rs).
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

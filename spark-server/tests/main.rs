@@ -8,3 +8,4 @@ mod common;
 mod edge;
 mod jwt;
 mod process;
+mod web;

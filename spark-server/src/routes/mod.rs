@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api;
+pub mod assets;
 pub mod ops;
 
 use std::time::Duration;
@@ -69,6 +70,11 @@ pub fn router(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::Ope
         .routes(routes!(ops::security_txt));
     let (router, mut doc) = v1.merge(ops).split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    let router = router.route("/openapi.json", get(ops::openapi)).route("/", get(ops::index));
+    // The web app's files are not API: they stay out of the document.
+    let router = router
+        .route("/openapi.json", get(ops::openapi))
+        .route("/", get(assets::index))
+        .route("/rules", get(assets::rules))
+        .route("/assets/{name}", get(assets::asset));
     (router, doc)
 }

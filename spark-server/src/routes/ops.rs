@@ -1,12 +1,11 @@
-//! Operations: liveness, readiness, metrics, security.txt, the OpenAPI document and the page at
-//! `/`.
+//! Operations: liveness, readiness, metrics, security.txt and the OpenAPI document.
 
 use std::time::{Duration, SystemTime};
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -108,17 +107,3 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
-
-/// The web app's page; a placeholder until the app ships.
-pub async fn index() -> Html<&'static str> {
-    Html(INDEX)
-}
-
-const INDEX: &str = "<!doctype html>
-<html lang=\"en\"><head><meta charset=\"utf-8\"><title>SPARK</title>
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>
-<body><main><h1>SPARK</h1>
-<p>This server turns a request into validated, Unity-ready C# scripts.</p>
-<p>API: <a href=\"/openapi.json\">/openapi.json</a> &middot; health: <a href=\"/readyz\">/readyz</a></p>
-</main></body></html>
-";
