@@ -89,11 +89,24 @@ const GROUPED: &str = "SELECT {key} AS key, COUNT(*) AS requests, \
 /// kept: an in-memory database lives as long as its connection, and a ledger's writes are
 /// serialised by SQLite anyway. Each operation runs in its own task, so a caller that gives up
 /// mid-write does not cut a commit short or leave the connection mid-statement.
+///
+/// Records are written by group commit: each `record` joins a queue and waits for the commit
+/// that holds it, and whichever write gets the connection first commits everything queued in one
+/// transaction. A record is on disk (`synchronous = full`) before `record` returns, as before,
+/// but concurrent requests share one sync instead of queueing for one each.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Option<SqliteConnection>>>,
     options: SqliteConnectOptions,
     where_: String,
+    queue: Arc<std::sync::Mutex<Queue>>,
+}
+
+/// Records waiting for a commit, each with whom to tell.
+#[derive(Debug, Default)]
+struct Queue {
+    next: u64,
+    waiting: Vec<(u64, UsageRecord, tokio::sync::oneshot::Sender<Result<()>>)>,
 }
 
 pub(crate) type Op<T> = Box<
@@ -115,7 +128,7 @@ impl SqliteStore {
             })
             .busy_timeout(Duration::from_secs(10));
         let where_ = config.path.as_ref().map_or_else(|| "memory".to_string(), |p| p.display().to_string());
-        Ok(SqliteStore { conn: Arc::default(), options, where_ })
+        Ok(SqliteStore { conn: Arc::default(), options, where_, queue: Arc::default() })
     }
 
     /// An in-memory store.
@@ -170,6 +183,33 @@ impl SqliteStore {
     }
 }
 
+/// Inserts `batch` in one transaction.
+async fn insert_all(
+    conn: &mut SqliteConnection,
+    batch: &[(u64, UsageRecord, tokio::sync::oneshot::Sender<Result<()>>)],
+) -> std::result::Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    for (_, r, _) in batch {
+        sqlx::query(INSERT)
+            .bind(&r.request_id)
+            .bind(&r.caller)
+            .bind(r.ts_ms)
+            .bind(&r.provider)
+            .bind(&r.model)
+            .bind(to_i64(r.input_tokens))
+            .bind(to_i64(r.output_tokens))
+            .bind(to_i64(r.cache_read_tokens))
+            .bind(to_i64(r.cache_write_tokens))
+            .bind(r.cost_usd)
+            .bind(&r.outcome)
+            .bind(r.cached)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
 fn unavailable(where_: &str, e: sqlx::Error) -> Error {
     Error::Internal(format!("ledger at {where_} unavailable: {e}"))
 }
@@ -220,28 +260,48 @@ fn record_row(row: &SqliteRow) -> std::result::Result<UsageRecord, sqlx::Error> 
 #[async_trait]
 impl UsageStore for SqliteStore {
     async fn record(&self, r: &UsageRecord) -> Result<()> {
-        let r = r.clone();
-        self.run(Box::new(move |conn| {
-            Box::pin(async move {
-                sqlx::query(INSERT)
-                    .bind(r.request_id)
-                    .bind(r.caller)
-                    .bind(r.ts_ms)
-                    .bind(r.provider)
-                    .bind(r.model)
-                    .bind(to_i64(r.input_tokens))
-                    .bind(to_i64(r.output_tokens))
-                    .bind(to_i64(r.cache_read_tokens))
-                    .bind(to_i64(r.cache_write_tokens))
-                    .bind(r.cost_usd)
-                    .bind(r.outcome)
-                    .bind(r.cached)
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-            })
-        }))
-        .await
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let id = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.next += 1;
+            let id = q.next;
+            q.waiting.push((id, r.clone(), tx));
+            id
+        };
+        let queue = self.queue.clone();
+        let ran = self
+            .run(Box::new(move |conn| {
+                Box::pin(async move {
+                    let batch = std::mem::take(&mut queue.lock().unwrap_or_else(|p| p.into_inner()).waiting);
+                    if batch.is_empty() {
+                        // An earlier write committed this one too.
+                        return Ok(());
+                    }
+                    if insert_all(conn, &batch).await.is_ok() {
+                        for (_, _, done) in batch {
+                            let _ = done.send(Ok(()));
+                        }
+                    } else {
+                        // One bad record must not fail the others: each on its own.
+                        for entry in batch {
+                            let one = insert_all(conn, std::slice::from_ref(&entry)).await.map_err(db_error);
+                            let _ = entry.2.send(one);
+                        }
+                    }
+                    Ok(())
+                })
+            }))
+            .await;
+        if let Err(e) = ran {
+            // The connection failed before any write ran: take this record back, so a later
+            // commit does not store what the caller was told failed.
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = q.waiting.iter().position(|(i, _, _)| *i == id) {
+                q.waiting.swap_remove(at);
+                return Err(e);
+            }
+        }
+        rx.await.unwrap_or_else(|_| Err(Error::Internal("ledger write abandoned".into())))
     }
 
     async fn totals(&self, q: &UsageQuery) -> Result<Vec<UsageTotals>> {
@@ -339,6 +399,32 @@ mod tests {
             outcome: outcome.into(),
             cached: false,
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_records_share_commits_and_all_land_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let s = SqliteStore::open(&LedgerConfig { path: Some(path.clone()), ..Default::default() }).unwrap();
+        let writes = (0..300).map(|i| {
+            let s = s.clone();
+            tokio::spawn(
+                async move { s.record(&rec(&format!("r{i}"), "alice", 1_000 + i, 0.01, "ok")).await },
+            )
+        });
+        for w in futures::future::join_all(writes).await {
+            w.unwrap().unwrap();
+        }
+        drop(s);
+        // A fresh connection to the file sees every acknowledged record.
+        let again = SqliteStore::open(&LedgerConfig { path: Some(path), ..Default::default() }).unwrap();
+        let totals = again.totals(&UsageQuery::new(Some("alice"), Period::All)).await.unwrap();
+        assert_eq!(totals[0].requests, 300);
+        let records = again.records(&UsageQuery::new(None, Period::All), 1000).await.unwrap();
+        let mut ids: Vec<String> = records.into_iter().map(|r| r.request_id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 300);
     }
 
     #[tokio::test]
