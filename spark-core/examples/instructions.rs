@@ -1,6 +1,7 @@
 //! N `generate` calls, for instruction counts that machine noise does not move: `miss` (in-process
 //! provider, cache bypassed), `hit` (the memoised result; `hit-off` with metrics off, `hit-sub`
-//! under a live INFO subscriber that discards its output) or `http` (unique prompts to an OpenAI
+//! under a live INFO `fmt` subscriber that discards its output, `hit-reg` under a bare registry
+//! at INFO) or `http` (unique prompts to an OpenAI
 //! provider and a loopback hyper server, 64 at a time on two workers: the path of
 //! `http_path/c64` in `benches/pipeline.rs`, server included). Build it in two checkouts and
 //! compare:
@@ -55,6 +56,13 @@ fn main() {
     let _sub = (mode == "hit-sub").then(|| {
         let fmt = tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_writer(std::io::sink);
         tracing::subscriber::set_default(fmt.finish())
+    });
+    // `hit-reg`: a bare registry at INFO (spans kept, nothing formatted: what an OTel layer
+    // starts from).
+    let _reg = (mode == "hit-reg").then(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let reg = tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::INFO);
+        tracing::subscriber::set_default(reg)
     });
     let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
     if mode == "http" {

@@ -147,8 +147,8 @@ impl Pipeline {
             Err(_) => (None, None, Default::default(), None),
         };
         if !span.is_disabled() {
-            provider.map(|p| span.record("provider", p));
-            model.map(|m| span.record("model", m));
+            provider.map(|p| span.record("provider", tracing::field::display(p)));
+            model.map(|m| span.record("model", tracing::field::display(m)));
             if let Err(e) = &outcome {
                 trace::record_error(&span, e);
             }

@@ -240,10 +240,12 @@ pub(crate) fn request_span(
     // `spark.request_id` as well as the plain field every stage span shares: the OpenTelemetry
     // attribute name a trace backend is searched by (the trace id is the request id itself
     // when it is 32 hex digits, see `TraceParent::for_request`).
+    // Ids and names as `Display` values: a formatting subscriber writes them in one piece,
+    // where a `&str` field goes through `Debug` escaping a character at a time.
     let span = tracing::info_span!(
         "spark.request",
-        request_id,
-        spark.request_id = request_id,
+        request_id = %request_id,
+        spark.request_id = %request_id,
         trace_id = tracing::field::Empty,
         prompt = tracing::field::Empty,
         provider = tracing::field::Empty,
@@ -271,8 +273,8 @@ pub(crate) fn stage_span(stage: Stage, request_id: &str) -> Span {
     tracing::info_span!(
         "spark.stage",
         otel.name = span_name(stage),
-        stage = stage.as_str(),
-        request_id,
+        stage = %stage.as_str(),
+        request_id = %request_id,
         error = tracing::field::Empty,
     )
 }
