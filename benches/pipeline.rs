@@ -2,8 +2,11 @@
 //!
 //! - `cache_hit/generate`: `Spark::generate` answered from the response cache (guards, key
 //!   hash, store lookup, extraction and validation of the cached 20-line reply). Goal < 10 µs.
-//!   `cache_hit/generate_metrics_off` is the same with `metrics.enabled = false`; a run of
-//!   alternating batches then prints the median cost metrics add to a hit (goal < 2 µs).
+//!   `cache_hit/generate_metrics_off` is the same with `metrics.enabled = false`, and
+//!   `cache_hit/generate_info_subscriber` runs under a live INFO `fmt` subscriber writing to
+//!   `io::sink`. A run of alternating batches then prints the median of each — metrics off and
+//!   no subscriber (the baseline), metrics on with spans but no subscriber, metrics on under the
+//!   INFO subscriber — and what each adds to the baseline (goal: metrics and tracing < 2 µs).
 //! - `http_path/c64`: the whole path on a miss — guards, cache miss and insert, an HTTP call to
 //!   a minimal hyper server on 127.0.0.1 returning a fixed OpenAI chat completion, extraction,
 //!   validation — 256 requests per iteration at concurrency 64.
@@ -87,6 +90,12 @@ fn cache_hit(c: &mut Criterion) {
     c.bench_function("cache_hit/generate_metrics_off", |b| {
         b.iter(|| black_box(rt.block_on(bare.generate(black_box(req.clone()))).unwrap()))
     });
+    {
+        let _default = tracing::subscriber::set_default(info_subscriber());
+        c.bench_function("cache_hit/generate_info_subscriber", |b| {
+            b.iter(|| black_box(rt.block_on(spark.generate(black_box(req.clone()))).unwrap()))
+        });
+    }
     metrics_overhead(&rt, &spark, &bare, &req);
 
     // Where a miss spends its time, without HTTP: the whole path with an in-process provider
@@ -111,8 +120,16 @@ fn cache_hit(c: &mut Criterion) {
     });
 }
 
-/// Cache hits with metrics on and off in alternating batches (so both see the same machine
-/// load), printing each side's median per-request time over the batches and the difference.
+/// A live subscriber at INFO that formats every span and event and throws the text away: what
+/// a host logging at INFO pays, minus the I/O.
+fn info_subscriber() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_writer(std::io::sink).finish()
+}
+
+/// Cache hits in alternating batches (so every variant sees the same machine load): metrics off
+/// without a subscriber (the baseline), metrics on with spans but no subscriber, and metrics on
+/// under [`info_subscriber`]. Prints each variant's median per-request time over the batches and
+/// what it adds to the baseline.
 fn metrics_overhead(rt: &tokio::runtime::Runtime, on: &Spark, off: &Spark, req: &GenerateRequest) {
     const BATCHES: usize = 21;
     const PER_BATCH: u32 = 2_000;
@@ -123,19 +140,23 @@ fn metrics_overhead(rt: &tokio::runtime::Runtime, on: &Spark, off: &Spark, req: 
         }
         t.elapsed().as_secs_f64() * 1e6 / f64::from(PER_BATCH)
     };
-    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let (mut base, mut metrics, mut subscribed) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..BATCHES {
-        with.push(batch(on));
-        without.push(batch(off));
+        base.push(batch(off));
+        metrics.push(batch(on));
+        subscribed.push(tracing::subscriber::with_default(info_subscriber(), || batch(on)));
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (w, wo) = (median(&mut with), median(&mut without));
+    let (b, m, s) = (median(&mut base), median(&mut metrics), median(&mut subscribed));
     println!(
-        "cache hit, median of {BATCHES} batches of {PER_BATCH}: metrics on {w:.2} µs, off {wo:.2} µs, added {:.2} µs",
-        w - wo
+        "cache hit, median of {BATCHES} batches of {PER_BATCH}: metrics off + no subscriber {b:.2} µs; \
+         metrics on + spans, no subscriber {m:.2} µs (+{:.2} µs); metrics on + INFO subscriber \
+         {s:.2} µs (+{:.2} µs)",
+        m - b,
+        s - b
     );
 }
 

@@ -291,3 +291,111 @@ async fn diagnostics_are_counted_by_rule() {
     assert_eq!(n(&m, "spark_diagnostics_total", &[("rule", "SPK1004"), ("severity", "warning")]), 1.0);
     assert_eq!(n(&m, "spark_tokens_total", &[("provider", "openai"), ("direction", "output")]), 22.0);
 }
+
+/// `|a - b|` small enough to call the sums equal (they are sums of a few small prices).
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+#[tokio::test]
+async fn tokens_and_cost_are_counted_per_configured_tier_never_per_caller() {
+    use spark_core::ModelPrice;
+    use spark_core::TierConfig;
+    let server = healthy().await;
+    let mut cfg = config();
+    cfg.tiers.insert("gold".into(), TierConfig::default());
+    cfg.tiers.insert("free".into(), TierConfig::default());
+    cfg.caller_tiers.callers.insert("alice-4711".into(), "gold".into());
+    cfg.caller_tiers.default = Some("free".into());
+    // The reply names its model; 31 input and 18 output tokens at these prices cost 0.067 USD.
+    cfg.pricing.insert("openai/gpt-4o-mini-2024-07-18".into(), ModelPrice::new(1_000.0, 2_000.0));
+    let s = Spark::builder().config(cfg.clone()).provider(openai(&server.uri(), &cfg)).build().unwrap();
+    let tokens = |m: &MetricsSnapshot, tier: &str, direction: &str| {
+        n(m, "spark_tokens_total", &[("tier", tier), ("direction", direction)])
+    };
+    let cost = |m: &MetricsSnapshot, tier: &str| n(m, "spark_cost_usd_total", &[("tier", tier)]);
+    let m0 = s.metrics();
+
+    // By the caller's assigned tier.
+    s.generate(GenerateRequest::new("a spinner").caller("alice-4711")).await.unwrap();
+    let m1 = s.metrics();
+    assert_eq!(tokens(&m1, "gold", "input") - tokens(&m0, "gold", "input"), 31.0);
+    assert_eq!(tokens(&m1, "gold", "output") - tokens(&m0, "gold", "output"), 18.0);
+    assert!(close(cost(&m1, "gold") - cost(&m0, "gold"), 0.067), "{}", cost(&m1, "gold"));
+    assert_eq!(delta(&m0, &m1, "spark_tokens_total", &[("tier", "free")]), 0.0);
+
+    // A caller not named: the default tier.
+    s.generate(GenerateRequest::new("a cube").caller("bob-0815")).await.unwrap();
+    let m2 = s.metrics();
+    assert_eq!(tokens(&m2, "free", "input") - tokens(&m1, "free", "input"), 31.0);
+    assert_eq!(tokens(&m2, "free", "output") - tokens(&m1, "free", "output"), 18.0);
+    assert!(close(cost(&m2, "free") - cost(&m1, "free"), 0.067));
+    assert_eq!(delta(&m1, &m2, "spark_tokens_total", &[("tier", "gold")]), 0.0);
+
+    // The tier a request names (a verified key's) wins over the assignment.
+    s.generate(GenerateRequest::new("a door").caller("bob-0815").tier("gold")).await.unwrap();
+    let m3 = s.metrics();
+    assert_eq!(tokens(&m3, "gold", "input") - tokens(&m2, "gold", "input"), 31.0);
+    assert_eq!(delta(&m2, &m3, "spark_tokens_total", &[("tier", "free")]), 0.0);
+
+    // A memoised answer spends nothing: requests count, tokens and cost do not.
+    s.generate(GenerateRequest::new("a spinner").caller("alice-4711")).await.unwrap();
+    let m4 = s.metrics();
+    assert_eq!(delta(&m3, &m4, "spark_requests_total", &[("outcome", "ok")]), 1.0);
+    assert_eq!(delta(&m3, &m4, "spark_tokens_total", &[]), 0.0);
+    assert_eq!(delta(&m3, &m4, "spark_cost_usd_total", &[]), 0.0);
+
+    // Label values come from `[tiers]`: caller ids never become labels.
+    let text = s.metrics_text();
+    assert!(!text.contains("alice") && !text.contains("bob"), "{text}");
+    assert!(text.contains("tier=\"none\""), "series without a tier are created at zero");
+}
+
+#[tokio::test]
+async fn breaker_transitions_are_counted_by_the_state_entered() {
+    let server = MockServer::start().await;
+    // Two failures open the breaker; after that the provider is healthy again.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error":{"message":"boom"}})))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(sse_response(sse_fixture("openai_text.sse")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let mut cfg = config();
+    cfg.breaker.failure_threshold = 2;
+    cfg.breaker.cooldown_ms = 200;
+    let s = Spark::builder().config(cfg.clone()).provider(openai(&server.uri(), &cfg)).build().unwrap();
+    let moved = |m: &MetricsSnapshot, to: &str| {
+        n(m, "spark_breaker_transitions_total", &[("provider", "openai"), ("to", to)])
+    };
+    let m0 = s.metrics();
+    for to in ["open", "half_open", "closed"] {
+        assert_eq!(moved(&m0, to), 0.0, "{to} exported at zero");
+    }
+
+    for _ in 0..2 {
+        let e = s.generate(GenerateRequest::new("a spinner").no_cache()).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ProviderFailed);
+    }
+    let m1 = s.metrics();
+    assert_eq!((moved(&m1, "open"), moved(&m1, "half_open"), moved(&m1, "closed")), (1.0, 0.0, 0.0));
+    // Open: refused without a call.
+    let e = s.generate(GenerateRequest::new("a spinner").no_cache()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CircuitOpen);
+    assert_eq!(moved(&s.metrics(), "half_open"), 0.0);
+
+    // After the cool-down one probe goes through, succeeds, and closes the breaker.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    s.generate(GenerateRequest::new("a spinner").no_cache()).await.unwrap();
+    let m2 = s.metrics();
+    assert_eq!((moved(&m2, "open"), moved(&m2, "half_open"), moved(&m2, "closed")), (1.0, 1.0, 1.0));
+    assert_eq!(n(&m2, "spark_breaker_opened_total", &[("provider", "openai")]), 1.0);
+    assert_eq!(n(&m2, "spark_breaker_state", &[("provider", "openai"), ("state", "closed")]), 1.0);
+}

@@ -115,6 +115,7 @@ mod otel {
         }
         let request = spans.iter().find(|s| s.name == "spark.request").expect("request span");
         assert_eq!(attrs(request).get("request_id").map(String::as_str), Some("otlp-req-1"));
+        assert_eq!(attrs(request).get("spark.request_id").map(String::as_str), Some("otlp-req-1"));
         // The caller's trace is joined: same trace id, the caller's span as parent.
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         assert_eq!(hex(&request.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");

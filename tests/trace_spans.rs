@@ -131,6 +131,8 @@ async fn every_stage_span_carries_the_request_id_and_no_secret_or_prompt() {
             })
             .collect();
         assert_eq!(request.len(), 1, "{id}: {spans:#?}");
+        // The OpenTelemetry attribute a trace backend is searched by.
+        assert_eq!(request[0].fields.get("spark.request_id").map(String::as_str), Some(id));
         assert_eq!(request[0].fields.get("provider").map(String::as_str), Some("openai"));
         assert!(!request[0].fields.contains_key("prompt"), "prompts are off by default");
     }

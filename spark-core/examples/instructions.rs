@@ -1,5 +1,7 @@
 //! N `generate` calls, for instruction counts that machine noise does not move: `miss` (in-process
-//! provider, cache bypassed), `hit` (the memoised result) or `http` (unique prompts to an OpenAI
+//! provider, cache bypassed), `hit` (the memoised result; `hit-off` with metrics off, `hit-sub`
+//! under a live INFO `fmt` subscriber that discards its output, `hit-reg` under a bare registry
+//! at INFO) or `http` (unique prompts to an OpenAI
 //! provider and a loopback hyper server, 64 at a time on two workers: the path of
 //! `http_path/c64` in `benches/pipeline.rs`, server included). Build it in two checkouts and
 //! compare:
@@ -50,6 +52,18 @@ fn http(n: usize) {
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
+    // `hit-sub`: a live subscriber at INFO that formats and discards (every span is built).
+    let _sub = (mode == "hit-sub").then(|| {
+        let fmt = tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_writer(std::io::sink);
+        tracing::subscriber::set_default(fmt.finish())
+    });
+    // `hit-reg`: a bare registry at INFO (spans kept, nothing formatted: what an OTel layer
+    // starts from).
+    let _reg = (mode == "hit-reg").then(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let reg = tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::INFO);
+        tracing::subscriber::set_default(reg)
+    });
     let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
     if mode == "http" {
         return http(n);
@@ -59,11 +73,13 @@ fn main() {
     cfg.rate_limit.requests_per_minute = 100_000_000;
     cfg.rate_limit.burst = 1_000_000;
     cfg.repair.max_rounds = 0;
+    // `hit-off`: the same hit with `[metrics] enabled = false`.
+    cfg.metrics.enabled = mode != "hit-off";
     let spark = Spark::builder().config(cfg).provider(Fixed(REPLY)).build().unwrap();
     let req = GenerateRequest::new("a cube that spins").caller("ab");
     rt.block_on(spark.generate(req.clone())).unwrap();
     for _ in 0..n {
-        let r = if mode == "hit" { req.clone() } else { req.clone().no_cache() };
+        let r = if mode.starts_with("hit") { req.clone() } else { req.clone().no_cache() };
         std::hint::black_box(rt.block_on(spark.generate(r)).unwrap());
     }
 }

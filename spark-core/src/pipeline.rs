@@ -64,6 +64,8 @@ pub(crate) struct Pipeline {
     pub ledger: Option<Recorder>,
     /// Whether the request span records the prompt (`telemetry.record_prompts`).
     pub record_prompts: bool,
+    /// The configured tiers: a finished request is reported under its tier's name.
+    pub tiers: Arc<crate::guard::Tiers>,
 }
 
 /// Where progress goes.
@@ -114,7 +116,9 @@ impl Pipeline {
         let ledger = LedgerEntry { started_ms, recorded: &recorded };
         let outcome = match tokio::time::timeout_at(
             start + self.total,
-            self.serve(&req, &request_id, &trace, sink, &cancel, &ledger).instrument(span.clone()),
+            // Boxed: the path's state is kilobytes, and every move of an unboxed future (into
+            // the span wrapper, the timeout, the caller's future) copies all of it.
+            Box::pin(self.serve(&req, &request_id, &trace, sink, &cancel, &ledger)).instrument(span.clone()),
         )
         .await
         {
@@ -135,12 +139,16 @@ impl Pipeline {
             self.observers.emit(Event::Rejected { request_id: &request_id, by });
         }
         let (provider, model, usage, cost) = match &outcome {
+            // A cached answer spent nothing this time: its usage is the original call's.
+            Ok(r) if r.rounds.iter().all(|round| round.cached) => {
+                (Some(r.provider.as_str()), Some(r.model.as_str()), Default::default(), None)
+            }
             Ok(r) => (Some(r.provider.as_str()), Some(r.model.as_str()), r.usage, r.cost_usd),
             Err(_) => (None, None, Default::default(), None),
         };
         if !span.is_disabled() {
-            provider.map(|p| span.record("provider", p));
-            model.map(|m| span.record("model", m));
+            provider.map(|p| span.record("provider", tracing::field::display(p)));
+            model.map(|m| span.record("model", tracing::field::display(m)));
             if let Err(e) = &outcome {
                 trace::record_error(&span, e);
             }
@@ -149,6 +157,12 @@ impl Pipeline {
             request_id: &request_id,
             provider,
             model,
+            tier: if self.observers.is_empty() {
+                None
+            } else {
+                let caller = req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
+                self.tiers.resolve(caller, req.tier.as_deref()).map(|(name, _)| name)
+            },
             usage,
             cost_usd: cost,
             elapsed: start.elapsed(),
@@ -196,16 +210,7 @@ impl Pipeline {
         // A repeated request gets the finished result: extraction and validation of the same
         // reply under the same configuration would give the same answer.
         let memo_key = match &self.memo {
-            Some(memo) if !req.no_cache => {
-                let shape = GenerateRequest {
-                    caller: None,
-                    request_id: None,
-                    tier: None,
-                    traceparent: None,
-                    ..req.clone()
-                };
-                Some((memo, memo.result_key(&shape)))
-            }
+            Some(memo) if !req.no_cache => Some((memo, memo.result_key(&memo_shape(req)))),
             _ => None,
         };
         if let Some((memo, key)) = &memo_key
@@ -533,6 +538,27 @@ fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken, re
     });
     traced(&span, &diagnostics);
     (files, diagnostics, (extracted, t.elapsed()))
+}
+
+/// What of a request shapes its finished result, borrowed: every field but who asks and how
+/// the request is traced. Destructured in full, so a new field has to be placed on one side.
+/// A tuple serializes as a JSON array: fewer bytes to hash on every cache hit than the
+/// request's own field names.
+fn memo_shape(req: &GenerateRequest) -> impl serde::Serialize + '_ {
+    let GenerateRequest {
+        prompt,
+        caller: _,
+        request_id: _,
+        tier: _,
+        traceparent: _,
+        model,
+        max_tokens,
+        temperature,
+        repair_rounds,
+        no_cache,
+        allow_unsafe,
+    } = req;
+    (prompt, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe)
 }
 
 /// Options checked before anything else.

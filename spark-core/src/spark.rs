@@ -226,7 +226,9 @@ impl SparkBuilder {
             let providers: Vec<(&str, &str)> =
                 router.providers().iter().map(|p| (p.name(), p.default_model())).collect();
             let names: Vec<&str> = guards.iter().map(|g| g.name()).collect();
-            m.prime(&providers, &names);
+            let mut tier_names: Vec<&str> = tiers.names().map(String::as_str).collect();
+            tier_names.push("none");
+            m.prime(&providers, &names, &tier_names);
         }
         let pipeline = Pipeline {
             provider: stack,
@@ -242,6 +244,7 @@ impl SparkBuilder {
             pricing: config.pricing.clone(),
             ledger: usage_store.zip(meter).map(|(store, meter)| crate::ledger::Recorder { store, meter }),
             record_prompts: config.telemetry.record_prompts,
+            tiers: tiers.clone(),
         };
         let _reporter = crate::observe::report::init(&config.telemetry)?;
         Ok(Spark {
@@ -365,6 +368,16 @@ impl Spark {
                     BreakerState::HalfOpen => "half_open",
                 };
                 (p.name, state, p.times_opened)
+            })
+            .collect();
+        live.breaker_transitions = self
+            .inner
+            .router
+            .transitions()
+            .into_iter()
+            .flat_map(|(name, [open, half_open, closed])| {
+                [("open", open), ("half_open", half_open), ("closed", closed)]
+                    .map(|(to, n)| (name.clone(), to, n))
             })
             .collect();
         if let Some(c) = &self.inner.cache {

@@ -27,15 +27,19 @@ enum State {
 #[napi(async_iterator)]
 pub struct GenerationStream {
     state: Arc<Mutex<State>>,
+    /// The generation's request id (set before the call): errors name it as `sparkRequestId`,
+    /// as `generate()`'s do.
+    request_id: Option<Arc<str>>,
 }
 
 impl GenerationStream {
     pub(crate) fn new(spark: spark_core::Spark, request: spark_core::GenerateRequest) -> Self {
-        GenerationStream { state: Arc::new(Mutex::new(State::Pending(spark, request))) }
+        let request_id = request.request_id.as_deref().map(Arc::from);
+        GenerationStream { state: Arc::new(Mutex::new(State::Pending(spark, request))), request_id }
     }
 }
 
-async fn advance(state: Arc<Mutex<State>>) -> Option<wire::StreamEvent> {
+async fn advance(state: Arc<Mutex<State>>, id: Option<Arc<str>>) -> Option<wire::StreamEvent> {
     let mut state = state.lock().await;
     loop {
         match std::mem::replace(&mut *state, State::Finished) {
@@ -50,7 +54,7 @@ async fn advance(state: Arc<Mutex<State>>) -> Option<wire::StreamEvent> {
                         }
                         Some(wire::StreamEvent(Ok((&event).into())))
                     }
-                    Some(Err(error)) => Some(wire::StreamEvent(Err(error))),
+                    Some(Err(error)) => Some(wire::StreamEvent(Err((error, id)))),
                     None => None,
                 };
             }
@@ -69,12 +73,12 @@ impl AsyncGenerator for GenerationStream {
         &mut self,
         _value: Option<()>,
     ) -> impl Future<Output = napi::Result<Option<Self::Yield>>> + Send + 'static {
-        let state = self.state.clone();
+        let (state, id) = (self.state.clone(), self.request_id.clone());
         async move {
-            Ok(AssertUnwindSafe(advance(state))
+            Ok(AssertUnwindSafe(advance(state, id.clone()))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|p| Some(wire::StreamEvent(Err(panic_error(p))))))
+                .unwrap_or_else(|p| Some(wire::StreamEvent(Err((panic_error(p), id))))))
         }
     }
 
@@ -97,14 +101,19 @@ impl AsyncGenerator for GenerationStream {
 mod wire {
     use napi::bindgen_prelude::{ToNapiValue, sys};
 
-    pub struct StreamEvent(pub Result<crate::types::StreamEvent, spark_core::Error>);
+    /// An event, or an error with the generation's request id.
+    pub struct StreamEvent(
+        pub Result<crate::types::StreamEvent, (spark_core::Error, Option<std::sync::Arc<str>>)>,
+    );
 
     impl ToNapiValue for StreamEvent {
         unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
             match val.0 {
                 // SAFETY: forwarded from napi's own call with the same environment.
                 Ok(event) => unsafe { ToNapiValue::to_napi_value(env, event) },
-                Err(error) => Err(crate::error::to_js(&napi::Env::from_raw(env), &error)),
+                Err((error, id)) => {
+                    Err(crate::error::to_js_for(&napi::Env::from_raw(env), &error, id.as_deref()))
+                }
             }
         }
     }

@@ -167,6 +167,25 @@ describe('provider errors from the mock', () => {
     }
   })
 
+  test('stream() errors carry the request id, as generate() errors do', async () => {
+    answer = () => ({
+      status: 429,
+      headers: { 'retry-after': '7' },
+      body: { error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } },
+    })
+    const s = new Spark(mockConfig(mock, noRetry))
+    const drain = async (options) => {
+      for await (const _ of s.stream('a player', options)) { /* nothing */ }
+    }
+    const generated = await rejection(drain({ noCache: true }))
+    assert.equal(generated.code, 'rate_limited', generated.message)
+    assert.match(generated.sparkRequestId, /^[0-9a-f]{32}$/)
+    assert.match(generated.requestId, /^req_mock\d+$/, 'requestId stays the provider\'s')
+    const named = await rejection(drain({ noCache: true, requestId: 'order-17' }))
+    assert.equal(named.code, 'rate_limited', named.message)
+    assert.equal(named.sparkRequestId, 'order-17')
+  })
+
   test('HTTP 429 insufficient_quota is quota_exceeded, not retryable', async () => {
     answer = () => ({
       status: 429,

@@ -90,6 +90,25 @@ def test_429_maps_to_rate_limited_with_provider_details(mock_server: MockServer)
     assert "sk-test-secret-123" not in str(e)
 
 
+def test_stream_errors_carry_the_request_id(mock_server: MockServer) -> None:
+    mock_server.mode = "rate_limited"
+    client = spark.Spark(mock_config(mock_server))
+    with pytest.raises(spark.RateLimited) as info:
+        for _ in client.stream("a spinning cube", no_cache=True):
+            pass
+    generated = info.value.spark_request_id
+    assert isinstance(generated, str) and len(generated) == 32, generated
+
+    async def drain() -> None:
+        async for _ in client.stream("a spinning cube", no_cache=True, request_id="order-17"):
+            pass
+
+    with pytest.raises(spark.RateLimited) as named:
+        asyncio.run(drain())
+    assert named.value.spark_request_id == "order-17"
+    assert named.value.request_id is not None and named.value.request_id.startswith("req_")
+
+
 def test_401_maps_to_authentication_error(mock_server: MockServer) -> None:
     mock_server.mode = "unauthorized"
     client = spark.Spark(mock_config(mock_server))

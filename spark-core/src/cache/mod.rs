@@ -214,8 +214,10 @@ impl ResponseCache {
     pub fn result_key<T: Serialize>(&self, request: &T) -> CacheKey {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        h.update(b"spark-result-v1\n");
-        h.update(serde_json::to_vec(request).unwrap_or_default());
+        h.update(b"spark-result-v2\n");
+        // Straight into the hasher: no intermediate buffer. Writing to a hasher cannot fail,
+        // and serializing plain data cannot either.
+        let _ = serde_json::to_writer(HashWriter(&mut h), request);
         CacheKey(h.finalize().into())
     }
 
@@ -421,4 +423,18 @@ fn record(inner: ProviderStream, key: CacheKey, guard: FlightGuard) -> ProviderS
             }
         }
     }))
+}
+
+/// Feeds what is written into a SHA-256 state.
+struct HashWriter<'a>(&'a mut sha2::Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(self.0, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -68,16 +68,18 @@ struct ProviderCodeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ProviderModelLabels {
-    provider: Arc<str>,
-    model: Arc<str>,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TokenLabels {
     provider: Arc<str>,
     model: Arc<str>,
+    tier: Arc<str>,
     direction: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CostLabels {
+    provider: Arc<str>,
+    model: Arc<str>,
+    tier: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -102,6 +104,72 @@ struct RuleLabels {
 }
 
 type Hist<L> = Family<L, Histogram, fn() -> Histogram>;
+type Cost = Counter<f64, std::sync::atomic::AtomicU64>;
+
+/// Every stage, in [`stage_index`] order.
+const STAGES: [super::Stage; 8] = [
+    super::Stage::GuardBefore,
+    super::Stage::Cache,
+    super::Stage::Admission,
+    super::Stage::Provider,
+    super::Stage::Extract,
+    super::Stage::Validate,
+    super::Stage::Repair,
+    super::Stage::GuardAfter,
+];
+
+fn stage_index(stage: super::Stage) -> usize {
+    use super::Stage;
+    match stage {
+        Stage::GuardBefore => 0,
+        Stage::Cache => 1,
+        Stage::Admission => 2,
+        Stage::Provider => 3,
+        Stage::Extract => 4,
+        Stage::Validate => 5,
+        Stage::Repair => 6,
+        Stage::GuardAfter => 7,
+    }
+}
+
+/// Every cache outcome, in [`cache_index`] order.
+const CACHE_OUTCOMES: [CacheOutcome; 6] = [
+    CacheOutcome::ResultHit,
+    CacheOutcome::Hit,
+    CacheOutcome::Miss,
+    CacheOutcome::Coalesced,
+    CacheOutcome::StoreError,
+    CacheOutcome::Bypass,
+];
+
+fn cache_index(o: CacheOutcome) -> usize {
+    match o {
+        CacheOutcome::ResultHit => 0,
+        CacheOutcome::Hit => 1,
+        CacheOutcome::Miss => 2,
+        CacheOutcome::Coalesced => 3,
+        CacheOutcome::StoreError => 4,
+        CacheOutcome::Bypass => 5,
+    }
+}
+
+/// (provider, model, tier) combinations whose series handles are kept; more are rare (the
+/// label values are bounded anyway) and take the slower family lookup.
+const MAX_RESOLVED: usize = 64;
+
+/// The series a finished request of one (provider, model, tier) updates, looked up once: a
+/// request then updates atomics without hashing label sets or taking the families' locks.
+#[derive(Debug)]
+struct Resolved {
+    /// The raw names, as events carry them.
+    key: (Box<str>, Box<str>, Box<str>),
+    ok: Counter,
+    input: Counter,
+    output: Counter,
+    cost: Cost,
+    provider: Arc<str>,
+    model: Arc<str>,
+}
 
 /// Seconds buckets from 1 ms to ~65 s (doubling).
 fn seconds() -> Histogram {
@@ -164,7 +232,7 @@ pub struct SparkMetrics {
     attempts: Family<ProviderCodeLabels, Counter>,
     attempt_seconds: Hist<ProviderLabels>,
     tokens: Family<TokenLabels, Counter>,
-    cost: Family<ProviderModelLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    cost: Family<CostLabels, Cost>,
     cache: Family<OutcomeLabels, Counter>,
     retries: Family<ProviderCodeLabels, Counter>,
     fallbacks: Family<ProviderCodeLabels, Counter>,
@@ -175,7 +243,13 @@ pub struct SparkMetrics {
     guard_rejected: Family<GuardLabels, Counter>,
     repair_rounds: Counter,
     diagnostics: Family<RuleLabels, Counter>,
+    /// `stage_seconds` per stage, by [`stage_index`].
+    stage_handles: [Histogram; STAGES.len()],
+    /// `cache` per outcome, by [`cache_index`].
+    cache_handles: [Counter; CACHE_OUTCOMES.len()],
+    resolved: RwLock<Vec<Arc<Resolved>>>,
     providers: Interner,
+    tiers: Interner,
     models: Interner,
     guards: Interner,
     rules: Interner,
@@ -214,7 +288,11 @@ impl SparkMetrics {
             guard_rejected: Family::default(),
             repair_rounds: Counter::default(),
             diagnostics: Family::default(),
+            stage_handles: std::array::from_fn(|_| seconds()),
+            cache_handles: Default::default(),
+            resolved: RwLock::default(),
             providers: Interner::default(),
+            tiers: Interner::default(),
             models: Interner::default(),
             guards: Interner::default(),
             rules: Interner::default(),
@@ -248,10 +326,14 @@ impl SparkMetrics {
             "One provider call until its first text or failure",
             m.attempt_seconds.clone(),
         );
-        r.register("tokens", "Tokens by provider, model and direction (input, output)", m.tokens.clone());
+        r.register(
+            "tokens",
+            "Tokens spent by provider, model, caller tier and direction (input, output)",
+            m.tokens.clone(),
+        );
         r.register(
             "cost_usd",
-            "Spend in USD by provider and model (when the price is known)",
+            "Spend in USD by provider, model and caller tier (when the price is known)",
             m.cost.clone(),
         );
         r.register("cache_requests", "Cache decisions by outcome", m.cache.clone());
@@ -276,42 +358,63 @@ impl SparkMetrics {
             "Diagnostics in final results, by rule and severity",
             m.diagnostics.clone(),
         );
-        SparkMetrics { registry: r, ..m }
+        let stage_handles =
+            STAGES.map(|s| m.stage_seconds.get_or_create(&StageLabels { stage: s.as_str() }).clone());
+        let cache_handles = CACHE_OUTCOMES
+            .map(|o| m.cache.get_or_create(&OutcomeLabels { outcome: cache_outcome(o) }).clone());
+        SparkMetrics { registry: r, stage_handles, cache_handles, ..m }
+    }
+
+    /// The series of one (provider, model, tier), resolved on first sight and kept (up to
+    /// [`MAX_RESOLVED`] combinations).
+    fn resolve(&self, provider: &str, model: &str, tier: &str) -> Arc<Resolved> {
+        let same = |r: &&Arc<Resolved>| &*r.key.0 == provider && &*r.key.1 == model && &*r.key.2 == tier;
+        if let Some(r) = self.resolved.read().unwrap_or_else(|p| p.into_inner()).iter().find(same) {
+            return r.clone();
+        }
+        let (p, m, t) = (self.providers.get(provider), self.models.get(model), self.tiers.get(tier));
+        let tokens = |direction| {
+            let l = TokenLabels { provider: p.clone(), model: m.clone(), tier: t.clone(), direction };
+            self.tokens.get_or_create(&l).clone()
+        };
+        let r = Arc::new(Resolved {
+            key: (provider.into(), model.into(), tier.into()),
+            ok: self
+                .requests
+                .get_or_create(&RequestLabels { provider: p.clone(), model: m.clone(), outcome: "ok" })
+                .clone(),
+            input: tokens("input"),
+            output: tokens("output"),
+            cost: self
+                .cost
+                .get_or_create(&CostLabels { provider: p.clone(), model: m.clone(), tier: t.clone() })
+                .clone(),
+            provider: p,
+            model: m,
+        });
+        let mut all = self.resolved.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = all.iter().find(same) {
+            return existing.clone();
+        }
+        if all.len() < MAX_RESOLVED {
+            all.push(r.clone());
+        }
+        r
     }
 
     /// Creates the bounded label sets at zero, so every family is exported before its first
     /// event and `rate()`/`increase()` see the first one: every error code and cache outcome,
     /// every stage, and per provider (name, default model) and guard name known at build time.
-    pub fn prime(&self, providers: &[(&str, &str)], guards: &[&str]) {
+    /// `tiers` are the label values of the caller tier (`none` when no tier applies).
+    pub fn prime(&self, providers: &[(&str, &str)], guards: &[&str], tiers: &[&str]) {
         use crate::error::ErrorCode;
         for code in ErrorCode::ALL {
             let _ = self.errors.get_or_create(&CodeLabels { code: code.as_str() });
         }
-        for o in [
-            CacheOutcome::ResultHit,
-            CacheOutcome::Hit,
-            CacheOutcome::Miss,
-            CacheOutcome::Coalesced,
-            CacheOutcome::StoreError,
-            CacheOutcome::Bypass,
-        ] {
-            let _ = self.cache.get_or_create(&OutcomeLabels { outcome: cache_outcome(o) });
-        }
-        for stage in [
-            super::Stage::GuardBefore,
-            super::Stage::Cache,
-            super::Stage::Admission,
-            super::Stage::Provider,
-            super::Stage::Extract,
-            super::Stage::Validate,
-            super::Stage::Repair,
-            super::Stage::GuardAfter,
-        ] {
-            let _ = self.stage_seconds.get_or_create(&StageLabels { stage: stage.as_str() });
-        }
-        for (name, model) in providers {
+        // Stages and cache outcomes were created with their handles in `new`.
+        for (name, model_name) in providers {
             let provider = self.providers.get(name);
-            let model = self.models.get(model);
+            let model = self.models.get(model_name);
             let p = ProviderLabels { provider: provider.clone() };
             let _ = self.ttft_seconds.get_or_create(&p);
             let _ = self.attempt_seconds.get_or_create(&p);
@@ -324,12 +427,9 @@ impl SparkMetrics {
             let _ = self.fallbacks.get_or_create(&failed);
             let rl = RequestLabels { provider: provider.clone(), model: model.clone(), outcome: "ok" };
             let _ = self.requests.get_or_create(&rl);
-            let _ = self
-                .cost
-                .get_or_create(&ProviderModelLabels { provider: provider.clone(), model: model.clone() });
-            for direction in ["input", "output"] {
-                let t = TokenLabels { provider: provider.clone(), model: model.clone(), direction };
-                let _ = self.tokens.get_or_create(&t);
+            for tier in tiers {
+                // Creates the token and cost series at zero.
+                let _ = self.resolve(name, model_name, tier);
             }
         }
         for guard in guards {
@@ -407,33 +507,37 @@ fn secs(d: Duration) -> f64 {
 impl Observer for SparkMetrics {
     fn on_event(&self, event: &Event<'_>) {
         match event {
-            Event::RequestFinished { provider, model, usage, cost_usd, elapsed, error, .. } => {
-                let provider = self.providers.get(provider.unwrap_or("none"));
-                let model = self.models.get(model.unwrap_or("none"));
-                let outcome = error.map_or("ok", |c| c.as_str());
-                let labels = RequestLabels { provider: provider.clone(), model: model.clone(), outcome };
-                self.requests.get_or_create(&labels).inc();
-                if let Some(code) = error {
-                    self.errors.get_or_create(&CodeLabels { code: code.as_str() }).inc();
-                }
-                self.request_seconds.observe(secs(*elapsed));
-                for (direction, n) in [("input", usage.input_tokens), ("output", usage.output_tokens)] {
-                    if n > 0 {
-                        let l = TokenLabels { provider: provider.clone(), model: model.clone(), direction };
-                        self.tokens.get_or_create(&l).inc_by(n);
+            Event::RequestFinished { provider, model, tier, usage, cost_usd, elapsed, error, .. } => {
+                let r =
+                    self.resolve(provider.unwrap_or("none"), model.unwrap_or("none"), tier.unwrap_or("none"));
+                match error {
+                    None => {
+                        r.ok.inc();
+                    }
+                    Some(code) => {
+                        let outcome = code.as_str();
+                        let labels =
+                            RequestLabels { provider: r.provider.clone(), model: r.model.clone(), outcome };
+                        self.requests.get_or_create(&labels).inc();
+                        self.errors.get_or_create(&CodeLabels { code: code.as_str() }).inc();
                     }
                 }
+                self.request_seconds.observe(secs(*elapsed));
+                if usage.input_tokens > 0 {
+                    r.input.inc_by(usage.input_tokens);
+                }
+                if usage.output_tokens > 0 {
+                    r.output.inc_by(usage.output_tokens);
+                }
                 if let Some(cost) = cost_usd.filter(|c| c.is_finite() && *c > 0.0) {
-                    self.cost.get_or_create(&ProviderModelLabels { provider, model }).inc_by(cost);
+                    r.cost.inc_by(cost);
                 }
             }
             Event::StageFinished { stage, elapsed, .. } => {
-                self.stage_seconds
-                    .get_or_create(&StageLabels { stage: stage.as_str() })
-                    .observe(secs(*elapsed));
+                self.stage_handles[stage_index(*stage)].observe(secs(*elapsed));
             }
             Event::Cache { outcome, .. } => {
-                self.cache.get_or_create(&OutcomeLabels { outcome: cache_outcome(*outcome) }).inc();
+                self.cache_handles[cache_index(*outcome)].inc();
             }
             Event::Retry { provider, error, .. } => {
                 let l = ProviderCodeLabels { provider: self.providers.get(provider), code: error.as_str() };

@@ -17,6 +17,9 @@ use serde::Serialize;
 pub struct LiveState {
     /// Each provider: name, breaker state (`closed`, `open`, `half_open`), times opened.
     pub providers: Vec<(String, &'static str, u64)>,
+    /// Each provider's breaker transitions since start: name, state entered (`open`,
+    /// `half_open`, `closed`), count.
+    pub breaker_transitions: Vec<(String, &'static str, u64)>,
     /// Response cache entries held.
     pub cache_entries: u64,
     /// Approximate bytes the cache holds.
@@ -51,6 +54,12 @@ struct ProviderLabels {
 
 const STATES: [&str; 3] = ["closed", "open", "half_open"];
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransitionLabels {
+    provider: String,
+    to: &'static str,
+}
+
 /// Appends the live metrics (without `# EOF`) to `out`.
 pub(super) fn encode_live(out: &mut String, live: &LiveState) -> std::fmt::Result {
     let mut r = Registry::with_prefix("spark");
@@ -65,6 +74,11 @@ pub(super) fn encode_live(out: &mut String, live: &LiveState) -> std::fmt::Resul
         }
         opened.get_or_create(&ProviderLabels { provider }).inc_by(*times);
     }
+    let transitions: Family<TransitionLabels, Counter> = Family::default();
+    for (name, to, n) in live.breaker_transitions.iter().take(3 * super::metrics::MAX_LABEL_VALUES) {
+        let provider = super::metrics::sanitize(name);
+        transitions.get_or_create(&TransitionLabels { provider, to }).inc_by(*n);
+    }
     let gauge = |v: u64| {
         let g: Gauge = Gauge::default();
         g.set(i64::try_from(v).unwrap_or(i64::MAX));
@@ -77,6 +91,11 @@ pub(super) fn encode_live(out: &mut String, live: &LiveState) -> std::fmt::Resul
     };
     r.register("breaker_state", "1 for each provider's current breaker state, else 0", state);
     r.register("breaker_opened", "Times each provider's breaker opened since start", opened);
+    r.register(
+        "breaker_transitions",
+        "Breaker state changes since start, by provider and the state entered",
+        transitions,
+    );
     r.register("cache_entries", "Response cache entries held", gauge(live.cache_entries));
     r.register("cache_bytes", "Approximate bytes the response cache holds", gauge(live.cache_bytes));
     r.register("cache_max_bytes", "The response cache's byte bound", gauge(live.cache_max_bytes));

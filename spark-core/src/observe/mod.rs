@@ -161,7 +161,10 @@ pub enum Event<'a> {
         provider: Option<&'a str>,
         /// The model that answered, when one did.
         model: Option<&'a str>,
-        /// Tokens used by every round.
+        /// The caller's tier, a name from `[tiers]` (never a caller id); `None` when no tier
+        /// applies.
+        tier: Option<&'a str>,
+        /// Tokens spent by every round (zero when the answer came from the cache).
         usage: Usage,
         /// Cost in USD, when the price is known.
         cost_usd: Option<f64>,

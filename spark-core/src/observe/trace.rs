@@ -120,7 +120,7 @@ impl TraceParent {
     /// request id and traces keyed by trace id meet.
     pub fn for_request(request_id: &str) -> TraceParent {
         let mut id = [0u8; 16];
-        if request_id.len() != 32 || hex::decode_to_slice(request_id, &mut id).is_err() || id == [0; 16] {
+        if !hex_to_bytes(request_id.as_bytes(), &mut id) || id == [0; 16] {
             use sha2::Digest;
             let digest = sha2::Sha256::digest(request_id.as_bytes());
             id.copy_from_slice(&digest[..16]);
@@ -158,6 +158,29 @@ impl TraceParent {
     pub fn trace_id_hex(&self) -> String {
         hex::encode(self.trace_id)
     }
+}
+
+/// Decodes exactly `2 * out.len()` hex digits (either case) into `out`; false on anything else.
+/// A plain loop: it runs on every request without a `traceparent`.
+fn hex_to_bytes(text: &[u8], out: &mut [u8]) -> bool {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    if text.len() != 2 * out.len() {
+        return false;
+    }
+    for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        match (nibble(pair[0]), nibble(pair[1])) {
+            (Some(h), Some(l)) => *o = (h << 4) | l,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Lowercase hex only: the specification forbids upper case.
@@ -214,9 +237,15 @@ pub(crate) fn request_span(
     remote: bool,
     prompt: Option<&str>,
 ) -> Span {
+    // `spark.request_id` as well as the plain field every stage span shares: the OpenTelemetry
+    // attribute name a trace backend is searched by (the trace id is the request id itself
+    // when it is 32 hex digits, see `TraceParent::for_request`).
+    // Ids and names as `Display` values: a formatting subscriber writes them in one piece,
+    // where a `&str` field goes through `Debug` escaping a character at a time.
     let span = tracing::info_span!(
         "spark.request",
-        request_id,
+        request_id = %request_id,
+        spark.request_id = %request_id,
         trace_id = tracing::field::Empty,
         prompt = tracing::field::Empty,
         provider = tracing::field::Empty,
@@ -244,8 +273,8 @@ pub(crate) fn stage_span(stage: Stage, request_id: &str) -> Span {
     tracing::info_span!(
         "spark.stage",
         otel.name = span_name(stage),
-        stage = stage.as_str(),
-        request_id,
+        stage = %stage.as_str(),
+        request_id = %request_id,
         error = tracing::field::Empty,
     )
 }
@@ -275,7 +304,15 @@ struct HexId<'a>(&'a [u8]);
 
 impl std::fmt::Display for HexId<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        // One write of the digits: a live subscriber formats this on every request.
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 64];
+        let n = self.0.len().min(32);
+        for (i, b) in self.0[..n].iter().enumerate() {
+            buf[2 * i] = DIGITS[usize::from(b >> 4)];
+            buf[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        f.write_str(std::str::from_utf8(&buf[..2 * n]).unwrap_or_default())
     }
 }
 
@@ -301,11 +338,24 @@ pub fn new_request_id() -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let a = splitmix64(seed ^ n);
     let b = splitmix64(a ^ seed.rotate_left(29) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    // The same digits as `format!("{a:016x}{b:016x}")`, without the formatting machinery.
+    // The same digits as `format!("{a:016x}{b:016x}")`, without the formatting machinery or
+    // a char iterator: this runs on every request, cache hits included.
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&a.to_be_bytes());
     bytes[8..].copy_from_slice(&b.to_be_bytes());
-    hex::encode(bytes)
+    lower_hex(&bytes)
+}
+
+/// `bytes` as lowercase hex digits.
+fn lower_hex(bytes: &[u8; 16]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(32);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0f)]);
+    }
+    // Only ASCII digits were pushed.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct counters give distinct ids.

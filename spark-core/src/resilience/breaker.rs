@@ -58,6 +58,9 @@ struct State {
     /// When the probe in flight was let through.
     probe_started: Option<Instant>,
     times_opened: u64,
+    /// Transitions to half-open (a probe let through) and back to closed, since start.
+    times_half_opened: u64,
+    times_closed: u64,
     successes: u64,
     total_failures: u64,
 }
@@ -95,6 +98,8 @@ impl CircuitBreaker {
                 probe_in_flight: false,
                 probe_started: None,
                 times_opened: 0,
+                times_half_opened: 0,
+                times_closed: 0,
                 successes: 0,
                 total_failures: 0,
             }),
@@ -123,6 +128,7 @@ impl CircuitBreaker {
                 let until = s.opened_at.unwrap_or(now) + self.cooldown();
                 if now >= until {
                     s.state = BreakerState::HalfOpen;
+                    s.times_half_opened += 1;
                     s.probe_in_flight = true;
                     s.probe_started = Some(now);
                     Ok(BreakerPermit { breaker: self.clone(), probe: true, done: false })
@@ -152,6 +158,9 @@ impl CircuitBreaker {
         let mut s = self.lock();
         s.successes += 1;
         if probe || s.state == BreakerState::HalfOpen {
+            if s.state != BreakerState::Closed {
+                s.times_closed += 1;
+            }
             s.state = BreakerState::Closed;
             s.failures.clear();
             s.opened_at = None;
@@ -208,6 +217,12 @@ impl CircuitBreaker {
             }
             other => other,
         }
+    }
+
+    /// State changes since start, by the state entered: `[open, half_open, closed]`.
+    pub(crate) fn transitions(&self) -> [u64; 3] {
+        let s = self.lock();
+        [s.times_opened, s.times_half_opened, s.times_closed]
     }
 
     /// A snapshot for [`ProviderStatus`].

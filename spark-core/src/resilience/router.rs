@@ -86,6 +86,12 @@ impl Router {
         &self.providers
     }
 
+    /// Each provider's breaker transitions since start, by the state entered
+    /// (`[open, half_open, closed]`), in chain order.
+    pub(crate) fn transitions(&self) -> Vec<(String, [u64; 3])> {
+        self.entries.iter().map(|e| (e.provider.name().to_string(), e.breaker.transitions())).collect()
+    }
+
     /// Breaker state and counters of every provider, in chain order.
     pub fn status(&self) -> Vec<ProviderStatus> {
         self.entries.iter().map(|e| e.breaker.status(e.provider.name(), e.provider.default_model())).collect()
