@@ -62,7 +62,8 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
             limited: false,
             g: src.g,
         };
-        let mut local = Sink { src, file: sink.file, config: sink.config, out: Vec::new() };
+        let mut local =
+            Sink { src, file: sink.file, config: sink.config, out: Vec::new(), editor: sink.editor };
         syntax::check(&view, &mut local);
         let first = local.out.iter().map(|d| (d.line, d.column)).min();
         // A configuration that only differs from one already checked after that one's first

@@ -28,6 +28,7 @@ pub(crate) fn walk(
     cancel: &CancelToken,
 ) -> Result<()> {
     let mut ctx = Ctx::new(src, file, known, Target::of(sink.config.unity_version.as_deref()));
+    ctx.editor_folder |= sink.editor;
     let mut rules = Rules { ctx: &mut ctx, sink, cancel, nodes: 0, stopped: None };
     preorder(src.tree.root_node(), &mut rules);
     rules.stopped.map_or(Ok(()), Err)
