@@ -226,7 +226,7 @@ fn normalize(path: &str) -> String {
 /// Types a file declares unconditionally and not `partial`, with their qualified names
 /// (`Game.Player`, `Game.Outer.Inner`, `Pool`1` for a generic).
 fn declared_types<'t>(src: &'t source::Source<'_>) -> Vec<(String, Node<'t>)> {
-    let conditional = conditional_ranges(src.text);
+    let conditional = super::preproc::conditional_ranges(src.text);
     let mut out = Vec::new();
     // (node, qualifier); children of a file-scoped namespace follow it as siblings.
     let mut stack = vec![(src.tree.root_node(), String::new())];
@@ -287,30 +287,4 @@ fn declared_types<'t>(src: &'t source::Source<'_>) -> Vec<(String, Node<'t>)> {
 
 fn join(a: &str, b: &str) -> String {
     if a.is_empty() { b.to_string() } else { format!("{a}.{b}") }
-}
-
-/// Byte ranges inside `#if … #endif` groups (outermost groups only).
-fn conditional_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
-    if !text.contains("#if") {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let mut open: Vec<usize> = Vec::new();
-    for d in crate::csharp::directives(text) {
-        match d.kind {
-            crate::csharp::DirKind::If => open.push(d.line.0),
-            crate::csharp::DirKind::Endif => {
-                if let Some(start) = open.pop()
-                    && open.is_empty()
-                {
-                    out.push(start..d.line.1);
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(&start) = open.first() {
-        out.push(start..text.len());
-    }
-    out
 }

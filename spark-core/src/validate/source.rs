@@ -145,6 +145,8 @@ pub(crate) enum K {
     AsExpression,
     ScopedType,
     Yield,
+    DeclarationExpression,
+    DeclarationPattern,
 }
 
 const NAMES: &[(&str, K)] = &[
@@ -226,6 +228,8 @@ const NAMES: &[(&str, K)] = &[
     ("as_expression", K::AsExpression),
     ("scoped_type", K::ScopedType),
     ("yield_statement", K::Yield),
+    ("declaration_expression", K::DeclarationExpression),
+    ("declaration_pattern", K::DeclarationPattern),
 ];
 
 /// Field ids used by the rules (looked up once).

@@ -123,6 +123,15 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
             declare_locals(node, k, ctx);
             (k == K::Foreach).then_some(Frame::Loop)
         }
+        // `out var r`, `is Renderer r`: a local like any other (it shadows `renderer` & co).
+        K::DeclarationExpression | K::DeclarationPattern => {
+            let g = ctx.src.g;
+            if let Some(n) = ctx.field(node, g.f.name).filter(|n| ctx.kind(*n) == K::Identifier) {
+                let ty = ctx.field(node, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+                ctx.declare(ctx.t(n).to_string(), ty.to_string());
+            }
+            None
+        }
         K::For | K::While | K::Do => Some(Frame::Loop),
         K::Using => Some(Frame::Using),
         _ => None,
