@@ -147,6 +147,9 @@ pub(crate) enum K {
     Yield,
     DeclarationExpression,
     DeclarationPattern,
+    OperatorDeclaration,
+    CharLiteral,
+    Subpattern,
 }
 
 const NAMES: &[(&str, K)] = &[
@@ -230,6 +233,9 @@ const NAMES: &[(&str, K)] = &[
     ("yield_statement", K::Yield),
     ("declaration_expression", K::DeclarationExpression),
     ("declaration_pattern", K::DeclarationPattern),
+    ("operator_declaration", K::OperatorDeclaration),
+    ("character_literal", K::CharLiteral),
+    ("subpattern", K::Subpattern),
 ];
 
 /// Field ids used by the rules (looked up once).

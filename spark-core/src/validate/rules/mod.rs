@@ -11,6 +11,7 @@ pub(crate) mod keywords;
 pub(crate) mod nullsafety;
 pub(crate) mod tags;
 pub(crate) mod version;
+mod version_later;
 
 /// Which family a rule belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
