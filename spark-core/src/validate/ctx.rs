@@ -131,7 +131,7 @@ impl<'s> Ctx<'s> {
             top_level_reported: false,
             target,
             off_target: Vec::new(),
-            conditional: super::preproc::conditional_ranges(src.text),
+            conditional: src.conditional.clone(),
         };
         if src.text.contains("UNITY_") && src.text.contains("#if") {
             ctx.off_target = crate::csharp::version_regions(src.text, ctx.target.unity);

@@ -26,7 +26,7 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
         return Ok(());
     }
     let (configs, strays) = variants::variants(src.text, &dirs);
-    let conditional = conditional_ranges(src.text);
+    let conditional = &src.conditional;
     for s in strays {
         let (at, msg) = match s {
             variants::Stray::Unclosed(at) => (at, "`#if` without its `#endif`"),
@@ -60,13 +60,14 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
             scan: Cow::Owned(fixed),
             tree,
             editor_regions: Vec::new(),
+            conditional: Vec::new(),
             limited: false,
             g: src.g,
         };
         let mut local =
             Sink { src, file: sink.file, config: sink.config, out: Vec::new(), editor: sink.editor };
         syntax::check(&view, &mut local);
-        keywords_in(&view, &conditional, &mut local);
+        keywords_in(&view, conditional, &mut local);
         let first = local.out.iter().map(|d| (d.line, d.column)).min();
         // A configuration that only differs from one already checked after that one's first
         // error holds the same error again, seen through a different cascade: the parser lost
@@ -85,13 +86,10 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
 
 /// Byte ranges inside `#if … #endif` groups (outermost groups only; an unclosed group runs to
 /// the end), sorted and disjoint.
-pub(crate) fn conditional_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
-    if !text.contains("#if") {
-        return Vec::new();
-    }
+pub(crate) fn conditional_ranges(dirs: &[csharp::Directive]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut open: Vec<usize> = Vec::new();
-    for d in csharp::directives(text) {
+    for d in dirs {
         match d.kind {
             csharp::DirKind::If => open.push(d.line.0),
             csharp::DirKind::Endif => {
@@ -105,7 +103,8 @@ pub(crate) fn conditional_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
         }
     }
     if let Some(&start) = open.first() {
-        out.push(start..text.len());
+        // Unclosed: to the end of the text, wherever that is.
+        out.push(start..usize::MAX);
     }
     out
 }

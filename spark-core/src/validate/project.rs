@@ -226,7 +226,7 @@ fn normalize(path: &str) -> String {
 /// Types a file declares unconditionally and not `partial`, with their qualified names
 /// (`Game.Player`, `Game.Outer.Inner`, `Pool`1` for a generic).
 fn declared_types<'t>(src: &'t source::Source<'_>) -> Vec<(String, Node<'t>)> {
-    let conditional = super::preproc::conditional_ranges(src.text);
+    let conditional = &src.conditional;
     let mut out = Vec::new();
     // (node, qualifier); children of a file-scoped namespace follow it as siblings.
     let mut stack = vec![(src.tree.root_node(), String::new())];

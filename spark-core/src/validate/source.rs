@@ -354,6 +354,8 @@ pub(crate) struct Source<'a> {
     /// Byte ranges that only compile in the editor (`#if UNITY_EDITOR` and equivalents).
     /// Sorted and disjoint (see [`csharp::editor_regions`]).
     pub editor_regions: Vec<Range<usize>>,
+    /// Byte ranges inside `#if … #endif` groups (see [`super::preproc::conditional_ranges`]).
+    pub conditional: Vec<Range<usize>>,
     /// The text nests deeper than the scanner's limits (see [`csharp`]): not fully analysed.
     pub limited: bool,
     pub g: &'static Grammar,
@@ -387,7 +389,12 @@ impl<'a> Source<'a> {
         };
         let (editor_regions, limited) =
             if has_directives { csharp::editor_regions(text) } else { (Vec::new(), false) };
-        Ok(Some(Source { text, scan, tree, editor_regions, limited, g }))
+        let conditional = if has_directives {
+            super::preproc::conditional_ranges(&csharp::directives(text))
+        } else {
+            Vec::new()
+        };
+        Ok(Some(Source { text, scan, tree, editor_regions, conditional, limited, g }))
     }
 
     /// The (scanned) text of a node.
