@@ -242,6 +242,15 @@ export declare class Spark {
   /** Validates one C# file on the calling thread. */
   validateSync(source: string, fileName?: string | null): Array<Diagnostic>
   /**
+   * Validates C# files as one Unity project off the main thread: Editor folders and
+   * editor-only assembly definitions (`asmdefs`, their JSON) decide where UnityEditor is
+   * allowed, and a type two files of one assembly declare is SPK1027. Resolves with the
+   * diagnostics, each naming its file.
+   */
+  validateProject(files: ProjectFile[], asmdefs?: ProjectFile[] | null): Promise<Diagnostic[]>
+  /** `validateProject` on the calling thread. */
+  validateProjectSync(files: ProjectFile[], asmdefs?: ProjectFile[] | null): Array<Diagnostic>
+  /**
    * Builds an archive of `result.files` off the main thread: `format` is `"zip"` (an
    * `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes. A
    * `blocked` result rejects with code `output_blocked` unless `{ allowUnsafe: true }`.
@@ -477,6 +486,17 @@ export interface KeyOptions {
   name?: string
   /** Lifetime in seconds from now. */
   expiresInSeconds?: number
+}
+
+/**
+ * A file of a project for `validateProject`: a path relative to the project (`Assets/Player.cs`,
+ * `Assets/Editor/Tools.asmdef`) and its text. A result's `files` fit.
+ */
+export interface ProjectFile {
+  /** Path relative to the project; its folders decide editor code and the assembly. */
+  path: string
+  /** The C# source, or the asmdef's JSON. */
+  content: string
 }
 
 /** One provider's health (`spark.health().providers`). */

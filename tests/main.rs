@@ -32,6 +32,7 @@ mod validate_api;
 mod validate_corpus;
 mod validate_nullsafety;
 mod validate_preproc;
+mod validate_project;
 mod validate_realworld;
 mod validate_rules;
 mod validate_syntax;

@@ -314,3 +314,20 @@ fn repair_prompt_is_bounded() {
     assert!(prompt.contains("more"));
     assert!(prompt.contains("cut off"));
 }
+
+/// Two files that both declare `Inventory`: the generated set is validated as one project.
+const DUPLICATE_TYPE: &str = "### Inventory.cs\n```csharp\nusing System.Collections.Generic;\n\npublic class Inventory\n{\n    public List<string> items = new List<string>();\n}\n```\n\n### Shop.cs\n```csharp\npublic class Inventory\n{\n}\n\npublic class Shop\n{\n}\n```\n";
+const DEDUPLICATED: &str = "### Inventory.cs\n```csharp\nusing System.Collections.Generic;\n\npublic class Inventory\n{\n    public List<string> items = new List<string>();\n}\n```\n\n### Shop.cs\n```csharp\npublic class Shop\n{\n    public Inventory stock = new Inventory();\n}\n```\n";
+
+#[tokio::test]
+async fn a_type_two_generated_files_declare_is_repaired() {
+    let p = Scripted::new(vec![Reply::Text(DUPLICATE_TYPE, u(10, 5)), Reply::Text(DEDUPLICATED, u(20, 5))]);
+    let out = spark(&p, 2).generate(req()).await.unwrap();
+    assert_eq!(p.calls(), 2);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let first = &out.rounds[0].diagnostics_after;
+    let at: Vec<(&str, &str, u32, u32)> =
+        first.iter().map(|d| (d.rule.as_str(), d.file.as_str(), d.line, d.column)).collect();
+    assert_eq!(at, [("SPK1027", "Shop.cs", 1, 14)], "{first:#?}");
+    assert!(p.request(1)[2].content.contains("Shop.cs:1:14: error[SPK1027]"), "{}", p.request(1)[2].content);
+}

@@ -140,3 +140,30 @@ fn secret_levels_and_coin_tokens_are_game_content() {
     let real = src.replace("secretLevel = \"BonusLevel01\"", "secretKey = \"q8Zr2LpX7vKw\"");
     assert_eq!(rules(&real, "Bonus.cs"), ["SPK2009"]);
 }
+
+#[test]
+fn case_labels_inside_if_groups_are_not_names() {
+    // A switch section whose labels sit in `#if`: the file's own parse reads `case` as a name.
+    let body = "    enum Timing { Update, TimeUpdate }\n    void Run(Timing t)\n    {\n        switch (t)\n        {\n            case Timing.Update:\n                break;\n#if UNITY_2020_2_OR_NEWER\n            case Timing.TimeUpdate:\n                break;\n#endif\n            default:\n                break;\n        }\n    }";
+    let src = mono("Runner", body);
+    assert!(rules(&src, "Runner.cs").is_empty(), "{:#?}", run(&src, "Runner.cs"));
+    // A keyword really used as a name inside `#if` is still reported, once, where it is.
+    let bad = mono("Runner", "    void Run()\n    {\n#if UNITY_EDITOR\n        int case = 1;\n#endif\n    }");
+    let at: Vec<(String, u32, u32)> =
+        run(&bad, "Runner.cs").into_iter().map(|d| (d.rule, d.line, d.column)).collect();
+    assert!(at.contains(&("SPK0001".into(), 9, 13)), "{at:?}");
+    assert_eq!(at.iter().filter(|(r, l, _)| r == "SPK0001" && *l == 9).count(), 1, "{at:?}");
+}
+
+#[test]
+fn out_var_and_pattern_locals_shadow_component_shortcuts() {
+    let body = "    void Paint(GameObject go, Component c)\n    {\n        if (go.TryGetComponent<MeshRenderer>(out var renderer))\n            renderer.material.color = Color.red;\n        if (c is Collider collider)\n            collider.enabled = false;\n    }";
+    let src = mono("Painter", body);
+    assert!(rules(&src, "Painter.cs").is_empty(), "{:#?}", run(&src, "Painter.cs"));
+    // The removed shortcut itself is still an error at its position.
+    let bare =
+        mono("Painter", "    void Paint()\n    {\n        renderer.material.color = Color.red;\n    }");
+    let at: Vec<(String, u32, u32)> =
+        run(&bare, "Painter.cs").into_iter().map(|d| (d.rule, d.line, d.column)).collect();
+    assert_eq!(at, [("SPK1021".to_string(), 8, 9)]);
+}

@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use spark_core::ScriptFile;
-use spark_core::validate::{ValidationConfig, validate_files, validate_source};
+use spark_core::validate::{
+    ProjectFile, ValidationConfig, validate_files, validate_project, validate_source,
+};
 
 fn fixtures() -> Vec<ScriptFile> {
     scripts("valid")
@@ -38,8 +40,8 @@ fn scripts(folder: &str) -> Vec<ScriptFile> {
 }
 
 #[test]
-fn at_least_forty_valid_scripts() {
-    assert!(fixtures().len() >= 40, "{}", fixtures().len());
+fn at_least_one_hundred_valid_scripts() {
+    assert!(fixtures().len() >= 100, "{}", fixtures().len());
 }
 
 #[test]
@@ -61,8 +63,17 @@ fn valid_scripts_are_clean_as_a_set() {
 }
 
 #[test]
+fn valid_scripts_are_clean_as_one_project() {
+    // Also no type declared twice: the corpus compiles as one Unity project.
+    let files: Vec<ProjectFile> =
+        fixtures().into_iter().map(|f| ProjectFile::new(f.path, f.content)).collect();
+    let d = validate_project(&files, &[], &ValidationConfig::default());
+    assert!(d.is_empty(), "{d:#?}");
+}
+
+#[test]
 fn fixtures_cover_modern_csharp() {
-    let all: String = fixtures().into_iter().map(|f| f.content).collect();
+    let all: String = fixtures().into_iter().map(|f| format!("// {}\n{}", f.path, f.content)).collect();
     for feature in [
         "record ",     // records (C# 9)
         " with {",     // with-expressions
@@ -77,6 +88,16 @@ fn fixtures_cover_modern_csharp() {
         "static ", // static lambdas / local functions
         "$\"\"",   // empty interpolated string
         "#if UNITY_EDITOR",
+        "InputAction", // the new Input System
+        "UIDocument",  // UI Toolkit
+        "CreateAssetMenu",
+        "Awaitable.",  // Unity 2023.1+ async
+        "IEnumerator", // coroutines
+        "IJobParallelFor",
+        "[BurstCompile]",
+        "UnityEvent",
+        " where T : ", // generic constraints
+        "Editor/",     // editor scripts (paths)
     ] {
         assert!(all.contains(feature), "no fixture uses `{feature}`");
     }

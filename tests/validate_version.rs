@@ -33,6 +33,79 @@ const POST9: &[(&str, &str, &str)] = &[
     ("file class A { }\n", "file", "`file`-local"),
     ("record struct P(int X, int Y);\n", "P(int", "record struct"),
     ("ref struct S\n{\n    void M(scoped System.Span<int> s) { }\n}\n", "scoped", "`scoped`"),
+    (
+        "class A\n{\n    void M()\n    {\n        System.Func<int> f = int () => 1;\n    }\n}\n",
+        "int () =>",
+        "explicit return type",
+    ),
+    (
+        "class A\n{\n    void M()\n    {\n        System.Func<int> f = [System.Obsolete] () => 1;\n    }\n}\n",
+        "[System.Obsolete] ()",
+        "attribute on a lambda",
+    ),
+    (
+        "class A\n{\n    void M()\n    {\n        var f = (int x) => x + 1;\n    }\n}\n",
+        "(int x) =>",
+        "lambda assigned to `var`",
+    ),
+    (
+        "class B { public B C; public int D; }\nclass A\n{\n    bool M(B b) => b is { C.D: 1 };\n}\n",
+        "C.D:",
+        "extended property pattern",
+    ),
+    (
+        "class A\n{\n    const string X = \"x\";\n    const string Y = $\"{X}!\";\n}\n",
+        "$\"{X}",
+        "`const` interpolated",
+    ),
+    (
+        "class A\n{\n    void M()\n    {\n        int x;\n        (x, int y) = (1, 2);\n    }\n}\n",
+        "(x, int y)",
+        "declares and assigns",
+    ),
+    ("record class R(int X);\n", "record class", "`record class`"),
+    (
+        "record R(int X)\n{\n    public sealed override string ToString() => \"\";\n}\n",
+        "public sealed",
+        "`sealed` ToString",
+    ),
+    (
+        "struct P\n{\n    public int X;\n    public P() { X = 1; }\n}\n",
+        "public P()",
+        "parameterless struct constructor",
+    ),
+    ("struct P\n{\n    public int X = 1;\n}\n", "X = 1", "field initializer in a struct"),
+    ("interface I\n{\n    static abstract int Zero();\n}\n", "static abstract", "`static abstract`"),
+    ("class A\n{\n    int M(int v) => v >>> 1;\n}\n", ">>>", "`>>>`"),
+    (
+        "struct N\n{\n    public static N operator checked +(N a, N b) => a;\n    public static N operator +(N a, N b) => a;\n}\n",
+        "public static N operator checked",
+        "`checked` user-defined operator",
+    ),
+    ("ref struct S\n{\n    ref int v;\n}\n", "ref int v", "`ref` field"),
+    (
+        "class A\n{\n    string M(int v) => $\"{v\n        + 1}\";\n}\n",
+        "{v\n",
+        "line break inside an interpolation hole",
+    ),
+    (
+        "class A\n{\n    void M()\n    {\n        System.Func<int, int> f = (int x = 1) => x;\n    }\n}\n",
+        "int x = 1",
+        "default value on a lambda parameter",
+    ),
+    ("using Point = (int X, int Y);\nclass A { }\n", "(int X, int Y)", "`using` alias"),
+    ("class A\n{\n    void M(ref readonly int v) { }\n}\n", "ref readonly", "`ref readonly` parameter"),
+    (
+        "class A\n{\n    void M(params System.Collections.Generic.List<int> v) { }\n}\n",
+        "System.Collections.Generic.List<int> v",
+        "`params` on a type",
+    ),
+    ("class A\n{\n    char c = '\\e';\n}\n", "'\\e'", "`\\e` escape"),
+    (
+        "partial class A\n{\n    public partial int X { get; }\n}\n",
+        "public partial int",
+        "`partial` property",
+    ),
 ];
 
 #[test]

@@ -71,7 +71,8 @@ pub use repair::RepairRound;
 pub use result::Blocked;
 pub use result::{ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, StreamEvent};
 pub use secret::ApiKey;
-pub use spark::{Layer, Spark, SparkBuilder, providers_from_config, validate_with};
+pub use spark::{Layer, Spark, SparkBuilder, providers_from_config, validate_project_with, validate_with};
+pub use validate::ProjectFile;
 
 /// SPARK's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

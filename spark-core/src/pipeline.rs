@@ -34,7 +34,7 @@ use crate::provider::{
 };
 use crate::repair::{self, Evaluation};
 use crate::result::{ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, StreamEvent};
-use crate::validate::{ValidationConfig, validate_files_with};
+use crate::validate::{ValidationConfig, validate_project_until};
 
 /// Largest request id accepted from a caller, in bytes.
 pub const MAX_REQUEST_ID_BYTES: usize = 128;
@@ -533,7 +533,12 @@ fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken, re
     let t = std::time::Instant::now();
     let span = trace::stage_span(Stage::Validate, request_id);
     let diagnostics = span.in_scope(|| match &files {
-        Ok(files) => validate_files_with(files, policy, cancel),
+        // One project: a type two generated files both declare is caught (SPK1027).
+        Ok(files) => {
+            let pairs: Vec<(&str, &str)> =
+                files.iter().map(|f| (f.path.as_str(), f.content.as_str())).collect();
+            validate_project_until(&pairs, &[], policy, cancel)
+        }
         Err(e) => Err(e.clone()),
     });
     traced(&span, &diagnostics);

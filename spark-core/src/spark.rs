@@ -20,7 +20,7 @@ use crate::pipeline::{Pipeline, Sink};
 use crate::provider::{Anthropic, Offline, OpenAi, OpenAiConfig, Provider};
 use crate::resilience::{ProviderStatus, Router};
 use crate::result::{GenerateRequest, GeneratedScripts, StreamEvent};
-use crate::validate::validate_source;
+use crate::validate::{ProjectFile, validate_source};
 
 /// Wraps a provider in another one: how a stage joins the stack without `Spark` changing.
 /// Layers added with [`SparkBuilder::layer`] sit between the cache and admission, so cache hits
@@ -498,6 +498,18 @@ impl Spark {
         validate_with(source, file_name, &self.inner.config)
     }
 
+    /// Validates a set of C# files as one Unity project with this client's policy: Editor
+    /// folders and editor-only assembly definitions (`asmdefs`, their JSON) decide where
+    /// UnityEditor is allowed, and a type declared twice in one assembly is an error (see
+    /// [`crate::validate::validate_project`]). No provider is called.
+    pub fn validate_project(
+        &self,
+        files: &[ProjectFile],
+        asmdefs: &[ProjectFile],
+    ) -> Result<Vec<Diagnostic>> {
+        validate_project_with(files, asmdefs, &self.inner.config)
+    }
+
     /// Builds an archive of `scripts` with this client's export settings; its manifest records
     /// the provider, model, request hash and diagnostics.
     pub fn export(&self, scripts: &GeneratedScripts, format: ExportFormat) -> Result<Vec<u8>> {
@@ -517,6 +529,28 @@ pub fn validate_with(source: &str, file_name: &str, config: &SparkConfig) -> Res
     Ok(validate_source(
         source,
         file_name,
+        &config.validation.with_unity_default(&config.generation.unity_version),
+    ))
+}
+
+/// Validates `files` (with the project's `asmdefs`) as one project under `config`'s limits and
+/// policy: every file and asmdef must be within `limits.max_source_bytes`.
+pub fn validate_project_with(
+    files: &[ProjectFile],
+    asmdefs: &[ProjectFile],
+    config: &SparkConfig,
+) -> Result<Vec<Diagnostic>> {
+    let limit = config.limits.max_source_bytes;
+    if let Some(f) = files.iter().chain(asmdefs).find(|f| f.content.len() > limit) {
+        return Err(Error::InputTooLarge {
+            what: format!("file `{}`", f.path),
+            size: f.content.len(),
+            limit,
+        });
+    }
+    Ok(crate::validate::validate_project(
+        files,
+        asmdefs,
         &config.validation.with_unity_default(&config.generation.unity_version),
     ))
 }

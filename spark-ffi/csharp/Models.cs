@@ -89,6 +89,34 @@ namespace Spark
         }
     }
 
+    /// <summary>A file of a project for <see cref="SparkClient.ValidateProject(IEnumerable{ProjectFile}, IEnumerable{ProjectFile})"/>:
+    /// a path relative to the project (<c>Assets/Tools/Tool.cs</c>, <c>Assets/Tools/Tools.asmdef</c>) and its text.</summary>
+    public sealed class ProjectFile
+    {
+        /// <summary>A file from its path and text.</summary>
+        public ProjectFile(string path, string content)
+        {
+            Path = path;
+            Content = content;
+        }
+
+        /// <summary>Path relative to the project; its folders decide editor code and the assembly.</summary>
+        public string Path { get; set; }
+
+        /// <summary>The C# source, or the assembly definition's JSON.</summary>
+        public string Content { get; set; }
+
+        internal void WriteJson(StringBuilder sb)
+        {
+            if (Path == null || Content == null) throw new ArgumentException("a ProjectFile needs a Path and a Content");
+            sb.Append("{\"path\":");
+            Json.WriteString(sb, Path);
+            sb.Append(",\"content\":");
+            Json.WriteString(sb, Content);
+            sb.Append('}');
+        }
+    }
+
     /// <summary>One finding of the validator, located like a compiler does (1-based).</summary>
     public sealed class Diagnostic
     {

@@ -86,6 +86,10 @@ namespace Spark.Interop
             SparkClientHandle client, byte[] source, UIntPtr sourceLen, byte[] fileName, UIntPtr fileNameLen, out SparkBuf diagnostics);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_validate_project(
+            SparkClientHandle client, byte[] requestJson, UIntPtr requestLen, out SparkBuf diagnostics);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr spark_export(
             SparkClientHandle client, byte[] resultJson, UIntPtr resultLen, byte[] format, UIntPtr formatLen, out SparkBuf bytes);
 

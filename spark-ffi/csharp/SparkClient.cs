@@ -6,6 +6,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Spark.Interop;
@@ -199,6 +200,52 @@ namespace Spark
         public Task<IList<Diagnostic>> ValidateAsync(string source, string fileName = null)
         {
             return Task.Run(() => Validate(source, fileName));
+        }
+
+        /// <summary>Validates C# files as one Unity project: Editor folders and assembly definitions
+        /// (<paramref name="asmdefs"/>, their JSON) whose <c>includePlatforms</c> is exactly
+        /// <c>["Editor"]</c> make a file editor code (SPK1002), a type two files of one assembly declare
+        /// is SPK1027, a malformed asmdef is SPK1028. Each diagnostic names its file.</summary>
+        public IList<Diagnostic> ValidateProject(IEnumerable<ProjectFile> files, IEnumerable<ProjectFile> asmdefs = null)
+        {
+            if (files == null) throw new ArgumentNullException("files");
+            var sb = new StringBuilder("{\"files\":[");
+            AppendFiles(sb, files);
+            sb.Append("],\"asmdefs\":[");
+            if (asmdefs != null) AppendFiles(sb, asmdefs);
+            sb.Append("]}");
+            byte[] req = Native.Utf8(sb.ToString());
+            SparkBuf buf;
+            Native.Check(Native.spark_validate_project(_handle, req, Native.Len(req), out buf));
+            return Diagnostic.ListFromJson((List<object>)Json.Parse(Native.TakeString(ref buf)));
+        }
+
+        /// <summary><see cref="ValidateProject(IEnumerable{ProjectFile}, IEnumerable{ProjectFile})"/> of a
+        /// generation's files (<see cref="GeneratedScripts.Files"/>).</summary>
+        public IList<Diagnostic> ValidateProject(IEnumerable<ScriptFile> files)
+        {
+            if (files == null) throw new ArgumentNullException("files");
+            var list = new List<ProjectFile>();
+            foreach (var f in files) list.Add(new ProjectFile(f.Path, f.Content));
+            return ValidateProject(list);
+        }
+
+        /// <summary><see cref="ValidateProject(IEnumerable{ProjectFile}, IEnumerable{ProjectFile})"/> on a background thread.</summary>
+        public Task<IList<Diagnostic>> ValidateProjectAsync(IEnumerable<ProjectFile> files, IEnumerable<ProjectFile> asmdefs = null)
+        {
+            return Task.Run(() => ValidateProject(files, asmdefs));
+        }
+
+        private static void AppendFiles(StringBuilder sb, IEnumerable<ProjectFile> files)
+        {
+            bool first = true;
+            foreach (var f in files)
+            {
+                if (f == null) throw new ArgumentException("a ProjectFile is null");
+                if (!first) sb.Append(',');
+                first = false;
+                f.WriteJson(sb);
+            }
         }
 
         /// <summary>Builds an archive of <paramref name="result"/>: <c>"zip"</c> (an Assets/ tree with

@@ -331,6 +331,21 @@ spark_error_t *spark_validate(const spark_client_t *client,
                               size_t file_name_len,
                               spark_buf_t *out_diagnostics_json);
 
+// Validates C# files as one Unity project. `request_json` is
+// `{"files": [{"path", "content"}...], "asmdefs"?: [{"path", "content"}...]}`: paths relative to
+// the project (`Assets/Tools/Tool.cs`, `Assets/Tools/Tools.asmdef`), contents the C# source and
+// the asmdef's JSON (a generation result's `files` fit). Writes the diagnostics, each naming its
+// file, to `*out_diagnostics_json` in `spark_validate`'s format.
+//
+// Editor folders and asmdefs whose `includePlatforms` is exactly `["Editor"]` (the nearest one up
+// the folders wins) make a file editor code for SPK1002; a type two files of one assembly
+// declare is SPK1027 at the second one; a malformed asmdef is a SPK1028 diagnostic. A request
+// that is not this JSON fails with `SPARK_ERROR_INVALID_ARGUMENT`.
+spark_error_t *spark_validate_project(const spark_client_t *client,
+                                      const uint8_t *request_json,
+                                      size_t request_len,
+                                      spark_buf_t *out_diagnostics_json);
+
 // Builds an archive of a generation result (the JSON `spark_generate` returned) and writes its
 // bytes to `*out_bytes`.
 //

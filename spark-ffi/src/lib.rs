@@ -598,6 +598,47 @@ pub unsafe extern "C" fn spark_validate(
     })
 }
 
+/// The request of `spark_validate_project`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectRequest {
+    files: Vec<spark_core::ProjectFile>,
+    #[serde(default)]
+    asmdefs: Vec<spark_core::ProjectFile>,
+}
+
+/// Validates C# files as one Unity project. `request_json` is
+/// `{"files": [{"path", "content"}...], "asmdefs"?: [{"path", "content"}...]}`: paths relative to
+/// the project (`Assets/Tools/Tool.cs`, `Assets/Tools/Tools.asmdef`), contents the C# source and
+/// the asmdef's JSON (a generation result's `files` fit). Writes the diagnostics, each naming its
+/// file, to `*out_diagnostics_json` in `spark_validate`'s format.
+///
+/// Editor folders and asmdefs whose `includePlatforms` is exactly `["Editor"]` (the nearest one up
+/// the folders wins) make a file editor code for SPK1002; a type two files of one assembly
+/// declare is SPK1027 at the second one; a malformed asmdef is a SPK1028 diagnostic. A request
+/// that is not this JSON fails with `SPARK_ERROR_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spark_validate_project(
+    client: *const spark_client_t,
+    request_json: *const u8,
+    request_len: usize,
+    out_diagnostics_json: *mut spark_buf_t,
+) -> *mut spark_error_t {
+    guard(|| {
+        // SAFETY: the caller promises a writable out-parameter when non-NULL.
+        let out = unsafe { out_buf(out_diagnostics_json, "out_diagnostics_json") }?;
+        let c = self::client(client)?;
+        // SAFETY: the caller promises the length.
+        let json = unsafe { text(request_json, request_len, "request_json") }?;
+        let req: ProjectRequest =
+            serde_json::from_str(json).map_err(|e| invalid(format!("request_json: {e}")))?;
+        let diagnostics = c.spark.validate_project(&req.files, &req.asmdefs)?;
+        // SAFETY: checked by `out_buf`.
+        unsafe { write_buf(out, to_json(&diagnostics)?) };
+        Ok(())
+    })
+}
+
 /// The file name `spark_validate` uses when none is given: the main type's.
 fn default_file_name(source: &str) -> String {
     match spark_core::export::main_type_name(source) {

@@ -349,6 +349,58 @@ static void test_validate(spark_client_t *client) {
   spark_buf_free(&out);
 }
 
+/* ---- project validation ---- */
+
+static void test_validate_project(spark_client_t *client) {
+  /* One editor tool under Assets/Tools: clean with an editor-only asmdef there, SPK1002 without. */
+  const char *editor_only =
+      "{\"files\":[{\"path\":\"Assets/Tools/BuildTool.cs\",\"content\":\"using UnityEditor;\\npublic static class "
+      "BuildTool { }\\n\"}],\"asmdefs\":[{\"path\":\"Assets/Tools/Tools.asmdef\",\"content\":\"{\\\"name\\\":"
+      "\\\"Tools\\\",\\\"includePlatforms\\\":[\\\"Editor\\\"]}\"}]}";
+  spark_buf_t out = {0};
+  spark_error_t *err = spark_validate_project(client, S(editor_only), &out);
+  CHECK(err == NULL && out.data && strcmp((char *)out.data, "[]") == 0, "editor-only asmdef: %s %s",
+        spark_error_message(err), out.data ? (char *)out.data : "");
+  spark_error_free(err);
+  spark_buf_free(&out);
+
+  const char *no_asmdef =
+      "{\"files\":[{\"path\":\"Assets/Tools/BuildTool.cs\",\"content\":\"using UnityEditor;\\npublic static class "
+      "BuildTool { }\\n\"}]}";
+  err = spark_validate_project(client, S(no_asmdef), &out);
+  CHECK(err == NULL && out.data && strstr((char *)out.data, "\"rule\":\"SPK1002\"") &&
+            strstr((char *)out.data, "\"file\":\"Assets/Tools/BuildTool.cs\"") &&
+            strstr((char *)out.data, "\"line\":1,\"column\":7"),
+        "no asmdef: SPK1002 in the tool at 1:7: %s", out.data ? (char *)out.data : "");
+  spark_error_free(err);
+  spark_buf_free(&out);
+
+  /* The same type in two files: SPK1027 in the second, at its name. */
+  const char *duplicate =
+      "{\"files\":[{\"path\":\"A.cs\",\"content\":\"public class Pool { }\"},"
+      "{\"path\":\"B.cs\",\"content\":\"\\npublic class Pool { }\"}]}";
+  err = spark_validate_project(client, S(duplicate), &out);
+  CHECK(err == NULL && out.data && strstr((char *)out.data, "\"rule\":\"SPK1027\"") &&
+            strstr((char *)out.data, "\"file\":\"B.cs\",\"line\":2,\"column\":14"),
+        "duplicate type: %s", out.data ? (char *)out.data : "");
+  spark_error_free(err);
+  spark_buf_free(&out);
+
+  /* A broken asmdef is a diagnostic; a broken request is an error. */
+  err = spark_validate_project(client, S("{\"files\":[],\"asmdefs\":[{\"path\":\"X.asmdef\",\"content\":\"{\"}]}"), &out);
+  CHECK(err == NULL && out.data && strstr((char *)out.data, "\"rule\":\"SPK1028\""), "broken asmdef: %s",
+        out.data ? (char *)out.data : "");
+  spark_error_free(err);
+  spark_buf_free(&out);
+  err = spark_validate_project(client, S("{\"files\":[{\"path\":\"A.cs\"}]}"), &out);
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT && out.data == NULL, "request without content: %u",
+        spark_error_code_number(err));
+  spark_error_free(err);
+  err = spark_validate_project(client, NULL, 0, &out);
+  CHECK(spark_error_code_number(err) == SPARK_ERROR_INVALID_ARGUMENT, "NULL request: %u", spark_error_code_number(err));
+  spark_error_free(err);
+}
+
 /* ---- bad input and error mapping ---- */
 
 static void test_bad_input(spark_client_t *client) {
@@ -785,6 +837,7 @@ int main(void) {
     test_generate_offline(client);
     test_stream(client);
     test_validate(client);
+    test_validate_project(client);
     test_bad_input(client);
     test_threads(client);
     spark_client_free(client);

@@ -29,7 +29,7 @@ mod types;
 
 use error::{Failure, guard, panic_error, to_js};
 use types::{Diagnostic, ExportInput, GENERATE_OPTION_KEYS, GenerateOptions, OnEvent, StreamEvent};
-use types::{EXPORT_OPTION_KEYS, ExportOptions};
+use types::{EXPORT_OPTION_KEYS, ExportOptions, ProjectFile};
 
 pub use log::{set_log_filter, set_logger};
 pub use stream::GenerationStream;
@@ -467,6 +467,33 @@ impl Spark {
             .map_err(|e| to_js(&env, &e))
     }
 
+    /// Validates C# files as one Unity project off the main thread: Editor folders and
+    /// editor-only assembly definitions (`asmdefs`, their JSON) decide where UnityEditor is
+    /// allowed, and a type two files of one assembly declare is SPK1027. Resolves with the
+    /// diagnostics, each naming its file.
+    #[napi(
+        ts_args_type = "files: ProjectFile[], asmdefs?: ProjectFile[] | null",
+        ts_return_type = "Promise<Diagnostic[]>"
+    )]
+    pub fn validate_project(&self, files: Unknown, asmdefs: Unknown) -> AsyncTask<ValidateProjectTask> {
+        let input = project_input(&files, &asmdefs).map_err(Failure::from);
+        AsyncTask::new(ValidateProjectTask { spark: self.inner.clone(), input: Some(input) })
+    }
+
+    /// `validateProject` on the calling thread.
+    #[napi(ts_args_type = "files: ProjectFile[], asmdefs?: ProjectFile[] | null")]
+    pub fn validate_project_sync(
+        &self,
+        env: Env,
+        files: Unknown,
+        asmdefs: Unknown,
+    ) -> napi::Result<Vec<Diagnostic>> {
+        let (files, asmdefs) = project_input(&files, &asmdefs).map_err(|e| error::type_error(&env, e.0))?;
+        guard(|| self.inner.validate_project(&files, &asmdefs))
+            .map(|list| list.iter().map(Diagnostic::from).collect())
+            .map_err(|e| to_js(&env, &e))
+    }
+
     /// Builds an archive of `result.files` off the main thread: `format` is `"zip"` (an
     /// `Assets/` tree), `"upm"` or `"unitypackage"`. Resolves with the archive's bytes. A
     /// `blocked` result rejects with code `output_blocked` unless `{ allowUnsafe: true }`.
@@ -519,6 +546,41 @@ impl Task for ValidateTask {
         };
         Ok(input.and_then(|(source, file_name)| {
             guard(|| self.spark.validate(&source, &file_name))
+                .map(|list| list.iter().map(Diagnostic::from).collect())
+                .map_err(Failure::from)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        output.map_err(|f| f.into_js(&env))
+    }
+}
+
+type ProjectInput = (Vec<spark_core::ProjectFile>, Vec<spark_core::ProjectFile>);
+
+/// The files and asmdefs of `validateProject` (arrays of `{ path, content }`).
+fn project_input(files: &Unknown<'_>, asmdefs: &Unknown<'_>) -> args::ArgResult<ProjectInput> {
+    let files = args::object::<Vec<ProjectFile>>(files, "files", false, None)?.unwrap_or_default();
+    let asmdefs = args::object::<Vec<ProjectFile>>(asmdefs, "asmdefs", true, None)?.unwrap_or_default();
+    Ok((files.into_iter().map(Into::into).collect(), asmdefs.into_iter().map(Into::into).collect()))
+}
+
+/// `Spark.validateProject` on libuv's thread pool.
+pub struct ValidateProjectTask {
+    spark: spark_core::Spark,
+    input: Option<Result<ProjectInput, Failure>>,
+}
+
+impl Task for ValidateProjectTask {
+    type Output = Result<Vec<Diagnostic>, Failure>;
+    type JsValue = Vec<Diagnostic>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let Some(input) = self.input.take() else {
+            return Ok(Err(spark_core::Error::Internal("validateProject task ran twice".into()).into()));
+        };
+        Ok(input.and_then(|(files, asmdefs)| {
+            guard(|| self.spark.validate_project(&files, &asmdefs))
                 .map(|list| list.iter().map(Diagnostic::from).collect())
                 .map_err(Failure::from)
         }))

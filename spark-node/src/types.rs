@@ -144,6 +144,22 @@ pub struct ExportOptions {
 /// The option names `ExportOptions` knows.
 pub const EXPORT_OPTION_KEYS: &[&str] = &["allowUnsafe"];
 
+/// A file of a project for `validateProject`: a path relative to the project (`Assets/Player.cs`,
+/// `Assets/Editor/Tools.asmdef`) and its text. A result's `files` fit.
+#[napi(object, object_to_js = false)]
+pub struct ProjectFile {
+    /// Path relative to the project; its folders decide editor code and the assembly.
+    pub path: String,
+    /// The C# source, or the asmdef's JSON.
+    pub content: String,
+}
+
+impl From<ProjectFile> for spark_core::ProjectFile {
+    fn from(f: ProjectFile) -> Self {
+        spark_core::ProjectFile::new(f.path, f.content)
+    }
+}
+
 /// What `export` needs: the files, plus (optionally) the provenance the archive's manifest
 /// records. A whole `GeneratedScripts` fits; other fields are ignored.
 #[napi(object, object_to_js = false)]

@@ -531,6 +531,25 @@ impl Spark {
         }
     }
 
+    /// Validates a set of C# files as one Unity project with this client's policy. `files` and
+    /// `asmdefs` are each a dict `{path: text}`, pairs `(path, text)` or objects with `.path` and
+    /// `.content` (a result's `files`); Editor folders and editor-only asmdefs decide where
+    /// UnityEditor is allowed, and a type two files of one assembly declare is SPK1027.
+    #[pyo3(signature = (files, asmdefs = None))]
+    fn validate_project(
+        &self,
+        py: Python<'_>,
+        files: &Bound<'_, PyAny>,
+        asmdefs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Diagnostic>> {
+        let (files, asmdefs) = (project_files(files, "files")?, project_files_opt(asmdefs)?);
+        let spark = &self.inner;
+        match py.detach(|| spark.validate_project(&files, &asmdefs)) {
+            Ok(d) => Ok(d.into_iter().map(Diagnostic::from).collect()),
+            Err(e) => Err(to_py_err(py, &e)),
+        }
+    }
+
     /// Builds an archive of `result` (`zip`, `upm` or `unitypackage`) with this client's export
     /// settings. Returns the bytes, or writes them to `path` and returns None. A blocked result
     /// raises `OutputBlocked` unless `allow_unsafe`.
@@ -570,6 +589,60 @@ fn validate(py: Python<'_>, source: &str, file_name: Option<String>) -> PyResult
     }
 }
 
+/// Validates a set of C# files as one Unity project with the default policy (see
+/// `Spark.validate_project`).
+#[pyfunction]
+#[pyo3(signature = (files, asmdefs = None))]
+fn validate_project(
+    py: Python<'_>,
+    files: &Bound<'_, PyAny>,
+    asmdefs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Vec<Diagnostic>> {
+    let (files, asmdefs) = (project_files(files, "files")?, project_files_opt(asmdefs)?);
+    let config = SparkConfig::default();
+    match py.detach(|| spark_core::validate_project_with(&files, &asmdefs, &config)) {
+        Ok(d) => Ok(d.into_iter().map(Diagnostic::from).collect()),
+        Err(e) => Err(to_py_err(py, &e)),
+    }
+}
+
+fn project_files_opt(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<spark_core::ProjectFile>> {
+    v.filter(|v| !v.is_none()).map_or(Ok(Vec::new()), |v| project_files(v, "asmdefs"))
+}
+
+/// Files from a dict `{path: text}`, `(path, text)` pairs or objects with `path` and `content`,
+/// in the order given (the second declaration of a duplicate type is the one reported).
+fn project_files(v: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<spark_core::ProjectFile>> {
+    let bad = || {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "{what} must be a dict {{path: text}}, (path, text) pairs or objects with .path and .content"
+        ))
+    };
+    if let Ok(d) = v.cast::<PyDict>() {
+        return d
+            .iter()
+            .map(|(k, c)| Ok(spark_core::ProjectFile::new(k.extract::<String>()?, c.extract::<String>()?)))
+            .collect::<PyResult<_>>()
+            .map_err(|_: PyErr| bad());
+    }
+    if v.is_instance_of::<pyo3::types::PyString>() {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for item in v.try_iter().map_err(|_| bad())? {
+        let item = item?;
+        let pair = match item.extract::<(String, String)>() {
+            Ok(p) => p,
+            Err(_) => (
+                item.getattr("path").and_then(|p| p.extract()).map_err(|_| bad())?,
+                item.getattr("content").and_then(|c| c.extract()).map_err(|_| bad())?,
+            ),
+        };
+        out.push(spark_core::ProjectFile::new(pair.0, pair.1));
+    }
+    Ok(out)
+}
+
 #[pymodule]
 fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", spark_core::VERSION)?;
@@ -593,6 +666,7 @@ fn _spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Done>()?;
     m.add_class::<stream::EventStream>()?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_project, m)?)?;
     m.add_function(wrap_pyfunction!(log::set_log_filter, m)?)?;
     log::install();
     error::register(m)?;

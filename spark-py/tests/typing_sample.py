@@ -27,6 +27,10 @@ def sync_usage(client: spark.Spark) -> bytes:
     print(none)
     diagnostics: list[spark.Diagnostic] = client.validate("class A {}", "A.cs") + spark.validate("class B {}")
     print(diagnostics)
+    project: list[spark.Diagnostic] = client.validate_project(result.files) + spark.validate_project(
+        {"Assets/A.cs": "class A {}"}, [("Assets/Game.asmdef", '{"name": "Game"}')]
+    )
+    print(project)
     return result.export("zip")
 
 

@@ -90,6 +90,9 @@ pub(crate) struct Ctx<'s> {
     /// Byte ranges the target version never compiles (`#if UNITY_6000_0_OR_NEWER` in 2022.3):
     /// version rules skip them.
     pub off_target: Vec<std::ops::Range<usize>>,
+    /// Byte ranges inside `#if` groups: the keyword rule leaves them to the per-configuration
+    /// parses (see [`super::preproc`]).
+    pub conditional: Vec<std::ops::Range<usize>>,
 }
 
 impl<'s> Ctx<'s> {
@@ -128,6 +131,7 @@ impl<'s> Ctx<'s> {
             top_level_reported: false,
             target,
             off_target: Vec::new(),
+            conditional: src.conditional.clone(),
         };
         if src.text.contains("UNITY_") && src.text.contains("#if") {
             ctx.off_target = crate::csharp::version_regions(src.text, ctx.target.unity);
@@ -286,6 +290,12 @@ impl<'s> Ctx<'s> {
     pub fn on_target(&self, byte: usize) -> bool {
         let after = self.off_target.partition_point(|r| r.start <= byte);
         after == 0 || byte >= self.off_target[after - 1].end
+    }
+
+    /// Whether `byte` lies inside an `#if … #endif` group.
+    pub fn in_conditional(&self, byte: usize) -> bool {
+        let after = self.conditional.partition_point(|r| r.start <= byte);
+        after > 0 && byte < self.conditional[after - 1].end
     }
 
     /// Whether a byte offset only compiles in the editor.

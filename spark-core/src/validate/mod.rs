@@ -26,6 +26,7 @@ use crate::extract::ScriptFile;
 mod classes;
 mod ctx;
 mod preproc;
+mod project;
 pub mod rules;
 mod security;
 mod source;
@@ -35,6 +36,7 @@ mod tree;
 mod unity;
 mod walk;
 
+pub use project::{ProjectFile, validate_project, validate_project_until};
 pub use rules::{Category, RULES, Rule};
 
 pub use crate::diagnostic::{Diagnostic, Severity};
@@ -252,7 +254,19 @@ fn run(
     known: &HashMap<String, classes::UnityKind>,
     cancel: &CancelToken,
 ) -> Result<Vec<Diagnostic>> {
-    let mut sink = Sink { src, file, config, out: Vec::new() };
+    run_in(src, file, config, known, false, cancel)
+}
+
+/// [`run`] for a file the project knows to be editor code (`editor`) beyond its path.
+fn run_in(
+    src: &source::Source<'_>,
+    file: &str,
+    config: &ValidationConfig,
+    known: &HashMap<String, classes::UnityKind>,
+    editor: bool,
+    cancel: &CancelToken,
+) -> Result<Vec<Diagnostic>> {
+    let mut sink = Sink { src, file, config, out: Vec::new(), editor };
     if src.limited {
         // Silence would read as "checked and clean": say where the analysis stopped.
         sink.emit_at(
@@ -284,6 +298,8 @@ pub(crate) struct Sink<'a> {
     file: &'a str,
     config: &'a ValidationConfig,
     out: Vec<Diagnostic>,
+    /// The project says the file is editor code (an editor-only asmdef's folder).
+    editor: bool,
 }
 
 impl Sink<'_> {

@@ -26,6 +26,7 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
         return Ok(());
     }
     let (configs, strays) = variants::variants(src.text, &dirs);
+    let conditional = &src.conditional;
     for s in strays {
         let (at, msg) = match s {
             variants::Stray::Unclosed(at) => (at, "`#if` without its `#endif`"),
@@ -59,11 +60,14 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
             scan: Cow::Owned(fixed),
             tree,
             editor_regions: Vec::new(),
+            conditional: Vec::new(),
             limited: false,
             g: src.g,
         };
-        let mut local = Sink { src, file: sink.file, config: sink.config, out: Vec::new() };
+        let mut local =
+            Sink { src, file: sink.file, config: sink.config, out: Vec::new(), editor: sink.editor };
         syntax::check(&view, &mut local);
+        keywords_in(&view, conditional, &mut local);
         let first = local.out.iter().map(|d| (d.line, d.column)).min();
         // A configuration that only differs from one already checked after that one's first
         // error holds the same error again, seen through a different cascade: the parser lost
@@ -78,6 +82,54 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
         seen.push((v.blank, first));
     }
     Ok(())
+}
+
+/// Byte ranges inside `#if … #endif` groups (outermost groups only; an unclosed group runs to
+/// the end), sorted and disjoint.
+pub(crate) fn conditional_ranges(dirs: &[csharp::Directive]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    for d in dirs {
+        match d.kind {
+            csharp::DirKind::If => open.push(d.line.0),
+            csharp::DirKind::Endif => {
+                if let Some(start) = open.pop()
+                    && open.is_empty()
+                {
+                    out.push(start..d.line.1);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(&start) = open.first() {
+        // Unclosed: to the end of the text, wherever that is.
+        out.push(start..usize::MAX);
+    }
+    out
+}
+
+/// Reserved keywords read as names inside `#if` groups, on one configuration's parse: the
+/// file's own parse (directives and all) can misread a `case` label after `#if` in a switch
+/// section as a name, so the walk leaves these ranges to the configurations.
+fn keywords_in(view: &Source<'_>, ranges: &[std::ops::Range<usize>], sink: &mut Sink<'_>) {
+    let mut stack = vec![view.tree.root_node()];
+    while let Some(n) = stack.pop() {
+        let r = n.byte_range();
+        // Sorted and disjoint: binary searches keep 10,000 groups linear.
+        let first_after = ranges.partition_point(|c| c.end <= r.start);
+        if ranges.get(first_after).is_none_or(|c| c.start >= r.end) {
+            continue;
+        }
+        if view.g.kind(n) == source::K::Identifier {
+            if ranges[first_after].contains(&r.start) {
+                super::rules::keywords::identifier(n, view.t(n), sink);
+            }
+            continue;
+        }
+        let mut c = n.walk();
+        stack.extend(n.children(&mut c));
+    }
 }
 
 /// The first byte that one blanking hides and the other does not (the end of the text when the

@@ -145,6 +145,11 @@ pub(crate) enum K {
     AsExpression,
     ScopedType,
     Yield,
+    DeclarationExpression,
+    DeclarationPattern,
+    OperatorDeclaration,
+    CharLiteral,
+    Subpattern,
 }
 
 const NAMES: &[(&str, K)] = &[
@@ -226,6 +231,11 @@ const NAMES: &[(&str, K)] = &[
     ("as_expression", K::AsExpression),
     ("scoped_type", K::ScopedType),
     ("yield_statement", K::Yield),
+    ("declaration_expression", K::DeclarationExpression),
+    ("declaration_pattern", K::DeclarationPattern),
+    ("operator_declaration", K::OperatorDeclaration),
+    ("character_literal", K::CharLiteral),
+    ("subpattern", K::Subpattern),
 ];
 
 /// Field ids used by the rules (looked up once).
@@ -344,6 +354,8 @@ pub(crate) struct Source<'a> {
     /// Byte ranges that only compile in the editor (`#if UNITY_EDITOR` and equivalents).
     /// Sorted and disjoint (see [`csharp::editor_regions`]).
     pub editor_regions: Vec<Range<usize>>,
+    /// Byte ranges inside `#if … #endif` groups (see [`super::preproc::conditional_ranges`]).
+    pub conditional: Vec<Range<usize>>,
     /// The text nests deeper than the scanner's limits (see [`csharp`]): not fully analysed.
     pub limited: bool,
     pub g: &'static Grammar,
@@ -377,7 +389,12 @@ impl<'a> Source<'a> {
         };
         let (editor_regions, limited) =
             if has_directives { csharp::editor_regions(text) } else { (Vec::new(), false) };
-        Ok(Some(Source { text, scan, tree, editor_regions, limited, g }))
+        let conditional = if has_directives {
+            super::preproc::conditional_ranges(&csharp::directives(text))
+        } else {
+            Vec::new()
+        };
+        Ok(Some(Source { text, scan, tree, editor_regions, conditional, limited, g }))
     }
 
     /// The (scanned) text of a node.

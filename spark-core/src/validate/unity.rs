@@ -180,7 +180,9 @@ const FIND: &[&str] = &[
 pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
         K::Identifier => {
-            super::rules::keywords::identifier(node, pre.text(), sink);
+            if !ctx.in_conditional(node.start_byte()) {
+                super::rules::keywords::identifier(node, pre.text(), sink);
+            }
             identifier(node, pre.text(), ctx, sink)
         }
         K::Class => class(node, ctx, sink),

@@ -28,6 +28,7 @@ pub(crate) fn walk(
     cancel: &CancelToken,
 ) -> Result<()> {
     let mut ctx = Ctx::new(src, file, known, Target::of(sink.config.unity_version.as_deref()));
+    ctx.editor_folder |= sink.editor;
     let mut rules = Rules { ctx: &mut ctx, sink, cancel, nodes: 0, stopped: None };
     preorder(src.tree.root_node(), &mut rules);
     rules.stopped.map_or(Ok(()), Err)
@@ -121,6 +122,15 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
         K::VariableDeclaration | K::Foreach => {
             declare_locals(node, k, ctx);
             (k == K::Foreach).then_some(Frame::Loop)
+        }
+        // `out var r`, `is Renderer r`: a local like any other (it shadows `renderer` & co).
+        K::DeclarationExpression | K::DeclarationPattern => {
+            let g = ctx.src.g;
+            if let Some(n) = ctx.field(node, g.f.name).filter(|n| ctx.kind(*n) == K::Identifier) {
+                let ty = ctx.field(node, g.f.type_).map(|t| ctx.t(t)).unwrap_or("var");
+                ctx.declare(ctx.t(n).to_string(), ty.to_string());
+            }
+            None
         }
         K::For | K::While | K::Do => Some(Frame::Loop),
         K::Using => Some(Frame::Using),

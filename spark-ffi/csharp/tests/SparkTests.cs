@@ -209,6 +209,32 @@ internal static class SparkTests
         Check(tasks.All(t => t.Result == ds.Count), "concurrent validate");
     }
 
+    private static void TestValidateProject(SparkClient client)
+    {
+        const string tool = "using UnityEditor;\nusing UnityEngine;\n\npublic static class BuildTool\n{\n    [MenuItem(\"Tools/Build\")]\n    static void Build() { Debug.Log(\"built\"); }\n}\n";
+        var files = new[] { new ProjectFile("Assets/Tools/BuildTool.cs", tool) };
+        var editorOnly = new[] { new ProjectFile("Assets/Tools/Tools.asmdef", "{ \"name\": \"Tools\", \"includePlatforms\": [\"Editor\"] }") };
+        IList<Diagnostic> clean = client.ValidateProject(files, editorOnly);
+        Check(clean.Count == 0, "editor-only asmdef: " + string.Join("; ", clean.Select(d => d.ToString()).ToArray()));
+        IList<Diagnostic> ds = client.ValidateProject(files);
+        Check(ds.Count == 1 && ds[0].Rule == "SPK1002" && ds[0].File == "Assets/Tools/BuildTool.cs" && ds[0].Line == 1 && ds[0].Column == 7,
+              "no asmdef: SPK1002 in the tool at 1:7: " + string.Join("; ", ds.Select(d => d.ToString()).ToArray()));
+        Check(client.ValidateProjectAsync(files, editorOnly).Result.Count == 0, "async validate project");
+
+        var dup = new[] { new ProjectFile("A.cs", "public class Pool { }"), new ProjectFile("B.cs", "\npublic class Pool { }") };
+        IList<Diagnostic> d2 = client.ValidateProject(dup);
+        Check(d2.Count == 1 && d2[0].Rule == "SPK1027" && d2[0].ToString().StartsWith("B.cs:2:14:", StringComparison.Ordinal),
+              "duplicate type: " + string.Join("; ", d2.Select(d => d.ToString()).ToArray()));
+        IList<Diagnostic> d3 = client.ValidateProject(files, new[] { new ProjectFile("Assets/Tools/Tools.asmdef", "{ \"name\": ") });
+        Check(d3.Count == 2 && d3[0].Rule == "SPK1028" && d3[0].File == "Assets/Tools/Tools.asmdef" && d3[1].Rule == "SPK1002",
+              "malformed asmdef: " + string.Join("; ", d3.Select(d => d.ToString()).ToArray()));
+
+        GeneratedScripts r = client.Generate(new GenerateRequest("a rotating pickup"));
+        Check(client.ValidateProject(r.Files).Count == 0, "a result's files validate as a project");
+        Throws<ArgumentNullException>(() => client.ValidateProject((IEnumerable<ProjectFile>)null), "null files");
+        Throws<ArgumentException>(() => client.ValidateProject(new[] { new ProjectFile("A.cs", null) }), "file without content");
+    }
+
     private static void TestErrors()
     {
         var e = Throws<SparkException>(() => new SparkClient("{\"providers\": "), "malformed config");
@@ -474,6 +500,7 @@ internal static class SparkTests
         tests.Add(new KeyValuePair<string, Action>("generate", () => TestGenerate(client)));
         tests.Add(new KeyValuePair<string, Action>("stream", () => TestStream(client)));
         tests.Add(new KeyValuePair<string, Action>("validate", () => TestValidate(client)));
+        tests.Add(new KeyValuePair<string, Action>("validate project", () => TestValidateProject(client)));
         tests.Add(new KeyValuePair<string, Action>("errors", TestErrors));
         string mock = Environment.GetEnvironmentVariable("SPARK_MOCK_URL");
         if (!string.IsNullOrEmpty(mock))

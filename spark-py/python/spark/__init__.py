@@ -66,6 +66,7 @@ from ._spark import (
     __version__,
     set_log_filter,
     validate,
+    validate_project,
 )
 
 #: Any progress event of a generation.
@@ -123,6 +124,7 @@ __all__ = [
     "__version__",
     "set_log_filter",
     "validate",
+    "validate_project",
 ]
 
 # A library never prints by itself: without a handler configured by the application, Python's

@@ -1,8 +1,8 @@
 """Type stubs of the native module `spark._spark` (re-exported by `spark`)."""
 
 import os
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, Union, final, overload
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, Protocol, Union, final, overload
 
 __all__ = [
     "BUILD_PROFILE",
@@ -55,6 +55,7 @@ __all__ = [
     "__version__",
     "set_log_filter",
     "validate",
+    "validate_project",
 ]
 __version__: str
 #: "release" or "debug": how the native module was compiled.
@@ -64,6 +65,14 @@ ERROR_CODES: dict[str, int]
 
 _ExportFormat = Literal["zip", "upm", "unitypackage"]
 _StrPath = Union[str, os.PathLike[str]]
+
+class _PathAndContent(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+
+_ProjectFiles = Union[Mapping[str, str], Iterable[tuple[str, str]], Iterable[_PathAndContent]]
 
 @final
 class ScriptFile:
@@ -333,6 +342,7 @@ class Spark:
         traceparent: str | None = None,
     ) -> EventStream: ...
     def validate(self, source: str, file_name: str | None = None) -> list[Diagnostic]: ...
+    def validate_project(self, files: _ProjectFiles, asmdefs: _ProjectFiles | None = None) -> list[Diagnostic]: ...
     @overload
     def export(
         self,
@@ -349,6 +359,9 @@ class Spark:
 
 def validate(source: str, file_name: str | None = None) -> list[Diagnostic]:
     """Validates one C# file with the default policy; `file_name` defaults to the main type's."""
+
+def validate_project(files: _ProjectFiles, asmdefs: _ProjectFiles | None = None) -> list[Diagnostic]:
+    """Validates C# files as one Unity project (asmdefs decide editor code and assemblies)."""
 
 def set_log_filter(filter: str) -> None:
     """Replaces the filter of SPARK's logs (logger `spark`), in `SPARK_LOG`'s env-filter syntax."""

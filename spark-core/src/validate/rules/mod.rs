@@ -11,6 +11,7 @@ pub(crate) mod keywords;
 pub(crate) mod nullsafety;
 pub(crate) mod tags;
 pub(crate) mod version;
+mod version_later;
 
 /// Which family a rule belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -102,6 +103,8 @@ pub const RULES: &[Rule] = &[
         Some("UNT0029"),
         "Pattern matching with null (is null, is not null) on a Unity object",
     ),
+    r("SPK1027", E, Uni, None, "Type declared twice in one assembly (project validation)"),
+    r("SPK1028", E, Uni, None, "Assembly definition (.asmdef) that is not valid JSON or not shaped like one"),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),

@@ -52,10 +52,86 @@ const FEATURES: &[(Feature, &str, Lang, &str)] = &[
         (12, 0),
         "declare fields and a constructor",
     ),
+    (
+        Feature::LambdaReturnType,
+        "a lambda with an explicit return type",
+        (10, 0),
+        "let the delegate type decide it",
+    ),
+    (
+        Feature::LambdaAttribute,
+        "an attribute on a lambda",
+        (10, 0),
+        "use a local function with the attribute",
+    ),
+    (
+        Feature::NaturalLambda,
+        "a lambda assigned to `var`",
+        (10, 0),
+        "name the delegate type (`Func<…>`, `Action<…>`)",
+    ),
+    (
+        Feature::ExtendedPropertyPattern,
+        "an extended property pattern (`{ A.B: … }`)",
+        (10, 0),
+        "nest the pattern: `{ A: { B: … } }`",
+    ),
+    (
+        Feature::ConstInterpolated,
+        "a `const` interpolated string",
+        (10, 0),
+        "concatenate the constants with `+`",
+    ),
+    (
+        Feature::MixedDeconstruction,
+        "a deconstruction that both declares and assigns",
+        (10, 0),
+        "declare every variable first",
+    ),
+    (Feature::RecordClass, "`record class`", (10, 0), "write `record` alone"),
+    (Feature::SealedRecordToString, "a `sealed` ToString in a record", (10, 0), "drop `sealed`"),
+    (
+        Feature::StructParameterlessCtor,
+        "a parameterless struct constructor",
+        (10, 0),
+        "use a static factory method",
+    ),
+    (
+        Feature::StructFieldInitializer,
+        "a field initializer in a struct",
+        (10, 0),
+        "set the field in a constructor",
+    ),
+    (
+        Feature::StaticAbstract,
+        "a `static abstract` interface member",
+        (11, 0),
+        "use an instance member or a generic helper",
+    ),
+    (Feature::UnsignedShift, "the `>>>` operator", (11, 0), "cast to an unsigned type and use `>>`"),
+    (Feature::CheckedOperator, "a `checked` user-defined operator", (11, 0), "drop `checked`"),
+    (Feature::RefField, "a `ref` field", (11, 0), "store an index or a Span in a method"),
+    (
+        Feature::InterpolationNewline,
+        "a line break inside an interpolation hole",
+        (11, 0),
+        "keep each `{…}` on one line",
+    ),
+    (Feature::LambdaDefault, "a default value on a lambda parameter", (12, 0), "use a local function"),
+    (
+        Feature::AliasAnyType,
+        "a `using` alias of a tuple, array or built-in type",
+        (12, 0),
+        "declare a struct or write the type out",
+    ),
+    (Feature::RefReadonlyParameter, "a `ref readonly` parameter", (12, 0), "use `in`"),
+    (Feature::ParamsCollection, "`params` on a type that is not an array", (13, 0), "use `params T[]`"),
+    (Feature::EscapeE, "the `\\e` escape", (13, 0), "write `\\u001b`"),
+    (Feature::PartialProperty, "a `partial` property", (13, 0), "implement the property in one part"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Feature {
+pub(crate) enum Feature {
     SwitchExpression,
     Range,
     CoalesceAssign,
@@ -78,6 +154,27 @@ enum Feature {
     Scoped,
     CollectionExpression,
     PrimaryConstructor,
+    LambdaReturnType,
+    LambdaAttribute,
+    NaturalLambda,
+    ExtendedPropertyPattern,
+    ConstInterpolated,
+    MixedDeconstruction,
+    RecordClass,
+    SealedRecordToString,
+    StructParameterlessCtor,
+    StructFieldInitializer,
+    StaticAbstract,
+    UnsignedShift,
+    CheckedOperator,
+    RefField,
+    InterpolationNewline,
+    LambdaDefault,
+    AliasAnyType,
+    RefReadonlyParameter,
+    ParamsCollection,
+    EscapeE,
+    PartialProperty,
 }
 
 /// The feature `node` uses, if it is one of the tracked ones.
@@ -133,7 +230,15 @@ fn feature(node: Node<'_>, k: K, ctx: &Ctx<'_>) -> Option<Feature> {
 
 /// Reports a feature newer than the target's C#.
 pub(crate) fn enter(node: Node<'_>, k: K, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let Some(f) = feature(node, k, ctx) else { return };
+    if let Some(f) = feature(node, k, ctx) {
+        report(f, node, ctx, sink);
+    }
+    if let Some((f, at)) = super::version_later::feature(node, k, ctx) {
+        report(f, at, ctx, sink);
+    }
+}
+
+fn report(f: Feature, node: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(&(_, name, need, fix)) = FEATURES.iter().find(|(x, ..)| *x == f) else { return };
     let t = ctx.target;
     if need <= t.lang || !ctx.on_target(node.start_byte()) {
