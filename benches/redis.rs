@@ -23,6 +23,7 @@ use spark_core::provider::Completion;
 use spark_core::redis::{RedisCacheStore, RedisClient, RedisConfig, RedisRateLimiter, RedisUrl};
 
 #[path = "../tests/common/redis_server.rs"]
+#[allow(dead_code)]
 mod redis_server;
 
 const QUOTA: RateQuota = RateQuota { per_minute: 100_000_000, burst: 1_000_000 };

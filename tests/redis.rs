@@ -34,12 +34,19 @@ async fn calls(server: &wiremock::MockServer) -> usize {
     server.received_requests().await.map_or(0, |r| r.len())
 }
 
-/// A client of `mock` sharing `redis` under `policy`; `extra` is more TOML.
-fn client(mock: &wiremock::MockServer, redis: &RedisServer, policy: &str, extra: &str) -> Spark {
+/// A client of `mock` sharing `redis` under `policy`, Redis calls bounded by `timeout_ms`;
+/// `extra` is more TOML.
+fn client(
+    mock: &wiremock::MockServer,
+    redis: &RedisServer,
+    policy: &str,
+    timeout_ms: u64,
+    extra: &str,
+) -> Spark {
     let toml = format!(
         "[providers]\norder = [\"openai\"]\n[openai]\nbase_url = \"{}/v1\"\napi_key = \"sk-test\"\nmodel = \"gpt-test\"\n\
          max_tokens = 64\n[repair]\nmax_rounds = 0\n[retry]\nmax_attempts = 1\n\
-         [redis]\nurl = \"{}\"\ntimeout_ms = 1000\nlock_ms = 5000\non_error = \"{policy}\"\n{extra}",
+         [redis]\nurl = \"{}\"\ntimeout_ms = {timeout_ms}\nlock_ms = 5000\non_error = \"{policy}\"\n{extra}",
         mock.uri(),
         redis.url()
     );
@@ -50,7 +57,7 @@ fn client(mock: &wiremock::MockServer, redis: &RedisServer, policy: &str, extra:
 }
 
 fn four(mock: &wiremock::MockServer, redis: &RedisServer, extra: &str) -> Vec<Spark> {
-    (0..4).map(|_| client(mock, redis, "open", extra)).collect()
+    (0..4).map(|_| client(mock, redis, "open", 1000, extra)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -199,7 +206,7 @@ async fn redis_down_fails_closed_with_a_typed_error_within_the_deadline() {
     let mut redis = RedisServer::start();
     let mock = openai(Duration::ZERO).await;
     let extra = "[rate_limit]\nrequests_per_minute = 1000\nburst = 1000\n";
-    let spark: Vec<Spark> = (0..4).map(|_| client(&mock, &redis, "closed", extra)).collect();
+    let spark: Vec<Spark> = (0..4).map(|_| client(&mock, &redis, "closed", 1000, extra)).collect();
     spark[0].generate(GenerateRequest::new("up").caller("frank")).await.unwrap();
     let nonces = RedisNonceStore::from_config(&shared_config(&redis, "closed"), 1000).unwrap().unwrap();
     redis.stop();
@@ -220,6 +227,31 @@ async fn redis_down_fails_closed_with_a_typed_error_within_the_deadline() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(nonces.insert_new("k1", "nonce-0123456789abcdef", Duration::from_secs(60)).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hanging_redis_costs_at_most_its_timeouts_and_recovers() {
+    let redis = RedisServer::start();
+    let mock = openai(Duration::ZERO).await;
+    let extra = "[rate_limit]\nrequests_per_minute = 1000\nburst = 1000\n";
+    let (a, b) = (client(&mock, &redis, "open", 150, extra), client(&mock, &redis, "closed", 150, extra));
+    a.generate(GenerateRequest::new("warm").caller("gina")).await.unwrap();
+    b.generate(GenerateRequest::new("warm b").caller("gina")).await.unwrap();
+    redis.pause();
+    let start = Instant::now();
+    a.generate(GenerateRequest::new("frozen").caller("gina")).await.unwrap();
+    // A handful of Redis calls per request, each given up after 150 ms.
+    assert!(start.elapsed() < Duration::from_secs(3), "open: {:?}", start.elapsed());
+    let start = Instant::now();
+    let e = b.generate(GenerateRequest::new("frozen b").caller("gina")).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Connection, "{e}");
+    assert!(start.elapsed() < Duration::from_secs(3), "closed: {:?}", start.elapsed());
+    redis.resume();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.generate(GenerateRequest::new("thawed").caller("gina")).await.is_err() {
+        assert!(Instant::now() < deadline, "did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[test]

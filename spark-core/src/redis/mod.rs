@@ -13,7 +13,7 @@
 //! - the response cache is two-tier (the in-process moka store in front of Redis, TTL kept),
 //!   and identical requests on several instances make one provider call: the first takes a short
 //!   lock (`SET NX PX`), the others wait for its answer;
-//! - signing nonces are `SET NX PX` keys ([`RedisNonceStore`]).
+//! - signing nonces are `SET NX PX` keys (`RedisNonceStore`, which spark-server uses).
 //!
 //! Every Redis call is bounded by `timeout_ms`. When Redis is down or slow, `on_error` decides:
 //! `open` (the default) serves that call from the in-process store, counts it and logs a warning
