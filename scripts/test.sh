@@ -15,6 +15,8 @@ step "cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --works
 step "cargo test"; cargo test --workspace
 # The optional telemetry features (OTLP export, Sentry reports) and their loopback receivers.
 step "cargo test (otel, sentry)"; cargo test -p spark-core --features otel,sentry --test telemetry -- --test-threads=1
+# Shared state on a throwaway redis-server: four clients as four instances, Redis stopped mid-run.
+step "cargo test (redis)"; cargo test -p spark-core --features redis --test redis
 for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
     step "$part"; bash "scripts/test-$part.sh"

@@ -23,6 +23,7 @@ pub use crate::pricing::ModelPrice;
 pub use crate::prompt::GenerationConfig;
 use crate::provider::Usage;
 pub use crate::provider::{AnthropicConfig, OpenAiConfig, ProvidersConfig, TimeoutConfig};
+pub use crate::redis::RedisConfig;
 pub use crate::repair::RepairConfig;
 pub use crate::resilience::{BreakerConfig, RetryConfig};
 pub use crate::validate::ValidationConfig;
@@ -76,6 +77,8 @@ pub struct SparkConfig {
     pub metrics: crate::observe::MetricsConfig,
     /// Tracing, OpenTelemetry export and error reports.
     pub telemetry: TelemetryConfig,
+    /// State shared by many instances through Redis (needs the cargo feature `redis`).
+    pub redis: RedisConfig,
 }
 
 impl SparkConfig {
@@ -165,6 +168,7 @@ impl SparkConfig {
         self.export.validate()?;
         self.output.validate()?;
         self.telemetry.validate()?;
+        self.redis.validate()?;
         Ok(())
     }
 

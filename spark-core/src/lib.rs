@@ -42,6 +42,7 @@ mod pipeline;
 mod pricing;
 mod prompt;
 pub mod provider;
+pub mod redis;
 pub mod repair;
 pub mod resilience;
 mod result;

@@ -40,6 +40,9 @@ struct Inner {
     tiers: Arc<Tiers>,
     /// Recorded metrics, unless `metrics.enabled` is off.
     metrics: Option<Arc<SparkMetrics>>,
+    /// The stores shared through `[redis]`, for their counters.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    shared: crate::redis::Wiring,
     /// Error reports stay on while the client lives (`telemetry.sentry_dsn`).
     _reporter: Option<crate::observe::report::ReportGuard>,
 }
@@ -174,8 +177,13 @@ impl SparkBuilder {
         // of offline calls is never refused.
         let tiers = Arc::new(Tiers::new(config.tiers.clone(), config.caller_tiers.clone()));
         let default_max = config.anthropic.max_tokens.max(config.openai.max_tokens);
+        // `[redis]`: rate limits, budgets and the cache shared with other instances.
+        let shared = crate::redis::Wiring::from_config(&config.redis)?;
         let admission = (!router.is_offline()).then(|| {
-            let store = self.rate_limit_store.unwrap_or_else(|| Arc::new(LocalRateLimiter::default()));
+            let store = self
+                .rate_limit_store
+                .or_else(|| shared.rate_limit_store())
+                .unwrap_or_else(|| Arc::new(LocalRateLimiter::default()));
             Admission::with_tiers(&config.rate_limit, store, tiers.clone(), default_max)
         });
         if let Some(a) = &admission {
@@ -197,9 +205,12 @@ impl SparkBuilder {
         let keys = KeyManager::new(key_store).with_tiers(tiers.names().cloned());
         // Above admission, so a call waiting in the queue already holds its budget reservation.
         let meter = usage_store.as_ref().map(|store| {
-            let budgets = config
-                .budgets_configured()
-                .then(|| Arc::new(Budgets::new(config.budget.clone(), store.clone())));
+            let budgets = config.budgets_configured().then(|| {
+                Arc::new(
+                    Budgets::new(config.budget.clone(), store.clone())
+                        .with_counters(shared.budget_counters()),
+                )
+            });
             Arc::new(Meter::new(config.pricing.clone(), budgets, tiers.clone(), default_max))
         });
         if let Some(m) = &meter {
@@ -208,7 +219,8 @@ impl SparkBuilder {
         for layer in &self.layers {
             stack = layer.layer(stack);
         }
-        let cache = config.cache.enabled.then(|| match self.cache_store {
+        let cache_store = self.cache_store.or_else(|| shared.cache_store(&config.cache));
+        let cache = config.cache.enabled.then(|| match cache_store {
             Some(store) => ResponseCache::with_store(store, &config.cache),
             None => ResponseCache::new(&config.cache),
         });
@@ -257,6 +269,7 @@ impl SparkBuilder {
                 keys,
                 tiers,
                 metrics,
+                shared,
                 _reporter,
             }),
         })
@@ -297,6 +310,13 @@ impl Spark {
     /// A builder.
     pub fn builder() -> SparkBuilder {
         SparkBuilder::default()
+    }
+
+    /// Counters of the calls to Redis (`[redis]`): failures, and calls served locally instead.
+    /// `None` without `[redis] url`.
+    #[cfg(feature = "redis")]
+    pub fn redis_stats(&self) -> Option<crate::redis::RedisStats> {
+        self.inner.shared.client().map(|c| c.stats())
     }
 
     /// A client from configuration alone (providers from `providers.order` or the environment).

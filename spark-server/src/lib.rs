@@ -98,7 +98,7 @@ impl Server {
             Some(j) => Some(Arc::new(JwtVerifier::new(j.clone())?)),
             None => None,
         };
-        let signing = Signing::from_config(&server.signing)?.map(Arc::new);
+        let signing = Signing::from_config(&server.signing, &spark_config.redis)?.map(Arc::new);
         let shed = Counter::default();
         let http = Arc::new(HttpMetrics::new(&shed));
         let mut state = AppState {

@@ -162,3 +162,4 @@ pub async fn openai_replying(text: &str) -> wiremock::MockServer {
         .await;
     server
 }
+pub mod redis_server;

@@ -115,6 +115,20 @@ impl FlightGuard {
 
     fn finish(&mut self, outcome: Flight) {
         self.settled = true;
+        if !matches!(outcome, Flight::Done(_)) {
+            // A shared store may hold a fetch lock for this key: let other instances fetch now.
+            let (store, key) = (self.shared.store.clone(), self.key);
+            let mut release = Box::pin(async move {
+                if let Err(e) = store.release(&key).await {
+                    tracing::debug!(error = %e, "cache fetch lock not released; it expires by itself");
+                }
+            });
+            if futures::FutureExt::now_or_never(&mut release).is_none()
+                && let Ok(rt) = tokio::runtime::Handle::try_current()
+            {
+                rt.spawn(release);
+            }
+        }
         let mut map = self.shared.inflight();
         if map.get(&self.key).is_some_and(|t| Arc::ptr_eq(t, &self.tx)) {
             map.remove(&self.key);
@@ -280,6 +294,20 @@ impl ResponseCache {
                         observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Hit });
                         guard.settle(Flight::Done(hit.clone()));
                         return Ok(Role::Hit(hit));
+                    }
+                    // Another instance may be fetching the same reply (a shared store).
+                    match self.shared.store.coalesce(&key).await {
+                        Ok(Some(hit)) => {
+                            self.shared.coalesced.fetch_add(1, Ordering::Relaxed);
+                            observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Coalesced });
+                            guard.settle(Flight::Done(hit.clone()));
+                            return Ok(Role::Hit(hit));
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cache store failed to coalesce; fetching");
+                            observers.emit(Event::Cache { request_id, outcome: CacheOutcome::StoreError });
+                        }
                     }
                     self.shared.misses.fetch_add(1, Ordering::Relaxed);
                     observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Miss });

@@ -31,6 +31,21 @@ pub trait CacheStore: Send + Sync + std::fmt::Debug + 'static {
     fn evictions(&self) -> u64 {
         0
     }
+    /// Called after a miss, before this caller fetches `key` from a provider: a store shared by
+    /// several instances may wait here for another instance fetching the same key.
+    /// `Ok(Some(reply))`: it arrived meanwhile; `Ok(None)`: fetch it (a shared store then holds a
+    /// short lock on the key until [`put`](Self::put) or [`release`](Self::release)). The
+    /// default fetches at once.
+    async fn coalesce(&self, key: &CacheKey) -> Result<Option<Arc<Completion>>> {
+        let _ = key;
+        Ok(None)
+    }
+    /// Gives up a fetch that [`coalesce`](Self::coalesce) granted but that stored nothing (it
+    /// failed, or its caller went away), so another instance may fetch at once.
+    async fn release(&self, key: &CacheKey) -> Result<()> {
+        let _ = key;
+        Ok(())
+    }
 }
 
 /// Bytes an entry is charged: its strings plus a fixed overhead for the key and bookkeeping.

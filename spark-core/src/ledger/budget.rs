@@ -8,11 +8,14 @@
 //!
 //! Spent-so-far is read from the [`UsageStore`] the first time a (scope, period) is used, then
 //! kept in this process. Another process writing to the same ledger is seen at that first read
-//! only: holding a budget across instances needs a shared store.
+//! only: holding a budget across instances needs shared [`BudgetCounters`] (Redis, `[redis]`),
+//! which then hold spend plus reservations of every instance, seeded from the ledger.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
+use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 
 use super::{UsageStore, time};
@@ -96,6 +99,44 @@ impl BudgetConfig {
     }
 }
 
+/// One counter of a shared budget store: spend plus reservations of one scope in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetSlot {
+    /// The counter's name (scope and period start), unique per deployment.
+    pub key: String,
+    /// Spend so far as this process's ledger knows it: the counter's value when it is new.
+    pub seed: f64,
+    /// The limit in USD.
+    pub limit: f64,
+    /// End of the period (Unix ms): the counter is dropped then.
+    pub expires_at_ms: i64,
+}
+
+/// What a shared budget store answered to a reservation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SharedVerdict {
+    /// Reserved on every slot.
+    Reserved,
+    /// Refused: slot `index` holds `committed` USD (spent plus held), too much for this call.
+    Refused {
+        /// Index of the slot that refused.
+        index: usize,
+        /// Its spend plus reservations.
+        committed: f64,
+    },
+    /// The store is unavailable and its policy says to hold the budget in this process.
+    Unavailable,
+}
+
+/// Budget counters shared by several instances; every call is atomic across all of them.
+#[async_trait]
+pub trait BudgetCounters: Send + Sync + std::fmt::Debug + 'static {
+    /// Adds `estimate` to every slot unless one would pass its limit (then adds nothing).
+    async fn reserve(&self, slots: &[BudgetSlot], estimate: f64) -> Result<SharedVerdict>;
+    /// Adds `delta` (actual cost minus estimate) to every slot that still exists.
+    async fn settle(&self, slots: &[BudgetSlot], delta: f64) -> Result<()>;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct SlotKey {
     /// `None` is the global budget.
@@ -116,6 +157,17 @@ pub(crate) struct Budgets {
     config: BudgetConfig,
     store: Arc<dyn UsageStore>,
     slots: Mutex<HashMap<SlotKey, Slot>>,
+    shared: Option<Arc<dyn BudgetCounters>>,
+}
+
+impl SlotKey {
+    /// The shared counter's name; the caller id comes last, so it cannot run into the bounds.
+    fn shared_name(&self) -> String {
+        match &self.scope {
+            None => format!("g:{}:{}", self.from_ms, self.to_ms),
+            Some(caller) => format!("c:{}:{}:{caller}", self.from_ms, self.to_ms),
+        }
+    }
 }
 
 /// A call's hold on its budgets; settles when dropped, with the cost set by [`Reservation::cost`].
@@ -125,6 +177,8 @@ pub(crate) struct Reservation {
     keys: Vec<SlotKey>,
     estimate: f64,
     actual: f64,
+    /// The shared counters this call reserved on, if any.
+    shared: Option<(Arc<dyn BudgetCounters>, Vec<BudgetSlot>)>,
 }
 
 impl Reservation {
@@ -143,12 +197,33 @@ impl Drop for Reservation {
                 slot.spent += self.actual;
             }
         }
+        drop(slots);
+        if let Some((counters, keys)) = self.shared.take() {
+            let delta = self.actual - self.estimate;
+            let mut settle = Box::pin(async move {
+                if let Err(e) = counters.settle(&keys, delta).await {
+                    tracing::warn!(error = %e, "shared budget not settled");
+                }
+            });
+            // A shared store is async; settling must not hold up the caller's result.
+            if (&mut settle).now_or_never().is_none()
+                && let Ok(rt) = tokio::runtime::Handle::try_current()
+            {
+                rt.spawn(settle);
+            }
+        }
     }
 }
 
 impl Budgets {
     pub fn new(config: BudgetConfig, store: Arc<dyn UsageStore>) -> Self {
-        Budgets { config, store, slots: Mutex::default() }
+        Budgets { config, store, slots: Mutex::default(), shared: None }
+    }
+
+    /// Holds reservations in `counters` (shared by every instance) instead of this process.
+    pub fn with_counters(mut self, counters: Option<Arc<dyn BudgetCounters>>) -> Self {
+        self.shared = counters;
+        self
     }
 
     /// Reserves `estimate` USD for one call of `caller`, or refuses it with `BudgetExceeded`.
@@ -168,6 +243,42 @@ impl Budgets {
             keys.push(key);
         }
         let estimate = if estimate.is_finite() { estimate.max(0.0) } else { 0.0 };
+        if let Some(shared) = &self.shared {
+            let wanted: Vec<BudgetSlot> = {
+                let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+                keys.iter()
+                    .zip(&limits)
+                    .map(|(key, &(_, _, limit))| BudgetSlot {
+                        key: key.shared_name(),
+                        seed: slots.get(key).map_or(0.0, |s| s.spent),
+                        limit,
+                        expires_at_ms: key.to_ms,
+                    })
+                    .collect()
+            };
+            match shared.reserve(&wanted, estimate).await? {
+                SharedVerdict::Reserved => {
+                    let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+                    for key in &keys {
+                        slots.entry(key.clone()).or_default().reserved += estimate;
+                    }
+                    let shared = Some((shared.clone(), wanted));
+                    return Ok(Reservation { budgets: self.clone(), keys, estimate, actual: 0.0, shared });
+                }
+                SharedVerdict::Refused { index, committed } => {
+                    let &(scope, monthly, limit) = limits.get(index).unwrap_or(&(None, false, 0.0));
+                    let period = if monthly { "monthly" } else { "daily" };
+                    return Err(Error::BudgetExceeded {
+                        scope: scope.unwrap_or("global").to_string(),
+                        message: format!(
+                            "{period} budget ${limit:.2}: ${committed:.4} spent or held by calls in flight \
+                             on every instance, this call may cost up to ${estimate:.4}"
+                        ),
+                    });
+                }
+                SharedVerdict::Unavailable => {}
+            }
+        }
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         for (key, &(scope, monthly, limit)) in keys.iter().zip(&limits) {
             let slot = slots.entry(key.clone()).or_default();
@@ -186,7 +297,7 @@ impl Budgets {
         for key in &keys {
             slots.entry(key.clone()).or_default().reserved += estimate;
         }
-        Ok(Reservation { budgets: self.clone(), keys, estimate, actual: 0.0 })
+        Ok(Reservation { budgets: self.clone(), keys, estimate, actual: 0.0, shared: None })
     }
 
     /// Reads a slot's spend from the store the first time it is used. The lock is not held

@@ -27,7 +27,7 @@ mod time;
 
 pub use analytics::{GroupBy, RankBy, UsageGroup, group_records, report_json, top_callers};
 pub(crate) use budget::Budgets;
-pub use budget::{BudgetConfig, CallerBudget};
+pub use budget::{BudgetConfig, BudgetCounters, BudgetSlot, CallerBudget, SharedVerdict};
 pub(crate) use meter::{Meter, MeterLayer};
 pub use sqlite::SqliteStore;
 pub use time::{iso8601, now_ms};

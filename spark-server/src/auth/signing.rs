@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::Request;
 use spark_core::guard::signing::{RequestVerifier, SignedHeaders};
+use spark_core::redis::RedisConfig;
 
 use super::Principal;
 use crate::config::{ConfigError, SigningConfig};
@@ -21,8 +22,9 @@ pub struct Signing {
 }
 
 impl Signing {
-    /// From `[server.signing]`; `None` when no key is configured.
-    pub fn from_config(config: &SigningConfig) -> Result<Option<Signing>, ConfigError> {
+    /// From `[server.signing]`; `None` when no key is configured. With `[redis] url` (and the
+    /// feature `redis`), nonces are shared by every instance, so a replay fails on all of them.
+    pub fn from_config(config: &SigningConfig, redis: &RedisConfig) -> Result<Option<Signing>, ConfigError> {
         if config.keys.is_empty() {
             if config.required {
                 return Err(ConfigError::new(
@@ -38,10 +40,21 @@ impl Signing {
         }
         let window =
             Duration::from_secs(config.window_s.unwrap_or(RequestVerifier::DEFAULT_WINDOW.as_secs()));
+        let max_nonces = config.max_nonces.unwrap_or(1_000_000);
+        #[cfg(feature = "redis")]
+        let verifier = match spark_core::redis::RedisNonceStore::from_config(redis, max_nonces)? {
+            Some(store) => RequestVerifier::with_store(keys, window, store),
+            None => RequestVerifier::new(keys, window, max_nonces),
+        };
+        #[cfg(not(feature = "redis"))]
+        let verifier = {
+            let _ = redis;
+            RequestVerifier::new(keys, window, max_nonces)
+        };
         Ok(Some(Signing {
             required: config.required,
             key_ids: config.keys.keys().cloned().collect(),
-            verifier: RequestVerifier::new(keys, window, config.max_nonces.unwrap_or(1_000_000)),
+            verifier,
         }))
     }
 
