@@ -13,10 +13,11 @@ step "cargo fmt --check"; cargo fmt --all -- --check
 step "cargo clippy"; cargo clippy --workspace --all-targets -q -- -D warnings
 step "cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 step "cargo test"; cargo test --workspace
-# The optional telemetry features (OTLP export, Sentry reports) and their loopback receivers.
-step "cargo test (otel, sentry)"; cargo test -p spark-core --features otel,sentry --test telemetry -- --test-threads=1
-# Shared state on a throwaway redis-server: four clients as four instances, Redis stopped mid-run.
-step "cargo test (redis)"; cargo test -p spark-core --features redis --test redis
+# The optional features, in one build: telemetry (OTLP export, Sentry reports) against loopback
+# receivers, and Redis-shared state on a throwaway redis-server (four clients as four instances,
+# Redis stopped mid-run). One thread: the telemetry tests install process-wide hooks.
+step "cargo test (otel, sentry, redis)"
+cargo test -p spark-core --features otel,sentry,redis --test telemetry --test redis -- --test-threads=1
 for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
     step "$part"; bash "scripts/test-$part.sh"
