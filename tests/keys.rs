@@ -242,3 +242,58 @@ async fn no_new_type_prints_a_secret() {
     assert!(!shown.contains(&stored.hash) && !shown.contains(&stored.salt), "{shown}");
     assert!(shown.contains(&info.id), "the public id is what identifies a key: {shown}");
 }
+
+/// A key store that counts reads.
+#[derive(Debug, Default)]
+struct Counting {
+    inner: spark_core::MemoryKeyStore,
+    gets: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl spark_core::KeyStore for Counting {
+    async fn insert(&self, key: &spark_core::keys::StoredKey) -> spark_core::Result<()> {
+        self.inner.insert(key).await
+    }
+    async fn get(&self, id: &str) -> spark_core::Result<Option<spark_core::keys::StoredKey>> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(id).await
+    }
+    async fn list(&self) -> spark_core::Result<Vec<spark_core::KeyInfo>> {
+        self.inner.list().await
+    }
+    async fn revoke(&self, id: &str, at_ms: i64) -> spark_core::Result<bool> {
+        self.inner.revoke(id, at_ms).await
+    }
+    async fn touch(&self, id: &str, at_ms: i64) -> spark_core::Result<()> {
+        self.inner.touch(id, at_ms).await
+    }
+}
+
+#[tokio::test]
+async fn verified_keys_are_cached_briefly_and_revocation_reaches_other_managers_within_the_ttl() {
+    use spark_core::KeyManager;
+    use spark_core::keys::KEY_CACHE_TTL;
+    let store = std::sync::Arc::new(Counting::default());
+    let here = KeyManager::new(store.clone());
+    let key = here.create(KeySpec::new("alice")).await.unwrap();
+    let text = key.secret.expose().to_string();
+    for _ in 0..100 {
+        here.verify(&text).await.unwrap();
+    }
+    // One read for a hundred checks.
+    assert_eq!(store.gets.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Revoked through another manager (another instance, the CLI): this one notices within the TTL.
+    let elsewhere = KeyManager::new(store.clone());
+    elsewhere.revoke(&key.info.id).await.unwrap();
+    assert_eq!(reason(&elsewhere.verify(&text).await.unwrap_err()), "revoked");
+    tokio::time::sleep(KEY_CACHE_TTL + Duration::from_millis(200)).await;
+    assert_eq!(reason(&here.verify(&text).await.unwrap_err()), "revoked");
+    // Without a cache every check reads the store, and a revocation applies to the next one.
+    let uncached = KeyManager::new(store.clone()).with_cache_ttl(Duration::ZERO);
+    let other = here.create(KeySpec::new("bob")).await.unwrap();
+    let other_text = other.secret.expose().to_string();
+    uncached.verify(&other_text).await.unwrap();
+    here.revoke(&other.info.id).await.unwrap();
+    assert_eq!(reason(&uncached.verify(&other_text).await.unwrap_err()), "revoked");
+}

@@ -42,6 +42,10 @@ const SECRET_HEX: usize = 64;
 pub const KEY_LEN: usize = KEY_PREFIX.len() + ID_HEX + 1 + SECRET_HEX;
 /// `last_used_ms` is written at most this often per key, so verifying is not a write each time.
 pub const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+/// How long a [`KeyManager`] keeps a key it read, so verifying is not a database read per
+/// request either. A key revoked through the same manager stops at once; through another
+/// process (the CLI, another instance), within this time.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// Scope to generate scripts.
 pub const SCOPE_GENERATE: &str = "generate";
@@ -244,11 +248,27 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// Creates, lists, revokes and verifies caller keys in a [`KeyStore`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KeyManager {
     store: Arc<dyn KeyStore>,
     /// Tier names a key may carry; `None` accepts any.
     tiers: Option<BTreeSet<String>>,
+    /// Keys read in the last [`KEY_CACHE_TTL`]; `None` reads the store every time.
+    recent: Option<moka::future::Cache<String, StoredKey>>,
+}
+
+impl std::fmt::Debug for KeyManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyManager")
+            .field("store", &self.store)
+            .field("tiers", &self.tiers)
+            .field("cached", &self.recent.as_ref().map(|c| c.entry_count()))
+            .finish()
+    }
+}
+
+fn key_cache(ttl: Duration) -> Option<moka::future::Cache<String, StoredKey>> {
+    (!ttl.is_zero()).then(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(ttl).build())
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -299,12 +319,19 @@ fn parse(key: &str) -> Result<(&str, &str)> {
 impl KeyManager {
     /// A manager of the keys in `store`, accepting any tier name.
     pub fn new(store: Arc<dyn KeyStore>) -> Self {
-        KeyManager { store, tiers: None }
+        KeyManager { store, tiers: None, recent: key_cache(KEY_CACHE_TTL) }
     }
 
     /// Only these tier names may be given to keys.
     pub fn with_tiers(mut self, tiers: impl IntoIterator<Item = String>) -> Self {
         self.tiers = Some(tiers.into_iter().collect());
+        self
+    }
+
+    /// Keeps keys it read for `ttl` instead of [`KEY_CACHE_TTL`]; zero reads the store on every
+    /// check (a revocation by another process then applies to the next request).
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.recent = key_cache(ttl);
         self
     }
 
@@ -377,6 +404,9 @@ impl KeyManager {
     /// `InvalidRequest`.
     pub async fn revoke(&self, id: &str) -> Result<KeyInfo> {
         self.store.revoke(id, now_ms()).await?;
+        if let Some(c) = &self.recent {
+            c.invalidate(id).await;
+        }
         self.get(id).await?.ok_or_else(|| Error::InvalidRequest(format!("no caller key with id `{id}`")))
     }
 
@@ -385,7 +415,21 @@ impl KeyManager {
     /// before the key's state, so only its holder learns that a key is revoked or expired.
     pub async fn verify(&self, key: &str) -> Result<KeyInfo> {
         let (id, secret) = parse(key)?;
-        let Some(stored) = self.store.get(id).await? else {
+        let cached = match &self.recent {
+            Some(c) => c.get(id).await,
+            None => None,
+        };
+        let stored = match cached {
+            Some(s) => Some(s),
+            None => {
+                let s = self.store.get(id).await?;
+                if let (Some(c), Some(s)) = (&self.recent, &s) {
+                    c.insert(id.to_string(), s.clone()).await;
+                }
+                s
+            }
+        };
+        let Some(stored) = stored else {
             // The same work as a known key, so timing does not tell which ids exist.
             let _ = mac(&[0u8; 16], id, secret).finalize();
             return Err(unauthenticated("unknown_key", format!("no caller key with id `{id}`")));
@@ -396,7 +440,7 @@ impl KeyManager {
         mac(&salt, id, secret)
             .verify_slice(&hash)
             .map_err(|_| unauthenticated("bad_secret", format!("wrong secret for caller key `{id}`")))?;
-        let mut info = stored.info;
+        let mut info = stored.info.clone();
         let now = now_ms();
         if info.revoked_ms.is_some() {
             return Err(unauthenticated("revoked", format!("caller key `{id}` was revoked")));
@@ -405,6 +449,13 @@ impl KeyManager {
             return Err(unauthenticated("expired", format!("caller key `{id}` has expired")));
         }
         if info.last_used_ms.is_none_or(|t| now - t >= LAST_USED_GRANULARITY_MS) {
+            // The cached copy learns of this use first, so requests right behind this one do
+            // not all write it too.
+            if let Some(c) = &self.recent {
+                let mut fresh = stored;
+                fresh.info.last_used_ms = Some(now);
+                c.insert(id.to_string(), fresh).await;
+            }
             // Bookkeeping must not lock a valid caller out.
             match self.store.touch(id, now).await {
                 Ok(()) => info.last_used_ms = Some(now),

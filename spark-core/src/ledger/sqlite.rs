@@ -52,9 +52,8 @@ pub(crate) const SCHEMA: &[&str] = &[
     )",
 ];
 
-const INSERT: &str = "INSERT INTO spark_usage (request_id, caller, ts_ms, provider, model, input_tokens, \
-     output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, outcome, cached) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const INSERT_HEAD: &str = "INSERT INTO spark_usage (request_id, caller, ts_ms, provider, model, input_tokens, \
+     output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, outcome, cached) ";
 
 // `$1 IS NULL` lets one statement serve one caller or all of them.
 const TOTALS: &str = "SELECT caller, COUNT(*) AS requests, \
@@ -105,9 +104,13 @@ pub struct SqliteStore {
 /// Records waiting for a commit, each with whom to tell.
 #[derive(Debug, Default)]
 struct Queue {
-    next: u64,
-    waiting: Vec<(u64, UsageRecord, tokio::sync::oneshot::Sender<Result<()>>)>,
+    waiting: Vec<Waiting>,
 }
+
+type Waiting = (UsageRecord, tokio::sync::oneshot::Sender<Result<()>>);
+
+/// Most rows in one INSERT (12 values each, well under SQLite's 32,766 variables).
+const ROWS_PER_INSERT: usize = 256;
 
 pub(crate) type Op<T> = Box<
     dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, std::result::Result<T, sqlx::Error>> + Send,
@@ -183,29 +186,48 @@ impl SqliteStore {
     }
 }
 
-/// Inserts `batch` in one transaction.
+/// Commits `batch` in one transaction and tells each waiter; when that fails, each record is
+/// tried on its own, so one bad record cannot fail the others.
+async fn commit_batch(conn: &mut SqliteConnection, batch: Vec<Waiting>) {
+    if batch.is_empty() {
+        return;
+    }
+    let records: Vec<&UsageRecord> = batch.iter().map(|(r, _)| r).collect();
+    if insert_all(conn, &records).await.is_ok() {
+        for (_, done) in batch {
+            let _ = done.send(Ok(()));
+        }
+        return;
+    }
+    for (r, done) in batch {
+        let _ = done.send(insert_all(conn, &[&r]).await.map_err(db_error));
+    }
+}
+
+/// Inserts `records` in one transaction, a few hundred rows per statement.
 async fn insert_all(
     conn: &mut SqliteConnection,
-    batch: &[(u64, UsageRecord, tokio::sync::oneshot::Sender<Result<()>>)],
+    records: &[&UsageRecord],
 ) -> std::result::Result<(), sqlx::Error> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
-    for (_, r, _) in batch {
-        sqlx::query(INSERT)
-            .bind(&r.request_id)
-            .bind(&r.caller)
-            .bind(r.ts_ms)
-            .bind(&r.provider)
-            .bind(&r.model)
-            .bind(to_i64(r.input_tokens))
-            .bind(to_i64(r.output_tokens))
-            .bind(to_i64(r.cache_read_tokens))
-            .bind(to_i64(r.cache_write_tokens))
-            .bind(r.cost_usd)
-            .bind(&r.outcome)
-            .bind(r.cached)
-            .execute(&mut *tx)
-            .await?;
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new(INSERT_HEAD);
+        b.push_values(chunk, |mut row, r| {
+            row.push_bind(&r.request_id)
+                .push_bind(&r.caller)
+                .push_bind(r.ts_ms)
+                .push_bind(&r.provider)
+                .push_bind(&r.model)
+                .push_bind(to_i64(r.input_tokens))
+                .push_bind(to_i64(r.output_tokens))
+                .push_bind(to_i64(r.cache_read_tokens))
+                .push_bind(to_i64(r.cache_write_tokens))
+                .push_bind(r.cost_usd)
+                .push_bind(&r.outcome)
+                .push_bind(r.cached);
+        });
+        b.build().execute(&mut *tx).await?;
     }
     tx.commit().await
 }
@@ -261,44 +283,34 @@ fn record_row(row: &SqliteRow) -> std::result::Result<UsageRecord, sqlx::Error> 
 impl UsageStore for SqliteStore {
     async fn record(&self, r: &UsageRecord) -> Result<()> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let id = {
+        // The first record of an empty queue schedules the write that commits the queue; the
+        // others just wait for it, so concurrent requests cost one write and one sync.
+        let lead = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            q.next += 1;
-            let id = q.next;
-            q.waiting.push((id, r.clone(), tx));
-            id
+            let lead = q.waiting.is_empty();
+            q.waiting.push((r.clone(), tx));
+            lead
         };
-        let queue = self.queue.clone();
-        let ran = self
-            .run(Box::new(move |conn| {
-                Box::pin(async move {
-                    let batch = std::mem::take(&mut queue.lock().unwrap_or_else(|p| p.into_inner()).waiting);
-                    if batch.is_empty() {
-                        // An earlier write committed this one too.
-                        return Ok(());
-                    }
-                    if insert_all(conn, &batch).await.is_ok() {
-                        for (_, _, done) in batch {
-                            let _ = done.send(Ok(()));
-                        }
-                    } else {
-                        // One bad record must not fail the others: each on its own.
-                        for entry in batch {
-                            let one = insert_all(conn, std::slice::from_ref(&entry)).await.map_err(db_error);
-                            let _ = entry.2.send(one);
-                        }
-                    }
-                    Ok(())
-                })
-            }))
-            .await;
-        if let Err(e) = ran {
-            // The connection failed before any write ran: take this record back, so a later
-            // commit does not store what the caller was told failed.
-            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(at) = q.waiting.iter().position(|(i, _, _)| *i == id) {
-                q.waiting.swap_remove(at);
-                return Err(e);
+        if lead {
+            let queue = self.queue.clone();
+            let ran = self
+                .run(Box::new(move |conn| {
+                    Box::pin(async move {
+                        let batch =
+                            std::mem::take(&mut queue.lock().unwrap_or_else(|p| p.into_inner()).waiting);
+                        commit_batch(conn, batch).await;
+                        Ok(())
+                    })
+                }))
+                .await;
+            if let Err(e) = ran {
+                // The connection failed before the write ran: everyone queued hears it, so
+                // nobody waits for a write that will not come and no later write stores what
+                // its caller was told failed.
+                let batch = std::mem::take(&mut self.queue.lock().unwrap_or_else(|p| p.into_inner()).waiting);
+                for (_, done) in batch {
+                    let _ = done.send(Err(e.clone()));
+                }
             }
         }
         rx.await.unwrap_or_else(|_| Err(Error::Internal("ledger write abandoned".into())))
