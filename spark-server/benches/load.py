@@ -74,7 +74,7 @@ def start_server(binary: Path, toml: str, workdir: Path) -> tuple[subprocess.Pop
     return proc, base, key
 
 
-def scenario(name: str, binary: Path, oha_bin: str, toml: str, n: int, c: int) -> list[dict]:
+def scenario(name: str, binary: Path, oha_bin: str, toml: str, n: int, c: int, rounds: int = 1) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         proc, base, key = start_server(binary, toml, Path(tmp))
@@ -89,9 +89,14 @@ def scenario(name: str, binary: Path, oha_bin: str, toml: str, n: int, c: int) -
             health = oha(oha_bin, f"{base}/healthz", n // 4, c, None, None)
             gen = oha(oha_bin, f"{base}/v1/generate", n, c, key, PROMPT)
             rss_end = rss_kib(proc.pid)
+            # More rounds on the same server: a leak shows as RSS that keeps growing.
+            rss_rounds = [rss_end]
+            for _ in range(rounds - 1):
+                oha(oha_bin, f"{base}/v1/generate", n, c, key, PROMPT)
+                rss_rounds.append(rss_kib(proc.pid))
             rows.append({"scenario": name, "route": "GET /healthz (baseline)", **health})
             rows.append({"scenario": name, "route": "POST /v1/generate (cache hit)", **gen,
-                         "rss_warm_kib": rss_warm, "rss_end_kib": rss_end})
+                         "rss_warm_kib": rss_warm, "rss_end_kib": rss_end, "rss_rounds_kib": rss_rounds})
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
@@ -102,6 +107,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=100_000)
     ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="runs of --requests on the offline server, RSS read after each")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
     oha_bin = os.environ.get("OHA") or shutil.which("oha")
@@ -112,7 +119,7 @@ def main() -> None:
     binary = target / "release" / "spark-server"
     mock = MockServer().start()
     try:
-        rows = scenario("offline", binary, oha_bin, "", args.requests, args.concurrency)
+        rows = scenario("offline", binary, oha_bin, "", args.requests, args.concurrency, args.rounds)
         mock_toml = (f"[providers]\norder = [\"openai\"]\n[openai]\nbase_url = \"{mock.base_url}\"\n"
                      "api_key = \"sk-load-test\"\nmodel = \"gpt-4o-mini\"\n")
         rows += scenario("loopback mock", binary, oha_bin, mock_toml, args.requests, args.concurrency)
@@ -128,6 +135,8 @@ def main() -> None:
         mem = f"{r['rss_warm_kib']}→{r['rss_end_kib']}" if "rss_end_kib" in r else ""
         print(f"{r['scenario']:<14} {r['route']:<30} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}  "
               f"{r['codes']}  {mem}")
+        if len(r.get("rss_rounds_kib", [])) > 1:
+            print(f"{'':<14} RSS after each round of {args.requests}: {r['rss_rounds_kib']} KiB")
 
 
 if __name__ == "__main__":
