@@ -48,6 +48,7 @@ pub mod resilience;
 mod result;
 pub mod secret;
 mod spark;
+mod usage;
 pub mod validate;
 
 pub use cache::{CacheStats, CacheStore};

@@ -284,3 +284,28 @@ fn is_ident_continue(c: u8) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Byte ranges inside `#if … #endif` groups (outermost groups only; an unclosed group runs to
+/// the end), sorted and disjoint.
+pub(crate) fn conditional_ranges(dirs: &[Directive]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    for d in dirs {
+        match d.kind {
+            DirKind::If => open.push(d.line.0),
+            DirKind::Endif => {
+                if let Some(start) = open.pop()
+                    && open.is_empty()
+                {
+                    out.push(start..d.line.1);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(&start) = open.first() {
+        // Unclosed: to the end of the text, wherever that is.
+        out.push(start..usize::MAX);
+    }
+    out
+}

@@ -52,7 +52,7 @@ impl Health {
             .providers
             .iter()
             .map(|(name, state, _)| {
-                let recent = metrics.and_then(|m| m.recent(&super::metrics::sanitize(name)));
+                let recent = metrics.and_then(|m| m.recent(&super::labels::sanitize(name)));
                 ProviderHealth {
                     name: name.clone(),
                     breaker: (*state).to_string(),

@@ -22,10 +22,10 @@ use super::{CacheOutcome, Event, Observer, Rejection};
 
 pub use super::metrics_live::MetricsSnapshot;
 
-/// Distinct values a free-text label keeps before folding the rest into `other`.
-pub const MAX_LABEL_VALUES: usize = 32;
-/// Longest label value kept, in bytes.
-const MAX_LABEL_BYTES: usize = 64;
+#[cfg(test)]
+use super::labels::MAX_LABEL_BYTES;
+pub use super::labels::MAX_LABEL_VALUES;
+use super::labels::sanitize;
 /// Provider attempts remembered per provider for [`super::Health`].
 pub(crate) const RECENT_WINDOW: usize = 100;
 
@@ -199,20 +199,6 @@ impl Interner {
         seen.insert(v.clone());
         v
     }
-}
-
-/// Keeps `[A-Za-z0-9._:/-]`, replaces the rest with `_`, truncates: a value that needs no
-/// escaping in any exposition format.
-pub(super) fn sanitize(raw: &str) -> String {
-    let mut out: String = raw
-        .chars()
-        .take(MAX_LABEL_BYTES)
-        .map(|c| if c.is_ascii_alphanumeric() || "._:/-".contains(c) { c } else { '_' })
-        .collect();
-    if out.is_empty() {
-        out.push_str("none");
-    }
-    out
 }
 
 /// One provider's recent attempts: (failed, seconds), newest last.

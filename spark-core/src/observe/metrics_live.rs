@@ -65,8 +65,8 @@ pub(super) fn encode_live(out: &mut String, live: &LiveState) -> std::fmt::Resul
     let mut r = Registry::with_prefix("spark");
     let state: Family<BreakerLabels, Gauge> = Family::default();
     let opened: Family<ProviderLabels, Counter> = Family::default();
-    for (name, now, times) in live.providers.iter().take(super::metrics::MAX_LABEL_VALUES) {
-        let provider = super::metrics::sanitize(name);
+    for (name, now, times) in live.providers.iter().take(super::labels::MAX_LABEL_VALUES) {
+        let provider = super::labels::sanitize(name);
         for s in STATES {
             state
                 .get_or_create(&BreakerLabels { provider: provider.clone(), state: s })
@@ -75,8 +75,8 @@ pub(super) fn encode_live(out: &mut String, live: &LiveState) -> std::fmt::Resul
         opened.get_or_create(&ProviderLabels { provider }).inc_by(*times);
     }
     let transitions: Family<TransitionLabels, Counter> = Family::default();
-    for (name, to, n) in live.breaker_transitions.iter().take(3 * super::metrics::MAX_LABEL_VALUES) {
-        let provider = super::metrics::sanitize(name);
+    for (name, to, n) in live.breaker_transitions.iter().take(3 * super::labels::MAX_LABEL_VALUES) {
+        let provider = super::labels::sanitize(name);
         transitions.get_or_create(&TransitionLabels { provider, to }).inc_by(*n);
     }
     let gauge = |v: u64| {

@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::ErrorCode;
-use crate::provider::Usage;
+use crate::usage::Usage;
 
 pub mod health;
+mod labels;
 pub mod metrics;
 mod metrics_live;
 

@@ -84,31 +84,6 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
     Ok(())
 }
 
-/// Byte ranges inside `#if … #endif` groups (outermost groups only; an unclosed group runs to
-/// the end), sorted and disjoint.
-pub(crate) fn conditional_ranges(dirs: &[csharp::Directive]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut open: Vec<usize> = Vec::new();
-    for d in dirs {
-        match d.kind {
-            csharp::DirKind::If => open.push(d.line.0),
-            csharp::DirKind::Endif => {
-                if let Some(start) = open.pop()
-                    && open.is_empty()
-                {
-                    out.push(start..d.line.1);
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(&start) = open.first() {
-        // Unclosed: to the end of the text, wherever that is.
-        out.push(start..usize::MAX);
-    }
-    out
-}
-
 /// Reserved keywords read as names inside `#if` groups, on one configuration's parse: the
 /// file's own parse (directives and all) can misread a `case` label after `#if` in a switch
 /// section as a name, so the walk leaves these ranges to the configurations.

@@ -354,7 +354,7 @@ pub(crate) struct Source<'a> {
     /// Byte ranges that only compile in the editor (`#if UNITY_EDITOR` and equivalents).
     /// Sorted and disjoint (see [`csharp::editor_regions`]).
     pub editor_regions: Vec<Range<usize>>,
-    /// Byte ranges inside `#if … #endif` groups (see [`super::preproc::conditional_ranges`]).
+    /// Byte ranges inside `#if … #endif` groups (see [`csharp::conditional_ranges`]).
     pub conditional: Vec<Range<usize>>,
     /// The text nests deeper than the scanner's limits (see [`csharp`]): not fully analysed.
     pub limited: bool,
@@ -389,11 +389,8 @@ impl<'a> Source<'a> {
         };
         let (editor_regions, limited) =
             if has_directives { csharp::editor_regions(text) } else { (Vec::new(), false) };
-        let conditional = if has_directives {
-            super::preproc::conditional_ranges(&csharp::directives(text))
-        } else {
-            Vec::new()
-        };
+        let conditional =
+            if has_directives { csharp::conditional_ranges(&csharp::directives(text)) } else { Vec::new() };
         Ok(Some(Source { text, scan, tree, editor_regions, conditional, limited, g }))
     }
 

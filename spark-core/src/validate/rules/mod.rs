@@ -7,6 +7,7 @@
 use super::Severity;
 
 pub(crate) mod api;
+mod feature;
 pub(crate) mod keywords;
 pub(crate) mod nullsafety;
 pub(crate) mod tags;

@@ -4,6 +4,7 @@
 //! (tree-sitter knows C# 13) but fails in the editor. The table below says which version each
 //! feature needs; `target.rs` says which Unity compiles which C#.
 
+use super::feature::Feature;
 use tree_sitter::Node;
 
 use super::super::Sink;
@@ -129,53 +130,6 @@ const FEATURES: &[(Feature, &str, Lang, &str)] = &[
     (Feature::EscapeE, "the `\\e` escape", (13, 0), "write `\\u001b`"),
     (Feature::PartialProperty, "a `partial` property", (13, 0), "implement the property in one part"),
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Feature {
-    SwitchExpression,
-    Range,
-    CoalesceAssign,
-    Record,
-    InitAccessor,
-    TargetTypedNew,
-    PatternCombinator,
-    StaticLambda,
-    FunctionPointer,
-    WithExpression,
-    FileScopedNamespace,
-    GlobalUsing,
-    RecordStruct,
-    RawString,
-    ListPattern,
-    Required,
-    GenericAttribute,
-    Utf8Literal,
-    FileLocalType,
-    Scoped,
-    CollectionExpression,
-    PrimaryConstructor,
-    LambdaReturnType,
-    LambdaAttribute,
-    NaturalLambda,
-    ExtendedPropertyPattern,
-    ConstInterpolated,
-    MixedDeconstruction,
-    RecordClass,
-    SealedRecordToString,
-    StructParameterlessCtor,
-    StructFieldInitializer,
-    StaticAbstract,
-    UnsignedShift,
-    CheckedOperator,
-    RefField,
-    InterpolationNewline,
-    LambdaDefault,
-    AliasAnyType,
-    RefReadonlyParameter,
-    ParamsCollection,
-    EscapeE,
-    PartialProperty,
-}
 
 /// The feature `node` uses, if it is one of the tracked ones.
 fn feature(node: Node<'_>, k: K, ctx: &Ctx<'_>) -> Option<Feature> {

@@ -7,7 +7,7 @@ use tree_sitter::Node;
 use super::super::ctx::Ctx;
 use super::super::source::K;
 use super::super::tree::kids;
-use super::version::Feature;
+use super::feature::Feature;
 
 fn has_modifier(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {
     kids(node).any(|c| ctx.kind(c) == K::Modifier && ctx.t(c) == word)
