@@ -134,7 +134,8 @@ impl Server {
         self.app.clone()
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then drains (see [`serve`]).
+    /// Serves on `listener` until `shutdown` resolves, then drains: readiness turns false, new
+    /// requests get 503, in-flight requests and streams get `drain_timeout_ms` to finish.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
