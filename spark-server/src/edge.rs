@@ -13,7 +13,7 @@ use spark_core::keys::bearer_key;
 
 use crate::auth::Principal;
 use crate::config::AuthMode;
-use crate::http::{AccessNote, REQUEST_ID, RequestId, Tracked, truncate};
+use crate::http::{AccessNote, REQUEST_ID, RequestId, Tracked};
 use crate::problem::{IsProblem, Problem};
 use crate::state::{AppState, HttpLabels, RouteLabels};
 
@@ -103,7 +103,7 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
             target: "spark_server::access",
             request_id = %rid,
             method = %method,
-            path = %truncate(&path, 256),
+            path = %&path[..path.floor_char_boundary(256)],
             status,
             latency_ms = elapsed.as_secs_f64() * 1e3,
             key_id = note.key_id(),

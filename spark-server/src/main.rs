@@ -2,12 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use spark_core::KeySpec;
 use spark_server::Server;
 use spark_server::config::{self, Loaded};
+use spark_server::routes::account::CreateKeyBody;
 
 /// SPARK as a service. Secrets come from environment variables or `*_FILE` variables naming
 /// files, never from the command line.
@@ -124,19 +123,14 @@ async fn keys(loaded: Loaded, action: KeysAction) -> Result<(), Box<dyn std::err
     let keys = spark.keys();
     match action {
         KeysAction::Create { caller, scopes, tier, name, expires_in_days } => {
-            let mut spec = KeySpec::new(caller);
-            if !scopes.is_empty() {
-                spec = spec.scopes(scopes);
-            }
-            if let Some(t) = tier {
-                spec = spec.tier(t);
-            }
-            if let Some(n) = name {
-                spec = spec.name(n);
-            }
-            if let Some(d) = expires_in_days {
-                spec = spec.expires_in(Duration::from_secs(d.saturating_mul(86_400)));
-            }
+            // The same spec the admin API builds from its JSON body.
+            let spec = spark_server::routes::account::spec(CreateKeyBody {
+                caller,
+                scopes: (!scopes.is_empty()).then_some(scopes),
+                tier,
+                name,
+                expires_in_s: expires_in_days.map(|d| d.saturating_mul(86_400)),
+            });
             let created = keys.create(spec).await?;
             eprintln!("created key {} for `{}`; it is shown once:", created.info.id, created.info.caller);
             println!("{}", created.secret.expose());

@@ -29,13 +29,7 @@ fn assert_security_headers(res: &reqwest::Response, what: &str) {
 #[tokio::test]
 async fn every_response_has_the_security_headers_200_4xx_5xx_404() {
     // The provider is a closed port: generation fails with a 5xx.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
-    let toml = format!(
-        "[providers]\norder = [\"openai\"]\n[openai]\nbase_url = \"http://127.0.0.1:{port}/v1\"\napi_key = \"sk-x\"\n[retry]\nmax_attempts = 1\n"
-    );
-    let s = TestServer::start(&toml).await;
+    let s = TestServer::start(&crate::common::unreachable_provider_toml()).await;
     let ok = s.client.get(s.url("/healthz")).send().await.unwrap();
     assert_eq!(ok.status(), 200);
     assert_security_headers(&ok, "200");

@@ -42,12 +42,9 @@ async fn idp() -> Idp {
             async move { axum::Json(set) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let jwks_url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Idp { key, jwks_url, fetches }
+    // Dropping the handle detaches the task: the server runs until the test's runtime ends.
+    let (addr, _task) = crate::common::serve_loopback(app).await;
+    Idp { key, jwks_url: format!("http://{addr}/jwks.json"), fetches }
 }
 
 fn now() -> i64 {

@@ -63,7 +63,7 @@ impl Browser {
             eprintln!("SKIPPED: chromedriver not found (scripts/setup.sh installs chromium-driver)");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::common::free_port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -249,12 +249,8 @@ impl SlowProvider {
         let state = ProviderState { delay, sent: sent.clone(), broken_first, calls: calls.clone() };
         let app =
             axum::Router::new().route("/v1/chat/completions", axum::routing::post(chat)).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        SlowProvider { base_url, sent, calls, _task: task }
+        let (addr, task) = crate::common::serve_loopback(app).await;
+        SlowProvider { base_url: format!("http://{addr}/v1"), sent, calls, _task: task }
     }
 
     fn toml(&self, extra: &str) -> String {
@@ -685,13 +681,7 @@ async fn refusals_name_the_detector_and_repair_rounds_show() {
 async fn a_wrong_key_and_a_provider_outage_are_explained() {
     let _one = ONE_BROWSER.lock().await;
     // The provider is a closed port: every generation fails to connect (502).
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
-    let toml = format!(
-        "[providers]\norder = [\"openai\"]\n[openai]\nbase_url = \"http://127.0.0.1:{port}/v1\"\napi_key = \"sk-x\"\n[retry]\nmax_attempts = 1\n"
-    );
-    let s = TestServer::start(&toml).await;
+    let s = TestServer::start(&crate::common::unreachable_provider_toml()).await;
     let Some(b) = Browser::start().await else { return };
     b.client.goto(&s.base).await.unwrap();
     b.until("the sign-in field has focus", Duration::from_secs(10), "document.activeElement.id === 'apikey'")

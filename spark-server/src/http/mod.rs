@@ -37,18 +37,6 @@ impl AccessNote {
     }
 }
 
-/// `s` cut to at most `max` bytes on a character boundary.
-pub fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
 /// 408 for a body that came too slowly, 413 for one too large, 400 otherwise.
 pub(crate) fn body_problem(e: &(dyn std::error::Error + 'static)) -> Problem {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);

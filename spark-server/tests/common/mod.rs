@@ -25,6 +25,30 @@ pub const REPLY: &str = "```csharp\nusing UnityEngine;\n\npublic class Spinner :
 /// The provider key the tests configure; it must never come back to a caller.
 pub const PROVIDER_KEY: &str = "sk-test-provider-key-0123456789abcdef";
 
+/// A port on 127.0.0.1 that was free a moment ago (nothing listens on it now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Serves `app` on a free 127.0.0.1 port until the returned task is dropped with its owner;
+/// the address (`127.0.0.1:PORT`).
+pub async fn serve_loopback(app: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, task)
+}
+
+/// The library configuration of an OpenAI provider nothing answers for (connection refused).
+pub fn unreachable_provider_toml() -> String {
+    format!(
+        "[providers]\norder = [\"openai\"]\n[openai]\nbase_url = \"http://127.0.0.1:{}/v1\"\napi_key = \"sk-x\"\n[retry]\nmax_attempts = 1\n",
+        free_port()
+    )
+}
+
 /// An in-process server.
 pub struct TestServer {
     pub base: String,
@@ -146,12 +170,8 @@ impl MockOpenAi {
         let state = MockState { delay, status, calls: calls.clone() };
         let app =
             axum::Router::new().route("/v1/chat/completions", axum::routing::post(chat)).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        MockOpenAi { base_url, calls, _task: task }
+        let (addr, task) = serve_loopback(app).await;
+        MockOpenAi { base_url: format!("http://{addr}/v1"), calls, _task: task }
     }
 
     /// The library configuration pointing at this mock.
