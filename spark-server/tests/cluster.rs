@@ -75,22 +75,30 @@ impl Cluster {
         }
         // The deployed upstream file, with this test's ports.
         let template = std::fs::read_to_string(repo().join("deploy/nginx/upstream.conf")).unwrap();
+        // The deployed server parameters (max_fails, fail_timeout) are kept as they are.
+        let server_line = template
+            .lines()
+            .find(|l| l.trim_start().starts_with("server 127.0.0.1:"))
+            .expect("a server line");
+        let params = server_line.trim_start().splitn(3, ' ').nth(2).unwrap_or(";");
         let mut servers = String::new();
         for p in &ports {
-            servers.push_str(&format!("    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"));
+            servers.push_str(&format!("    server 127.0.0.1:{p} {params}\n"));
         }
-        let upstream: String =
-            template
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("server "))
-                .map(|l| {
-                    if l.starts_with("upstream spark {") {
-                        format!("{l}\n{servers}")
-                    } else {
-                        format!("{l}\n")
-                    }
-                })
-                .collect();
+        let mut placed = false;
+        let upstream: String = template
+            .lines()
+            .filter_map(|l| {
+                if !l.trim_start().starts_with("server 127.0.0.1:") {
+                    Some(format!("{l}\n"))
+                } else if !placed {
+                    placed = true;
+                    Some(servers.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
         std::fs::write(d.join("upstream.conf"), upstream).unwrap();
         let front_port = free_port();
         let conf = format!(
@@ -133,6 +141,13 @@ impl Cluster {
             "instance {port} not ready: {}",
             std::fs::read_to_string(self.dir.path().join(format!("{port}.log"))).unwrap_or_default()
         );
+    }
+
+    /// The last lines of nginx's error log, for a failure message.
+    fn nginx_errors(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("nginx-error.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
     fn pid(&self, port: u16) -> i32 {
@@ -220,7 +235,7 @@ async fn a_rolling_restart_behind_nginx_fails_no_request() {
     let (ok, failed) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
     eprintln!("rolling restart: {ok} requests served, {failed} failed");
     assert!(ok > 100, "{ok}");
-    assert_eq!(failed, 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(failed, 0, "{}\n{}", String::from_utf8_lossy(&out.stderr), c.nginx_errors());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
