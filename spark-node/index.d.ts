@@ -404,6 +404,13 @@ export interface GenerateOptions {
   temperature?: number
   /** Repair rounds override (an integer, 0–10). */
   repairRounds?: number
+  /**
+   * Only this provider of the chain (`anthropic`, `openai`, `offline`) serves the request,
+   * with no fallback; a name not in the chain rejects with `invalid_request`.
+   */
+  provider?: string
+  /** The Unity version to target (`"6000.0"`): named in the prompt, checked by validation. */
+  unityVersion?: string
   /** Bypass the response cache for this request. */
   noCache?: boolean
   /**

@@ -20,6 +20,7 @@ mod pipeline;
 mod providers_anthropic;
 mod providers_openai;
 mod repair;
+mod request_options;
 mod resilience;
 mod screen;
 mod seams;

@@ -53,6 +53,10 @@ pub(crate) struct Pipeline {
     pub memo: Option<ResponseCache>,
     pub observers: Observers,
     pub system_prompt: String,
+    /// Prompt settings, for a request that names its own Unity version.
+    pub generation: crate::prompt::GenerationConfig,
+    /// The chain's provider names, in order: what a request may pin itself to.
+    pub provider_names: Vec<String>,
     /// Memoises the system prompt's digest for [`GeneratedScripts::request_hash`].
     pub system_digest: TextDigest,
     pub validation: ValidationConfig,
@@ -232,9 +236,17 @@ impl Pipeline {
             return self.deliver(out, sink, true).await;
         }
 
+        // A request that names its Unity version gets the prompt and the checks for it.
+        let (system, policy) = match &req.unity_version {
+            Some(v) => {
+                (self.generation.system_prompt_for(v), std::borrow::Cow::Owned(self.validation.for_unity(v)))
+            }
+            None => (self.system_prompt.clone(), std::borrow::Cow::Borrowed(&self.validation)),
+        };
+        let policy: &ValidationConfig = &policy;
         let base = CompletionRequest {
             model: req.model.clone(),
-            system: Some(self.system_prompt.clone()),
+            system: Some(system),
             messages: vec![Message::user(user_message(&req.prompt))],
             max_tokens: req.max_tokens,
             temperature: req.temperature,
@@ -244,6 +256,7 @@ impl Pipeline {
                 request_id: Some(request_id.to_string()),
                 streaming: sink.live(),
                 no_cache: req.no_cache,
+                provider: req.provider.clone(),
                 reply_limit: Some(self.max_reply_bytes),
                 trace: Some(*trace),
             },
@@ -268,7 +281,7 @@ impl Pipeline {
             first,
             &repair_base,
             rounds,
-            |c| self.evaluate(c.text.clone(), request_id, cancel),
+            |c| self.evaluate(c.text.clone(), policy, request_id, cancel),
             |r| self.repair_call(r, sink),
         )
         .instrument(span.clone())
@@ -308,8 +321,8 @@ impl Pipeline {
                 repair_rounds: result.rounds.iter().filter(|r| r.round > 0).count() as u32,
             });
         }
-        if self.validation.fail_on_blocking {
-            let blocking: Vec<_> = result.blocking(&self.validation).cloned().collect();
+        if policy.fail_on_blocking {
+            let blocking: Vec<_> = result.blocking(policy).cloned().collect();
             if !blocking.is_empty() {
                 return Err(Error::ValidationFailed { diagnostics: blocking });
             }
@@ -362,7 +375,7 @@ impl Pipeline {
         req: &GenerateRequest,
         request_id: &str,
     ) -> Result<(Vec<Verdict>, Option<String>)> {
-        check_options(req)?;
+        check_options(req, &self.provider_names)?;
         let caller = req.caller.as_deref().unwrap_or(ANONYMOUS_CALLER);
         let mut prompt: Option<String> = None;
         let mut verdicts = Vec::new();
@@ -455,13 +468,19 @@ impl Pipeline {
 
     /// Extracts and validates one reply, within the deadline and cancellable: a large reply is
     /// worked on a blocking thread that a dropped caller or the deadline stops.
-    async fn evaluate(&self, text: String, request_id: &str, cancel: &CancelToken) -> Result<Evaluation> {
+    async fn evaluate(
+        &self,
+        text: String,
+        policy: &ValidationConfig,
+        request_id: &str,
+        cancel: &CancelToken,
+    ) -> Result<Evaluation> {
         check_reply_size(text.len(), Some(self.max_reply_bytes))?;
         cancel.check()?;
         let (files, diagnostics, timings) = if text.len() <= INLINE_EVALUATION_BYTES {
-            evaluate_text(&text, &self.validation, cancel, request_id)
+            evaluate_text(&text, policy, cancel, request_id)
         } else {
-            let (policy, token) = (self.validation.clone(), cancel.clone());
+            let (policy, token) = (policy.clone(), cancel.clone());
             // The blocking thread has no current span: carry this one over.
             let (parent, id) = (tracing::Span::current(), request_id.to_string());
             let work = tokio::task::spawn_blocking(move || {
@@ -476,7 +495,7 @@ impl Pipeline {
         }
         let files = files?;
         let diagnostics = diagnostics?;
-        let blocking = diagnostics.iter().filter(|d| self.validation.is_blocking(d)).cloned().collect();
+        let blocking = diagnostics.iter().filter(|d| policy.is_blocking(d)).cloned().collect();
         Ok((files, diagnostics, blocking))
     }
 
@@ -562,12 +581,36 @@ fn memo_shape(req: &GenerateRequest) -> impl serde::Serialize + '_ {
         repair_rounds,
         no_cache,
         allow_unsafe,
+        provider,
+        unity_version,
     } = req;
-    (prompt, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe)
+    (prompt, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe, provider, unity_version)
 }
 
 /// Options checked before anything else.
-fn check_options(req: &GenerateRequest) -> Result<()> {
+fn check_options(req: &GenerateRequest, providers: &[String]) -> Result<()> {
+    if let Some(p) = &req.provider
+        && !providers.iter().any(|n| n == p)
+    {
+        // The name is echoed only when it is a plain word: it came from outside.
+        let shown = if p.len() <= 32 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            format!("`{p}`")
+        } else {
+            "the one named".to_string()
+        };
+        return Err(Error::InvalidRequest(format!(
+            "provider {shown} is not configured (this SPARK has: {})",
+            providers.join(", ")
+        )));
+    }
+    if let Some(v) = &req.unity_version
+        && !crate::validate::is_request_unity_version(v)
+    {
+        return Err(Error::InvalidRequest(
+            "unity_version must be a Unity version like `2022.3` or `6000.0`".into(),
+        ));
+    }
     if let Some(t) = req.temperature
         && !(t.is_finite() && (0.0..=2.0).contains(&t))
     {

@@ -28,7 +28,13 @@ impl GenerationConfig {
 
     /// The system prompt in force: the configured one, or [`SYSTEM_PROMPT`] for the Unity version.
     pub fn system_prompt(&self) -> String {
-        self.system_prompt.clone().unwrap_or_else(|| SYSTEM_PROMPT.replace("{unity}", &self.unity_version))
+        self.system_prompt_for(&self.unity_version)
+    }
+
+    /// The system prompt in force for a request targeting `unity`: a configured prompt has its
+    /// `{unity}` placeholders filled too, so it can name the version.
+    pub fn system_prompt_for(&self, unity: &str) -> String {
+        self.system_prompt.as_deref().unwrap_or(SYSTEM_PROMPT).replace("{unity}", unity)
     }
 }
 

@@ -39,6 +39,15 @@ pub struct GenerateRequest {
     pub temperature: Option<f32>,
     /// Repair rounds override (`repair.max_rounds` otherwise).
     pub repair_rounds: Option<u32>,
+    /// Only this provider of the configured chain (`anthropic`, `openai`, `offline`) serves the
+    /// request, with no fallback to the others; a name not in the chain is an invalid request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The Unity version to target for this request (`2021.3`, `6000.0`): named in the system
+    /// prompt and used by validation (C# version, APIs gone in that Unity), instead of
+    /// `generation.unity_version` and `validation.unity_version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unity_version: Option<String>,
     /// Bypass the response cache for this request.
     pub no_cache: bool,
     /// Hand out generated code even when the output policy finds blocking security findings
@@ -110,6 +119,19 @@ impl GenerateRequest {
     /// Overrides the number of repair rounds.
     pub fn repair_rounds(mut self, rounds: u32) -> Self {
         self.repair_rounds = Some(rounds);
+        self
+    }
+
+    /// Serves the request with this provider of the chain only (see
+    /// [`GenerateRequest::provider`](Self::provider)).
+    pub fn provider(mut self, name: impl Into<String>) -> Self {
+        self.provider = Some(name.into());
+        self
+    }
+
+    /// Targets this Unity version (see [`GenerateRequest::unity_version`](Self::unity_version)).
+    pub fn unity_version(mut self, version: impl Into<String>) -> Self {
+        self.unity_version = Some(version.into());
         self
     }
 

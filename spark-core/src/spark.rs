@@ -248,6 +248,8 @@ impl SparkBuilder {
             memo: cache.clone(),
             observers,
             system_prompt: config.generation.system_prompt(),
+            generation: config.generation.clone(),
+            provider_names: router.providers().iter().map(|p| p.name().to_string()).collect(),
             system_digest: Default::default(),
             validation: config.validation.with_unity_default(&config.generation.unity_version),
             max_reply_bytes: config.limits.max_reply_bytes,

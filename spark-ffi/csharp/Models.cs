@@ -33,6 +33,14 @@ namespace Spark
         /// <summary>Repair rounds override.</summary>
         public int? RepairRounds { get; set; }
 
+        /// <summary>Only this provider of the chain (<c>anthropic</c>, <c>openai</c>, <c>offline</c>) serves
+        /// the request, with no fallback; a name not in the chain is an <c>invalid_request</c>.</summary>
+        public string Provider { get; set; }
+
+        /// <summary>The Unity version to target (<c>"6000.0"</c>): named in the prompt, checked by
+        /// validation. The configured <c>generation.unity_version</c> when null.</summary>
+        public string UnityVersion { get; set; }
+
         /// <summary>Bypass the response cache.</summary>
         public bool NoCache { get; set; }
 
@@ -62,6 +70,8 @@ namespace Spark
             if (MaxTokens.HasValue) sb.Append(",\"max_tokens\":").Append(MaxTokens.Value.ToString(CultureInfo.InvariantCulture));
             if (Temperature.HasValue) sb.Append(",\"temperature\":").Append(Temperature.Value.ToString("R", CultureInfo.InvariantCulture));
             if (RepairRounds.HasValue) sb.Append(",\"repair_rounds\":").Append(RepairRounds.Value.ToString(CultureInfo.InvariantCulture));
+            if (Provider != null) { sb.Append(",\"provider\":"); Json.WriteString(sb, Provider); }
+            if (UnityVersion != null) { sb.Append(",\"unity_version\":"); Json.WriteString(sb, UnityVersion); }
             if (NoCache) sb.Append(",\"no_cache\":true");
             if (AllowUnsafe) sb.Append(",\"allow_unsafe\":true");
             if (Tier != null) { sb.Append(",\"tier\":"); Json.WriteString(sb, Tier); }

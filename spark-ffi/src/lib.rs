@@ -445,7 +445,8 @@ pub unsafe extern "C" fn spark_client_health(
 ///
 /// `request_json` is a `GenerateRequest`: `{"prompt": "...", "caller"?, "request_id"?, "model"?,
 /// "max_tokens"?, "temperature"?, "repair_rounds"?, "no_cache"?, "allow_unsafe"?, "tier"?,
-/// "traceparent"?}` (unknown fields are rejected). An error's details name the request id (the
+/// "traceparent"?, "provider"?, "unity_version"?}` (unknown fields are rejected; "provider" pins the
+/// request to one provider of the chain, "unity_version" is the Unity targeted). An error's details name the request id (the
 /// caller's, or the one generated). The result is `{"files": [{"path","content"}], "diagnostics": [..],
 /// "usage": {"input_tokens",
 /// "output_tokens"}, "cost_usd", "provider", "model", "offline", "raw", "rounds", "stop_reason",

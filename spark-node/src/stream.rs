@@ -17,7 +17,7 @@ type CoreStream = Pin<Box<dyn Stream<Item = spark_core::Result<spark_core::Strea
 enum State {
     /// Not polled yet: the core stream spawns onto tokio, so it starts on the first `next()`,
     /// which runs on napi's runtime.
-    Pending(spark_core::Spark, spark_core::GenerateRequest),
+    Pending(spark_core::Spark, Box<spark_core::GenerateRequest>),
     Running(CoreStream),
     Finished,
 }
@@ -35,7 +35,7 @@ pub struct GenerationStream {
 impl GenerationStream {
     pub(crate) fn new(spark: spark_core::Spark, request: spark_core::GenerateRequest) -> Self {
         let request_id = request.request_id.as_deref().map(Arc::from);
-        GenerationStream { state: Arc::new(Mutex::new(State::Pending(spark, request))), request_id }
+        GenerationStream { state: Arc::new(Mutex::new(State::Pending(spark, Box::new(request)))), request_id }
     }
 }
 
@@ -44,7 +44,7 @@ async fn advance(state: Arc<Mutex<State>>, id: Option<Arc<str>>) -> Option<wire:
     loop {
         match std::mem::replace(&mut *state, State::Finished) {
             State::Pending(spark, request) => {
-                *state = State::Running(Box::pin(spark.generate_stream(request)))
+                *state = State::Running(Box::pin(spark.generate_stream(*request)))
             }
             State::Running(mut events) => {
                 return match events.next().await {

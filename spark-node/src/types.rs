@@ -269,6 +269,11 @@ pub struct GenerateOptions {
     pub temperature: Option<f64>,
     /// Repair rounds override (an integer, 0–10).
     pub repair_rounds: Option<f64>,
+    /// Only this provider of the chain (`anthropic`, `openai`, `offline`) serves the request,
+    /// with no fallback; a name not in the chain rejects with `invalid_request`.
+    pub provider: Option<String>,
+    /// The Unity version to target (`"6000.0"`): named in the prompt, checked by validation.
+    pub unity_version: Option<String>,
     /// Bypass the response cache for this request.
     pub no_cache: Option<bool>,
     /// Hand out generated code even when the output policy finds blocking security findings
@@ -300,6 +305,8 @@ pub const GENERATE_OPTION_KEYS: &[&str] = &[
     "maxTokens",
     "temperature",
     "repairRounds",
+    "provider",
+    "unityVersion",
     "noCache",
     "allowUnsafe",
     "requestId",
@@ -399,6 +406,8 @@ impl GenerateOptions {
         req.max_tokens = whole(self.max_tokens, "maxTokens")?;
         req.temperature = self.temperature.map(|t| t as f32);
         req.repair_rounds = whole(self.repair_rounds, "repairRounds")?;
+        req.provider = self.provider;
+        req.unity_version = self.unity_version;
         req.no_cache = self.no_cache.unwrap_or(false);
         req.allow_unsafe = self.allow_unsafe.unwrap_or(false);
         req.request_id = self.request_id;

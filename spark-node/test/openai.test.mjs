@@ -49,6 +49,21 @@ describe('generate against a loopback OpenAI mock', () => {
     await sparkError((async () => { for await (const _ of s.stream('a lamp', { caller: 'bob' })) { /* nothing */ } })(), 'rate_limited')
   })
 
+  test('a request names its provider and its Unity version', async () => {
+    const s = new Spark(mockConfig(mock, { providers: { order: ['openai', 'offline'] } }))
+    const before = mock.requests.length
+    const offline = await s.generate('a coin', { provider: 'offline', noCache: true })
+    assert.equal(offline.provider, 'offline')
+    assert.equal(mock.requests.length, before, 'the pinned offline scaffold calls no server')
+    const six = await s.generate('a coin', { provider: 'openai', unityVersion: '6000.0', noCache: true })
+    assert.equal(six.provider, 'openai')
+    const system = mock.requests.at(-1).body.messages[0]
+    assert.equal(system.role, 'system')
+    assert.match(system.content, /Unity 6000\.0/)
+    await sparkError(s.generate('a coin', { provider: 'anthropic' }), 'invalid_request')
+    await sparkError(s.generate('a coin', { unityVersion: 'latest' }), 'invalid_request')
+  })
+
   test('a generation is one Chat Completions call with the prompt and the key', async () => {
     const before = mock.requests.length
     const s = new Spark(mockConfig(mock))

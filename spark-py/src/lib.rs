@@ -368,10 +368,12 @@ impl Spark {
     /// `Repairing`, `Diagnostics`, `Done`) on the calling thread; an exception it raises stops
     /// the generation and propagates. `request_id` names the request (tracing, logs, errors;
     /// generated when absent) and `traceparent` (a W3C trace context) joins the caller's trace;
-    /// provider calls carry both on as `x-request-id` and `traceparent` headers.
+    /// provider calls carry both on as `x-request-id` and `traceparent` headers. `provider`
+    /// serves the request with that provider of the chain alone (no fallback); `unity_version`
+    /// (`"6000.0"`) is the Unity the prompt names and validation checks against.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, allow_unsafe = false,
-                        on_event = None, tier = None, request_id = None, traceparent = None))]
+                        on_event = None, tier = None, request_id = None, traceparent = None, provider = None, unity_version = None))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
         &self,
@@ -388,11 +390,15 @@ impl Spark {
         tier: Option<String>,
         request_id: Option<String>,
         traceparent: Option<String>,
+        provider: Option<String>,
+        unity_version: Option<String>,
     ) -> PyResult<GeneratedScripts> {
         check_callable(&on_event, py)?;
         let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
+        req.provider = provider;
+        req.unity_version = unity_version;
         trace_ids(&mut req, request_id, traceparent);
         let rid = req.request_id.clone();
         let spark = self.inner.clone();
@@ -446,7 +452,7 @@ impl Spark {
     /// SPARK worker thread; use `stream()` to handle progress inside the event loop.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, allow_unsafe = false,
-                        on_event = None, tier = None, request_id = None, traceparent = None))]
+                        on_event = None, tier = None, request_id = None, traceparent = None, provider = None, unity_version = None))]
     #[allow(clippy::too_many_arguments)]
     fn agenerate<'py>(
         &self,
@@ -463,11 +469,15 @@ impl Spark {
         tier: Option<String>,
         request_id: Option<String>,
         traceparent: Option<String>,
+        provider: Option<String>,
+        unity_version: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         check_callable(&on_event, py)?;
         let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
+        req.provider = provider;
+        req.unity_version = unity_version;
         trace_ids(&mut req, request_id, traceparent);
         let spark = self.inner.clone();
         // The asyncio future is made when the coroutine first runs, inside its event loop: a
@@ -492,7 +502,7 @@ impl Spark {
     /// or a plain iterator. The last event is `Done`; dropping or closing the stream cancels.
     #[pyo3(signature = (prompt, *, caller = None, model = None, max_tokens = None, temperature = None,
                         repair_rounds = None, no_cache = false, allow_unsafe = false, tier = None,
-                        request_id = None, traceparent = None))]
+                        request_id = None, traceparent = None, provider = None, unity_version = None))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
@@ -507,10 +517,14 @@ impl Spark {
         tier: Option<String>,
         request_id: Option<String>,
         traceparent: Option<String>,
+        provider: Option<String>,
+        unity_version: Option<String>,
     ) -> stream::EventStream {
         let mut req =
             request(prompt, caller, model, max_tokens, temperature, repair_rounds, no_cache, allow_unsafe);
         req.tier = tier;
+        req.provider = provider;
+        req.unity_version = unity_version;
         trace_ids(&mut req, request_id, traceparent);
         let _rt = runtime().enter();
         let rid = req.request_id.clone();

@@ -231,3 +231,20 @@ def test_request_id_and_traceparent_reach_the_provider(mock_server: MockServer) 
     # A malformed traceparent starts a new trace rather than failing the request.
     again = client.generate("a spinning cube", no_cache=True, traceparent="not-a-trace")
     assert again.files and len(mock_server.requests[-1]["headers"]["traceparent"].split("-")[1]) == 32
+
+
+def test_request_provider_and_unity_version(mock_server: MockServer) -> None:
+    client = spark.Spark(mock_config(mock_server, providers={"order": ["openai", "offline"]}))
+    # Pinned to the offline scaffold: the OpenAI-compatible server is not called.
+    before = len(mock_server.requests)
+    result = generate(client, "a spinning cube", provider="offline", no_cache=True)
+    assert result.provider == "offline" and len(mock_server.requests) == before
+    # A Unity version of the request's own reaches the system prompt.
+    result = generate(client, "a spinning cube", provider="openai", unity_version="6000.0", no_cache=True)
+    assert result.provider == "openai"
+    system = mock_server.requests[-1]["body"]["messages"][0]
+    assert system["role"] == "system" and "Unity 6000.0" in system["content"]
+    for kw in ({"provider": "anthropic"}, {"unity_version": "latest"}):
+        with pytest.raises(spark.SparkError) as info:
+            client.generate("a spinning cube", **kw)  # type: ignore[arg-type]
+        assert info.value.code == "invalid_request", kw

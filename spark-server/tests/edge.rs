@@ -244,6 +244,7 @@ async fn the_openapi_document_matches_the_routes() {
         ("GET", "/readyz"),
         ("GET", "/v1/admin/keys"),
         ("GET", "/v1/admin/usage"),
+        ("GET", "/v1/options"),
         ("GET", "/v1/usage"),
         ("POST", "/v1/admin/keys"),
         ("POST", "/v1/export"),

@@ -9,3 +9,4 @@ mod edge;
 mod jwt;
 mod process;
 mod web;
+mod web_options;

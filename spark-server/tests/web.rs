@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use crate::common::TestServer;
 
 /// A reply whose `Start` is empty: valid code with one warning (SPK1004) to click on.
-const REPLY: &str = "```csharp\nusing UnityEngine;\n\npublic class Spinner : MonoBehaviour\n{\n    [SerializeField] private float speed = 90f;\n\n    private void Start()\n    {\n    }\n\n    private void Update()\n    {\n        transform.Rotate(0f, speed * Time.deltaTime, 0f);\n    }\n}\n```\n";
+pub(crate) const REPLY: &str = "```csharp\nusing UnityEngine;\n\npublic class Spinner : MonoBehaviour\n{\n    [SerializeField] private float speed = 90f;\n\n    private void Start()\n    {\n    }\n\n    private void Update()\n    {\n        transform.Rotate(0f, speed * Time.deltaTime, 0f);\n    }\n}\n```\n";
 
 const PROBE: &str = "(() => { const p = window.__sparkProbe = { errors: [], csp: [] };\
   addEventListener('error', (e) => p.errors.push(String(e.message || ('failed to load ' + ((e.target && (e.target.src || e.target.href)) || e.type)))), true);\
@@ -34,11 +34,11 @@ const PROBE: &str = "(() => { const p = window.__sparkProbe = { errors: [], csp:
 })();";
 
 const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
+pub(crate) const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
 
 /// Browser tests run one at a time: two Chromiums on a small machine make timings meaningless.
-static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn find_binary(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -46,15 +46,15 @@ fn find_binary(names: &[&str]) -> Option<PathBuf> {
 }
 
 /// A chromedriver on a free loopback port and one Chromium session through it.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     downloads: tempfile::TempDir,
 }
 
 impl Browser {
     /// `None` (after printing SKIPPED) when chromium or chromedriver is not installed.
-    async fn start() -> Option<Browser> {
+    pub(crate) async fn start() -> Option<Browser> {
         let Some(chromium) = find_binary(&["chromium", "chromium-browser", "google-chrome"]) else {
             eprintln!("SKIPPED: chromium not found (scripts/setup.sh installs it)");
             return None;
@@ -100,12 +100,12 @@ impl Browser {
         Some(Browser { client, driver, downloads })
     }
 
-    async fn js(&self, script: &str) -> Value {
+    pub(crate) async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
     }
 
     /// Polls `script` (a JS expression) until it is truthy.
-    async fn until(&self, what: &str, within: Duration, script: &str) -> Value {
+    pub(crate) async fn until(&self, what: &str, within: Duration, script: &str) -> Value {
         let end = Instant::now() + within;
         loop {
             let v = self.js(&format!("return {script};")).await;
@@ -113,18 +113,20 @@ impl Browser {
                 return v;
             }
             if Instant::now() > end {
-                let status = self.js("return document.getElementById('status').textContent").await;
-                panic!("timed out waiting for {what} (status: {status})");
+                let status = self
+                    .js("return document.getElementById('status').textContent + ' / ' + document.getElementById('message').textContent")
+                    .await;
+                panic!("timed out waiting for {what} (status / message: {status})");
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
-    async fn keys(&self, keys: &str) {
+    pub(crate) async fn keys(&self, keys: &str) {
         self.client.active_element().await.unwrap().send_keys(keys).await.unwrap();
     }
 
-    async fn sign_in(&self, base: &str, key: &str) {
+    pub(crate) async fn sign_in(&self, base: &str, key: &str) {
         self.client.goto(base).await.unwrap();
         self.until(
             "the sign-in field has focus",
@@ -139,7 +141,7 @@ impl Browser {
     }
 
     /// Fails on any JavaScript error or CSP violation the probe or the console saw.
-    async fn assert_clean(&self) {
+    pub(crate) async fn assert_clean(&self) {
         let probe = self.js("return window.__sparkProbe").await;
         assert_eq!(probe["errors"], json!([]), "JavaScript errors: {probe}");
         assert_eq!(probe["csp"], json!([]), "CSP violations: {probe}");
@@ -183,7 +185,7 @@ impl Browser {
         path
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
@@ -222,10 +224,12 @@ impl WebDriverCompatibleCommand for SessionPost {
 
 /// A loopback OpenAI-compatible provider streaming [`REPLY`] a line at a time, counting the
 /// lines it managed to send (a cancelled request stops the count).
-struct SlowProvider {
+pub(crate) struct SlowProvider {
     base_url: String,
     sent: Arc<AtomicUsize>,
-    calls: Arc<AtomicUsize>,
+    pub(crate) calls: Arc<AtomicUsize>,
+    /// The system prompt of every call, in order.
+    pub(crate) systems: Arc<std::sync::Mutex<Vec<String>>>,
     _task: tokio::task::JoinHandle<()>,
 }
 
@@ -236,24 +240,32 @@ struct ProviderState {
     /// When set, the first call answers with code that does not compile (a repair follows).
     broken_first: bool,
     calls: Arc<AtomicUsize>,
+    systems: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl SlowProvider {
-    async fn start(delay: Duration) -> SlowProvider {
+    pub(crate) async fn start(delay: Duration) -> SlowProvider {
         Self::start_with(delay, false).await
     }
 
-    async fn start_with(delay: Duration, broken_first: bool) -> SlowProvider {
+    pub(crate) async fn start_with(delay: Duration, broken_first: bool) -> SlowProvider {
         let sent = Arc::new(AtomicUsize::new(0));
         let calls = Arc::new(AtomicUsize::new(0));
-        let state = ProviderState { delay, sent: sent.clone(), broken_first, calls: calls.clone() };
+        let systems = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let state = ProviderState {
+            delay,
+            sent: sent.clone(),
+            broken_first,
+            calls: calls.clone(),
+            systems: systems.clone(),
+        };
         let app =
             axum::Router::new().route("/v1/chat/completions", axum::routing::post(chat)).with_state(state);
         let (addr, task) = crate::common::serve_loopback(app).await;
-        SlowProvider { base_url: format!("http://{addr}/v1"), sent, calls, _task: task }
+        SlowProvider { base_url: format!("http://{addr}/v1"), sent, calls, systems, _task: task }
     }
 
-    fn toml(&self, extra: &str) -> String {
+    pub(crate) fn toml(&self, extra: &str) -> String {
         format!(
             "[providers]\norder = [\"openai\"]\n[openai]\nbase_url = \"{}\"\napi_key = \"sk-test-web\"\nmodel = \"gpt-4o-mini\"\n[retry]\nmax_attempts = 1\n{extra}",
             self.base_url
@@ -265,7 +277,15 @@ fn lines() -> usize {
     REPLY.split_inclusive('\n').count()
 }
 
-async fn chat(State(s): State<ProviderState>) -> axum::response::Response {
+async fn chat(
+    State(s): State<ProviderState>,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::response::Response {
+    let system = body["messages"].as_array().into_iter().flatten().find(|m| m["role"] == "system");
+    s.systems
+        .lock()
+        .unwrap()
+        .push(system.and_then(|m| m["content"].as_str()).unwrap_or_default().to_string());
     let first = s.calls.fetch_add(1, Ordering::SeqCst) == 0;
     let reply = if s.broken_first && first { REPLY.replace("0f);", "0f)") } else { REPLY.to_string() };
     let pieces: Vec<String> = reply.split_inclusive('\n').map(str::to_string).collect();
@@ -292,7 +312,7 @@ async fn chat(State(s): State<ProviderState>) -> axum::response::Response {
     Sse::new(chunks.chain(tail)).into_response()
 }
 
-async fn type_prompt(b: &Browser, prompt: &str) {
+pub(crate) async fn type_prompt(b: &Browser, prompt: &str) {
     let field = b.client.find(Locator::Id("prompt")).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(prompt).await.unwrap();

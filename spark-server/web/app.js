@@ -6,6 +6,8 @@
   const KEY_SLOT = "spark.key";          // sessionStorage: gone when the tab closes
   const HISTORY_SLOT = "spark.history";  // localStorage: prompts only, never a key
   const FORMAT_SLOT = "spark.format";
+  const PROVIDER_SLOT = "spark.provider";
+  const UNITY_SLOT = "spark.unity";
   const HISTORY_MAX = 12;
 
   const $ = (id) => document.getElementById(id);
@@ -25,6 +27,7 @@
     signin: $("signin"), signinForm: $("signin-form"), apikey: $("apikey"), signinError: $("signin-error"),
     account: $("account"), who: $("who"), signout: $("signout"), app: $("app"),
     form: $("generate-form"), prompt: $("prompt"), format: $("format"), rounds: $("rounds"), nocache: $("nocache"),
+    provider: $("provider"), unity: $("unity"),
     generate: $("generate"), stop: $("stop"), status: $("status"), message: $("message"),
     history: $("history"), clearHistory: $("clear-history"),
     tabs: $("tabs"), code: $("code"), codeBody: $("code-body"),
@@ -78,6 +81,29 @@
     ui.account.hidden = false;
     ui.app.hidden = false;
     ui.prompt.focus();
+    loadOptions();
+  }
+
+  // ---- options the server offers ------------------------------------------------------------
+  // Fills a select after its first ("server's choice") option, keeping the remembered value.
+  function fill(select, items, slot) {
+    const keep = select.value || localStorage.getItem(slot) || "";
+    select.replaceChildren(select.options[0], ...items.map(([value, label]) => el("option", { value, text: label })));
+    if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  }
+
+  async function loadOptions() {
+    let o;
+    try {
+      const res = await fetch("/v1/options", { headers: { Authorization: "Bearer " + storedKey() }, cache: "no-store" });
+      if (!res.ok) return; // the defaults still work
+      o = await res.json();
+    } catch (_) { return; }
+    if (!o || !Array.isArray(o.providers)) return;
+    const names = { anthropic: "Claude (Anthropic)", openai: "OpenAI-compatible", offline: "Offline scaffold" };
+    fill(ui.provider, o.providers.map((p) => [p.name, (names[p.name] || p.name) + " · " + p.model]), PROVIDER_SLOT);
+    ui.unity.options[0].textContent = "Server default (" + o.default_unity_version + ")";
+    fill(ui.unity, (o.unity_versions || []).map((v) => [v, "Unity " + (v.startsWith("6000.") ? "6 (" + v + ")" : v)]), UNITY_SLOT);
   }
 
   function signOut(reason) {
@@ -291,6 +317,8 @@
     const b = { prompt: ui.prompt.value.trim() };
     if (ui.rounds.value !== "") b.repair_rounds = Number(ui.rounds.value);
     if (ui.nocache.checked) b.no_cache = true;
+    if (ui.provider.value) b.provider = ui.provider.value;
+    if (ui.unity.value) b.unity_version = ui.unity.value;
     return b;
   }
 
@@ -468,7 +496,7 @@
   }
 
   function remember(prompt) {
-    const entry = { prompt, at: new Date().toISOString(), outcome: "running" };
+    const entry = { prompt, provider: ui.provider.value, unity: ui.unity.value, at: new Date().toISOString(), outcome: "running" };
     saveHistory([entry, ...loadHistory().filter((x) => x.prompt !== prompt)]);
     return entry.at;
   }
@@ -483,7 +511,14 @@
     ui.history.replaceChildren(...h.map((x) => {
       const b = el("button", { type: "button" }, x.prompt,
         el("span", { class: "when", text: new Date(x.at).toLocaleString() + " · " + (x.outcome || "") }));
-      b.addEventListener("click", () => { ui.prompt.value = x.prompt; ui.prompt.focus(); });
+      b.addEventListener("click", () => {
+        ui.prompt.value = x.prompt;
+        // The request's options come back with it, when this server still offers them.
+        for (const [select, v] of [[ui.provider, x.provider], [ui.unity, x.unity]]) {
+          if (typeof v === "string" && [...select.options].some((o) => o.value === v)) select.value = v;
+        }
+        ui.prompt.focus();
+      });
       return el("li", null, b);
     }));
   }
@@ -517,6 +552,8 @@
   });
   ui.downloads.forEach((b) => b.addEventListener("click", () => download(b.dataset.format, b)));
   ui.format.addEventListener("change", () => { localStorage.setItem(FORMAT_SLOT, ui.format.value); markFormat(); });
+  ui.provider.addEventListener("change", () => localStorage.setItem(PROVIDER_SLOT, ui.provider.value));
+  ui.unity.addEventListener("change", () => localStorage.setItem(UNITY_SLOT, ui.unity.value));
   ui.clearHistory.addEventListener("click", () => { localStorage.removeItem(HISTORY_SLOT); renderHistory(); ui.prompt.focus(); });
 
   // The chosen format's button is the primary one.

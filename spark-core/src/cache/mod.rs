@@ -357,7 +357,11 @@ impl Provider for CacheLayer {
             self.observers.emit(Event::Cache { request_id, outcome: CacheOutcome::Bypass });
             return self.inner.stream(request).await;
         }
-        let key = cache_key_memo(&self.identity, request, &self.system);
+        // A request pinned to one provider of the chain is a different question.
+        let key = match &request.context.provider {
+            None => cache_key_memo(&self.identity, request, &self.system),
+            Some(p) => cache_key_memo(&format!("{} | only {p}", self.identity), request, &self.system),
+        };
         let span = crate::observe::trace::stage_span(crate::observe::Stage::Cache, request_id);
         let role =
             tracing::Instrument::instrument(self.cache.acquire(key, &self.observers, request_id), span).await;

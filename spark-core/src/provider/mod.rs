@@ -114,6 +114,9 @@ pub struct CallContext {
     pub streaming: bool,
     /// Skip the response cache for this call (neither read nor written).
     pub no_cache: bool,
+    /// Only the chain's provider of this name may serve the call (no fallback); part of the
+    /// cache key.
+    pub provider: Option<String>,
     /// Largest reply kept, in bytes; the router stops reading past it (`InputTooLarge`).
     pub reply_limit: Option<usize>,
     /// The request's trace context; providers send a child of it as `traceparent`.

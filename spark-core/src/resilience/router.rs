@@ -106,14 +106,22 @@ impl Router {
         let request_id = request.context.request_id.as_deref().unwrap_or("");
         let mut last: Option<Error> = None;
         let mut circuit: Option<Error> = None;
-        for (i, entry) in self.entries.iter().enumerate() {
+        // A request pinned to one provider (checked against the chain at the door) skips the
+        // rest: no fallback.
+        let pinned = request.context.provider.as_deref();
+        let entries: Vec<&Entry> =
+            self.entries.iter().filter(|e| pinned.is_none_or(|p| e.provider.name() == p)).collect();
+        if entries.is_empty() {
+            return Err(Error::InvalidRequest("the provider this request names is not in this chain".into()));
+        }
+        for (i, entry) in entries.iter().copied().enumerate() {
             let name = entry.provider.name();
             if let Some(prev) = &last
                 && i > 0
             {
                 self.observers.emit(Event::Fallback {
                     request_id,
-                    from: self.entries[i - 1].provider.name(),
+                    from: entries[i - 1].provider.name(),
                     error: prev.code(),
                 });
             }
@@ -196,7 +204,7 @@ impl Router {
                         tokio::time::sleep(delay).await;
                     }
                     None => {
-                        if i + 1 < self.entries.len() {
+                        if i + 1 < entries.len() {
                             tracing::warn!(provider = name, attempt, error = %error, "provider failed; falling back");
                         } else {
                             tracing::warn!(provider = name, attempt, error = %error, "provider failed; no fallback left");

@@ -72,6 +72,15 @@ impl Default for ValidationConfig {
     }
 }
 
+/// Whether `v` is a Unity version a request may name: `2022.3`, `6000.0`, `2021.3.15f1`, `6`,
+/// nothing else (it is written into the system prompt, so free text is refused).
+pub(crate) fn is_request_unity_version(v: &str) -> bool {
+    v.len() <= 16
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+        && v.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && target::parse_unity(v).is_some()
+}
+
 impl ValidationConfig {
     /// Checks that every rule id named exists and the Unity version reads; the error names the
     /// field.
@@ -95,6 +104,11 @@ impl ValidationConfig {
             }
         }
         Ok(())
+    }
+
+    /// This policy targeting `unity` whatever it says (a request's own Unity version).
+    pub(crate) fn for_unity(&self, unity: &str) -> ValidationConfig {
+        ValidationConfig { unity_version: Some(unity.to_string()), ..self.clone() }
     }
 
     /// This policy with `unity_version` filled from `default` when unset (the facade passes

@@ -306,6 +306,16 @@ internal static class SparkTests
             SparkException te = Throws<SparkException>(
                 () => limited.Generate(new GenerateRequest("a lamp") { Caller = "dave", Tier = "no-such-tier" }), "unknown tier");
             Check(te != null && te.Code == "invalid_request" && te.Message.Contains("no-such-tier"), "unknown tier: " + (te == null ? "" : te.Message));
+            // A request names its provider (one of the chain) and the Unity version it targets.
+            GeneratedScripts pinned = limited.Generate(new GenerateRequest("a lamp that flickers") {
+                Caller = "erin", Provider = "openai", UnityVersion = "6000.0" });
+            Check(pinned.Provider == "openai" && pinned.Files.Count > 0, "pinned provider: " + pinned.Provider);
+            SparkException pe = Throws<SparkException>(
+                () => limited.Generate(new GenerateRequest("a lamp") { Caller = "erin", Provider = "offline" }), "provider not in the chain");
+            Check(pe != null && pe.Code == "invalid_request" && pe.Message.Contains("offline"), "provider not in the chain: " + (pe == null ? "" : pe.Message));
+            SparkException ue = Throws<SparkException>(
+                () => limited.Generate(new GenerateRequest("a lamp") { Caller = "erin", UnityVersion = "latest" }), "bad Unity version");
+            Check(ue != null && ue.Code == "invalid_request", "bad Unity version: " + (ue == null ? "" : ue.Message));
             Check(true, "another caller passes");
         }
 

@@ -309,6 +309,8 @@ class Spark:
         tier: str | None = None,
         request_id: str | None = None,
         traceparent: str | None = None,
+        provider: str | None = None,
+        unity_version: str | None = None,
     ) -> GeneratedScripts: ...
     async def agenerate(
         self,
@@ -325,6 +327,8 @@ class Spark:
         tier: str | None = None,
         request_id: str | None = None,
         traceparent: str | None = None,
+        provider: str | None = None,
+        unity_version: str | None = None,
     ) -> GeneratedScripts: ...
     def stream(
         self,
@@ -340,6 +344,8 @@ class Spark:
         tier: str | None = None,
         request_id: str | None = None,
         traceparent: str | None = None,
+        provider: str | None = None,
+        unity_version: str | None = None,
     ) -> EventStream: ...
     def validate(self, source: str, file_name: str | None = None) -> list[Diagnostic]: ...
     def validate_project(self, files: _ProjectFiles, asmdefs: _ProjectFiles | None = None) -> list[Diagnostic]: ...

@@ -37,6 +37,12 @@ pub struct GenerateBody {
     pub temperature: Option<f32>,
     /// Repair rounds override (0 to 10).
     pub repair_rounds: Option<u32>,
+    /// Only this provider of the server's chain answers (see `GET /v1/options`); no fallback.
+    #[schema(example = "offline")]
+    pub provider: Option<String>,
+    /// The Unity version to target (`2021.3`, `2022.3`, `6000.0`): the prompt and the checks.
+    #[schema(example = "6000.0")]
+    pub unity_version: Option<String>,
     /// Bypass the response cache.
     #[serde(default)]
     pub no_cache: bool,
@@ -73,10 +79,71 @@ fn request(
     if let Some(r) = body.repair_rounds {
         req = req.repair_rounds(r);
     }
+    if let Some(p) = body.provider {
+        req = req.provider(p);
+    }
+    if let Some(v) = body.unity_version {
+        req = req.unity_version(v);
+    }
     if body.no_cache {
         req = req.no_cache();
     }
     Ok(req.allow_unsafe(body.allow_unsafe))
+}
+
+/// Unity versions offered as choices: the long-term-support lines models know best. Any version
+/// Unity names (`2023.2`, `2021.3.15f1`) is accepted in a request.
+pub const SUGGESTED_UNITY_VERSIONS: &[&str] = &["2021.3", "2022.3", "6000.0"];
+
+/// What a generation request may choose on this server.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OptionsReply {
+    /// The provider chain, in fallback order: each a `provider` a request may name.
+    pub providers: Vec<ProviderChoice>,
+    /// The Unity version a request without one targets.
+    pub default_unity_version: String,
+    /// Unity versions to offer (the default among them).
+    pub unity_versions: Vec<String>,
+    /// Export formats (`POST /v1/export`).
+    pub export_formats: Vec<String>,
+}
+
+/// One provider of the chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProviderChoice {
+    /// Its name (`anthropic`, `openai`, `offline`).
+    pub name: String,
+    /// The model it uses unless a request names one.
+    pub model: String,
+}
+
+/// The providers, Unity versions and export formats a request may choose.
+#[utoipa::path(
+    get, path = "/v1/options", tag = "generate",
+    responses(
+        (status = 200, description = "The choices", body = OptionsReply),
+        (status = "4XX", description = "Refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn options(State(state): State<AppState>, _who: Principal) -> Json<OptionsReply> {
+    let spark = &state.spark;
+    let default = spark.config().generation.unity_version.clone();
+    let mut unity_versions: Vec<String> = SUGGESTED_UNITY_VERSIONS.iter().map(|v| v.to_string()).collect();
+    if !unity_versions.contains(&default) {
+        unity_versions.push(default.clone());
+        unity_versions.sort();
+    }
+    Json(OptionsReply {
+        providers: spark
+            .providers()
+            .iter()
+            .map(|p| ProviderChoice { name: p.name().to_string(), model: p.default_model().to_string() })
+            .collect(),
+        default_unity_version: default,
+        unity_versions,
+        export_formats: ExportFormat::ALL.iter().map(|f| f.as_str().to_string()).collect(),
+    })
 }
 
 /// Generates, validates and repairs scripts.

@@ -55,6 +55,7 @@ pub fn router(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::Ope
         .routes(routes!(api::generate))
         .routes(routes!(api::validate))
         .routes(routes!(api::export))
+        .routes(routes!(api::options))
         .routes(routes!(account::usage))
         .routes(routes!(account::list_keys, account::create_key))
         .routes(routes!(account::revoke_key))
