@@ -34,6 +34,25 @@ for page in sys.argv[2:]:
         i = j + 1
 PY
 
+# Every relative link of README.md and docs/ names a file that exists (anchors are not checked),
+# and every picture is an SVG that scripts/render-diagrams.sh made.
+python3 - README.md $(find docs -name '*.md' | sort) <<'PY'
+import pathlib, re, sys
+bad = []
+for page in map(pathlib.Path, sys.argv[1:]):
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        path = (page.parent / target.split("#")[0]).resolve()
+        if not path.exists():
+            bad.append(f"{page}: {target}")
+        elif path.suffix == ".svg" and "<svg" not in path.read_text()[:2000]:
+            bad.append(f"{page}: {target} is not an SVG")
+if bad:
+    sys.exit("docs: broken links:\n  " + "\n  ".join(bad))
+PY
+
 for page in docs/getting-started/{rust,python,node,c,csharp-unity}.md; do
   grep -q '^```sh runnable' "$page" || { echo "docs: $page has no runnable block" >&2; exit 1; }
 done
