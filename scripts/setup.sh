@@ -15,6 +15,8 @@ command -v promtool >/dev/null || need_apt+=(prometheus)
 # scripts/rolling-restart.sh probes with.
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 command -v curl >/dev/null || need_apt+=(curl)
+# doxygen renders the C header for scripts/api-docs.sh.
+command -v doxygen >/dev/null || need_apt+=(doxygen)
 # Chromium and its WebDriver run the web app's browser tests (spark-server/tests/web.rs).
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)

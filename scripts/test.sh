@@ -18,11 +18,14 @@ step "cargo test"; cargo test --workspace
 # Redis stopped mid-run). One thread: the telemetry tests install process-wide hooks.
 step "cargo test (otel, sentry, redis)"
 cargo test -p spark-core --features otel,sentry,redis --test telemetry --test redis -- --test-threads=1
-for part in python node ffi hostile; do
+# docs runs the documentation's runnable blocks and install the packages (release.sh --dev), both
+# on the builds the binding scripts just made.
+for part in python node ffi hostile docs install; do
   if [ -f "scripts/test-$part.sh" ]; then
     step "$part"; bash "scripts/test-$part.sh"
   fi
 done
+step "api docs (scripts/api-docs.sh)"; bash scripts/api-docs.sh
 # A short pass of every fuzz target from its committed seeds (the long runs are done by hand:
 # scripts/fuzz.sh 600). Needs the nightly toolchain; FUZZ_SECONDS=0 skips it.
 if [ "${FUZZ_SECONDS:-10}" != 0 ]; then

@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
-PKG=examples/unity/com.spark.unity
+# SPARK_PROFILE=debug uses the debug build (scripts/release.sh --dev); SPARK_UNITY_PKG fills a
+# copy of the package instead of the sample in place.
+PROFILE="${SPARK_PROFILE:-release}"
+PKG="${SPARK_UNITY_PKG:-examples/unity/com.spark.unity}"
 
 cp spark-ffi/csharp/*.cs "$PKG/Runtime/"
 [ "${1:-}" = "--sources-only" ] && exit 0
@@ -20,7 +23,7 @@ case "$(uname -s)/$(uname -m)" in
   *) echo "install-native.sh: unsupported platform $(uname -s)/$(uname -m); see $PKG/Plugins/README.md" >&2; exit 1 ;;
 esac
 
-cargo build -p spark-ffi --release
+if [ "$PROFILE" = release ]; then cargo build -p spark-ffi --release; else cargo build -p spark-ffi; fi
 
 # Fixed GUIDs, as for every other asset of the package: the MD5 of "com.spark.unity/<path>".
 guid() {
@@ -42,7 +45,7 @@ DefaultImporter:
 META
 done
 dest="${dirs##* }/$lib"
-cp "$TARGET/release/$lib" "$PKG/$dest"
+cp "$TARGET/$PROFILE/$lib" "$PKG/$dest"
 cat >"$PKG/$dest.meta" <<META
 fileFormatVersion: 2
 guid: $(guid "$dest")
