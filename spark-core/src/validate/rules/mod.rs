@@ -125,6 +125,18 @@ pub const RULES: &[Rule] = &[
     r("SPK2017", E, Sec, None, "XML parser allows external entities (XXE)"),
     r("SPK2018", W, Sec, None, "Regex without a match timeout"),
     r("SPK2019", W, Sec, None, "Hard-coded secret redacted from the output"),
+    r("SPK2020", W, Sec, None, "HttpListener prefix that accepts every host name (wildcard)"),
+    r(
+        "SPK2021",
+        E,
+        Sec,
+        None,
+        "Private user file (home, SSH, credential store) read and sent off the machine",
+    ),
+    r("SPK2022", E, Sec, None, "Program registered to start at login (registry Run key, startup folder)"),
+    r("SPK2023", E, Sec, None, "Environment.Exit / FailFast (kills the Unity Editor); use Application.Quit"),
+    r("SPK2024", E, Sec, None, "Application.OpenURL on a file:// URL"),
+    r("SPK2025", E, Sec, None, "Invisible or bidirectional control character in source (Trojan Source)"),
 ];
 
 /// The rule with this id, or with this Microsoft.Unity.Analyzers id (`UNT0002`).
