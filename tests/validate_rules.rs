@@ -201,6 +201,54 @@ fn spk1007_fixed_delta_time_in_fixed_update_is_fine() {
     );
 }
 
+// ---- SPK1029 UNT0005 Time.deltaTime in FixedUpdate -------------------------------------------
+
+#[test]
+fn spk1029_delta_time_in_fixed_update() {
+    fires(
+        "SPK1029",
+        "Player.cs",
+        &mono("    void FixedUpdate() { transform.Translate(0f, 0f, Time.deltaTime); }"),
+        "Time.deltaTime",
+    );
+    // In a lambda started from FixedUpdate the code runs later, in any frame.
+    silent(
+        "Player.cs",
+        &mono(
+            "    void FixedUpdate() { transform.Translate(0f, 0f, Time.fixedDeltaTime); }\n    void LateUpdate() { transform.Translate(0f, 0f, Time.deltaTime); }",
+        ),
+    );
+}
+
+// ---- Accuracy against Microsoft.Unity.Analyzers' cases ---------------------------------------
+
+#[test]
+fn unt0016_on_another_mono_behaviour_and_cancel_invoke() {
+    let src = mono("    Enemy enemy;\n    void Start() { enemy.InvokeRepeating(\"Fire\", 1f, 1f); }");
+    // Nested, as in the analyzer's own case (a second top-level MonoBehaviour would be SPK1001).
+    let src = src.replace("\n}\n", "\n    public class Enemy : MonoBehaviour { void Fire() { } }\n}\n");
+    fires("SPK1013", "Player.cs", &src, "\"Fire\"");
+    fires("SPK1013", "Player.cs", &mono("    void Start() { CancelInvoke(\"Fire\"); }"), "\"Fire\"");
+    // A string on an object that is not a MonoBehaviour is whatever that API means.
+    silent("Player.cs", &mono("    System.Action<string> log;\n    void Start() { log.Invoke(\"Fire\"); }"));
+}
+
+#[test]
+fn unt0033_static_methods_are_not_misspelt_messages() {
+    silent("Player.cs", &mono("    private static void UPDATE() { Debug.Log(1); }"));
+    fires("SPK1009", "Player.cs", &mono("    private void UPDATE() { Debug.Log(1); }"), "UPDATE");
+}
+
+#[test]
+fn unt0010_component_subclass_created_with_new() {
+    let src = "using UnityEngine;\nclass Foo : Component { }\npublic class Player : MonoBehaviour\n{\n    void Start() { Foo foo = new Foo(); Debug.Log(foo); }\n}\n";
+    let d = run(src, "Player.cs");
+    let hits: Vec<_> = d.iter().filter(|d| d.rule == "SPK1010").collect();
+    assert_eq!(hits.len(), 1, "{d:#?}");
+    assert_eq!((hits[0].line, hits[0].column), pos(src, "new Foo"));
+    silent("Player.cs", &mono("    void Start() { var v = new Vector3(1f, 2f, 3f); Debug.Log(v); }"));
+}
+
 // ---- SPK1008 UNT0006 message signature ------------------------------------------------------
 
 #[test]
@@ -361,7 +409,7 @@ fn spk1013_nameof_and_events_are_fine() {
 #[test]
 fn spk1014_menu_item_not_static() {
     let src = "using UnityEditor;\nusing UnityEngine;\npublic class Tools\n{\n    [MenuItem(\"Tools/Reset\")]\n    private void ResetAll() { Debug.Log(1); }\n}\n";
-    fires("SPK1014", "Assets/Editor/Tools.cs", src, "ResetAll");
+    fires("SPK1014", "Assets/Editor/Tools.cs", src, "MenuItem(");
     silent("Assets/Editor/Tools.cs", &src.replace("private void", "private static void"));
 }
 

@@ -28,6 +28,9 @@ impl UnityKind {
 /// Unity types whose subclasses are MonoBehaviours or ScriptableObjects.
 pub(crate) const BUILTIN_BASES: &[(&str, UnityKind)] = &[
     ("MonoBehaviour", UnityKind::MonoBehaviour),
+    // Components that are not MonoBehaviours: what holds for creating them (no `new`) holds here.
+    ("Behaviour", UnityKind::MonoBehaviour),
+    ("Component", UnityKind::MonoBehaviour),
     ("NetworkBehaviour", UnityKind::MonoBehaviour),
     ("UIBehaviour", UnityKind::MonoBehaviour),
     ("Graphic", UnityKind::MonoBehaviour),

@@ -356,8 +356,9 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     }
     let msgs = || messages(kind).filter(move |m| m.name == name);
     let Some(first_msg) = msgs().next() else {
-        // UNT0033: a message name with the wrong case is never called.
-        if sh.polymorphic {
+        // UNT0033: a message name with the wrong case is never called. A static method is
+        // not a misspelt instance message (Unity's messages here are all instance methods).
+        if sh.polymorphic || sh.is_static {
             return;
         }
         if let Some(msg) = messages(kind).find(|m| m.name.eq_ignore_ascii_case(name))
@@ -449,9 +450,10 @@ fn load_attributes(node: Node<'_>, name_node: Node<'_>, is_static: bool, ctx: &C
             let a = simple_name(ctx.t(an));
             let a = a.strip_suffix("Attribute").unwrap_or(a);
             match a {
+                // At the attribute, where Microsoft.Unity.Analyzers reports UNT0020.
                 "MenuItem" if !is_static => sink.emit_node(
                     "SPK1014",
-                    name_node,
+                    attr,
                     format!("[MenuItem] only works on static methods; make `{}` static", ctx.t(name_node)),
                 ),
                 "RuntimeInitializeOnLoadMethod" | "InitializeOnLoadMethod" | "DidReloadScripts"
@@ -485,6 +487,8 @@ fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut
                 | "DestroyImmediate"
                 | "Invoke"
                 | "InvokeRepeating"
+                | "CancelInvoke"
+                | "IsInvoking"
                 | "StartCoroutine"
                 | "StopCoroutine"
         ) {
@@ -563,9 +567,19 @@ fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut
             }
         }
         // UNT0016
-        "Invoke" | "InvokeRepeating" | "StartCoroutine" | "StopCoroutine" => {
-            if ctx.is_self(callee.receiver)
-                && ctx.unity_type().is_some_and(|(_, k)| k.is_mono())
+        "Invoke" | "InvokeRepeating" | "CancelInvoke" | "IsInvoking" | "StartCoroutine" | "StopCoroutine" => {
+            // On this MonoBehaviour, or on a field or local whose declared type is one.
+            let on_mono = if ctx.is_self(callee.receiver) {
+                ctx.unity_type().is_some_and(|(_, k)| k.is_mono())
+            } else {
+                callee
+                    .receiver
+                    .filter(|r| ctx.kind(*r) == K::Identifier)
+                    .and_then(|r| ctx.type_of(ctx.t(r)))
+                    .and_then(|t| ctx.known.get(simple_name(t)))
+                    .is_some_and(|k| k.is_mono())
+            };
+            if on_mono
                 && let Some(a) = first
                 && let Some(method) = ctx.literal(a)
             {
@@ -692,7 +706,7 @@ fn implicit_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// UNT0004
+/// UNT0004, UNT0005
 fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     // Writing it (`Time.fixedDeltaTime = 0.02f * Time.timeScale`, Unity's slow-motion recipe)
     // sets the physics step; only reading it as a frame time is the mistake.
@@ -708,6 +722,15 @@ fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>
             node,
             "`Time.fixedDeltaTime` in `Update` is the physics step, not the frame time; use `Time.deltaTime`"
                 .into(),
+        );
+    }
+    // UNT0005: Unity returns the physics step there too, but the code reads as a frame time.
+    if (t == "Time.deltaTime" || t == "UnityEngine.Time.deltaTime") && ctx.per_frame() == Some("FixedUpdate")
+    {
+        sink.emit_node(
+            "SPK1029",
+            node,
+            "`Time.deltaTime` in `FixedUpdate` is the physics step; say so with `Time.fixedDeltaTime`".into(),
         );
     }
 }
