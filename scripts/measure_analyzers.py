@@ -62,7 +62,7 @@ def analyzer_ids(git_dir: str) -> dict[str, dict[str, str]]:
         if not names:
             continue
         default = names.get("Rule") or next(iter(names.values()))
-        for cls in re.findall(r"class\s+(\w+)\s*:\s*DiagnosticAnalyzer", text):
+        for cls in re.findall(r"class\s+(\w+Analyzer)\s*:", text):
             out[cls] = {**names, "": default}
     return out
 

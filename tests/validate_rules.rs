@@ -249,6 +249,49 @@ fn unt0010_component_subclass_created_with_new() {
     silent("Player.cs", &mono("    void Start() { var v = new Vector3(1f, 2f, 3f); Debug.Log(v); }"));
 }
 
+// ---- SPK1030 UNT0026 TryGetComponent ----------------------------------------------------------
+
+#[test]
+fn spk1030_get_component_then_null_check() {
+    let src = mono(
+        "    void Start()\n    {\n        var rb = GetComponent<Rigidbody>();\n        // checked next\n        if (rb != null) rb.mass = 2f;\n    }",
+    );
+    fires("SPK1030", "Player.cs", &src, "GetComponent<Rigidbody>");
+    // A field (or property) keeps the component; another look-up or no check is not the pattern.
+    silent(
+        "Player.cs",
+        &mono(
+            "    Rigidbody rb;\n    void Start()\n    {\n        rb = GetComponent<Rigidbody>();\n        if (rb != null) rb.mass = 2f;\n    }",
+        ),
+    );
+    silent(
+        "Player.cs",
+        &mono(
+            "    void Start()\n    {\n        var rb = GetComponentInChildren<Rigidbody>();\n        if (rb != null) rb.mass = 2f;\n    }",
+        ),
+    );
+}
+
+// ---- AssetPostprocessor messages (UNT0006, UNT0033) -----------------------------------------
+
+#[test]
+fn asset_postprocessor_static_messages() {
+    let head = "#if UNITY_EDITOR\nusing UnityEditor;\n\npublic class Import : AssetPostprocessor\n{\n";
+    let tail = "}\n#endif\n";
+    let case = format!(
+        "{head}    static void OnPostPROCESSAllAssets(string[] a, string[] b, string[] c, string[] d) {{ UnityEngine.Debug.Log(a); }}\n{tail}"
+    );
+    fires("SPK1009", "Import.cs", &case, "OnPostPROCESSAllAssets");
+    let sig =
+        format!("{head}    static bool OnPreGeneratingCSProjectFiles(int foo) {{ return foo > 0; }}\n{tail}");
+    fires("SPK1008", "Import.cs", &sig, "OnPreGeneratingCSProjectFiles");
+    // The documented signatures; the class name need not match the file (no script asset).
+    let ok = format!(
+        "{head}    static void OnPostprocessAllAssets(string[] a, string[] b, string[] c, string[] d) {{ UnityEngine.Debug.Log(a); }}\n    static bool OnPreGeneratingCSProjectFiles() {{ return true; }}\n    void OnPreprocessTexture() {{ UnityEngine.Debug.Log(assetPath); }}\n{tail}"
+    );
+    silent("Tools.cs", &ok);
+}
+
 // ---- SPK1008 UNT0006 message signature ------------------------------------------------------
 
 #[test]

@@ -16,12 +16,19 @@ pub(crate) enum UnityKind {
     Editor,
     EditorWindow,
     StateMachineBehaviour,
+    /// An editor import hook: Unity calls its messages, but it is no `UnityEngine.Object`.
+    AssetPostprocessor,
 }
 
 impl UnityKind {
     /// MonoBehaviour and everything deriving from it.
     pub fn is_mono(self) -> bool {
         self == UnityKind::MonoBehaviour
+    }
+
+    /// Whether instances are `UnityEngine.Object`s (created by Unity, null-checked by Unity).
+    pub fn is_object(self) -> bool {
+        self != UnityKind::AssetPostprocessor
     }
 }
 
@@ -49,6 +56,7 @@ pub(crate) const BUILTIN_BASES: &[(&str, UnityKind)] = &[
     ("EditorWindow", UnityKind::EditorWindow),
     ("ScriptableWizard", UnityKind::EditorWindow),
     ("StateMachineBehaviour", UnityKind::StateMachineBehaviour),
+    ("AssetPostprocessor", UnityKind::AssetPostprocessor),
 ];
 
 /// A class declaration found before the walk (for inheritance resolution).

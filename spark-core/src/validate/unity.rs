@@ -121,12 +121,45 @@ const EDITOR_WINDOW: &[Msg] = &[
     m("OnWizardOtherButton", &[], false),
 ];
 
+/// AssetPostprocessor messages (Unity scripting reference, AssetPostprocessor).
+const ASSET_POSTPROCESSOR: &[Msg] = &[
+    m("OnPreprocessAsset", &[], false),
+    m("OnPreprocessTexture", &[], false),
+    m("OnPostprocessTexture", &["Texture2D"], false),
+    m("OnPreprocessModel", &[], false),
+    m("OnPostprocessModel", &["GameObject"], false),
+    m("OnPreprocessAudio", &[], false),
+    m("OnPostprocessAudio", &["AudioClip"], false),
+    m("OnPreprocessAnimation", &[], false),
+    m("OnPostprocessMaterial", &["Material"], false),
+    m("OnPostprocessPrefab", &["GameObject"], false),
+    m("OnPostprocessSprites", &["Texture2D", "Sprite[]"], false),
+    m("OnAssignMaterialModel", &["Material", "Renderer"], false),
+    m("OnPostprocessGameObjectWithUserProperties", &["GameObject", "string[]", "object[]"], false),
+    m("OnPostprocessAssetbundleNameChanged", &["string", "string", "string"], false),
+    m("OnPostprocessAllAssets", &["string[]", "string[]", "string[]", "string[]", "bool"], false),
+    m("OnGeneratedCSProjectFiles", &[], false),
+    m("OnPreGeneratingCSProjectFiles", &[], false),
+    m("OnGeneratedSlnSolution", &["string", "string"], false),
+    m("OnGeneratedCSProject", &["string", "string"], false),
+];
+
+/// The messages Unity calls as static methods; every other message is an instance method.
+const STATIC_MESSAGES: &[&str] = &[
+    "OnPostprocessAllAssets",
+    "OnGeneratedCSProjectFiles",
+    "OnPreGeneratingCSProjectFiles",
+    "OnGeneratedSlnSolution",
+    "OnGeneratedCSProject",
+];
+
 fn tables(kind: UnityKind) -> &'static [&'static [Msg]] {
     match kind {
         UnityKind::MonoBehaviour => &[MONO],
         UnityKind::ScriptableObject | UnityKind::StateMachineBehaviour => &[SCRIPTABLE],
         UnityKind::Editor => &[SCRIPTABLE, EDITOR],
         UnityKind::EditorWindow => &[SCRIPTABLE, EDITOR_WINDOW],
+        UnityKind::AssetPostprocessor => &[ASSET_POSTPROCESSOR],
     }
 }
 
@@ -198,6 +231,7 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
         K::Binary => super::rules::tags::binary(node, ctx, sink),
         K::MemberAccess => member_access(node, pre.text(), ctx, sink),
         K::ExpressionStatement => unused_coroutine(node, ctx, sink),
+        K::Block => super::rules::trygetcomponent::block(node, ctx, sink),
         K::GlobalStatement if !ctx.top_level_reported => {
             ctx.top_level_reported = true;
             sink.emit_node(
@@ -259,7 +293,7 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(kind) = ctx.known.get(simple_name(ctx.t(b))).copied() else { return };
     // Unity creates custom inspectors itself from `[CustomEditor]`, never from a script asset, so
     // the usual `FooEditor` next to `Foo` in `Foo.cs` (under `#if UNITY_EDITOR`) is fine.
-    if kind == UnityKind::Editor {
+    if matches!(kind, UnityKind::Editor | UnityKind::AssetPostprocessor) {
         return;
     }
     if has_modifier(node, ctx, "abstract") || has_modifier(node, ctx, "static") {
@@ -358,10 +392,11 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(first_msg) = msgs().next() else {
         // UNT0033: a message name with the wrong case is never called. A static method is
         // not a misspelt instance message (Unity's messages here are all instance methods).
-        if sh.polymorphic || sh.is_static {
+        if sh.polymorphic {
             return;
         }
         if let Some(msg) = messages(kind).find(|m| m.name.eq_ignore_ascii_case(name))
+            && sh.is_static == STATIC_MESSAGES.contains(&msg.name)
             && !tf.methods.iter().any(|x| x == msg.name)
         {
             sink.emit_node(
@@ -400,13 +435,15 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         "void" => true,
         "IEnumerator" => m.coroutine,
         "bool" | "int" | "float" | "double" | "string" | "object" | "long" | "byte" | "char" => {
-            // HasFrameBounds and OnGetFrameBounds return values.
-            m.name == "HasFrameBounds" && returns == "bool"
+            // HasFrameBounds and the project-file hooks return values.
+            (matches!(m.name, "HasFrameBounds" | "OnPreGeneratingCSProjectFiles") && returns == "bool")
+                || (matches!(m.name, "OnGeneratedSlnSolution" | "OnGeneratedCSProject")
+                    && returns == "string")
         }
         _ => true,
     };
     let matched = msgs().any(|m| param_ok(m) && return_ok(m));
-    if !matched && !is_static {
+    if !matched && is_static == STATIC_MESSAGES.contains(&first_msg.name) {
         let m = first_msg;
         let expected =
             if m.params.is_empty() { "()".to_string() } else { format!("({})", m.params.join(", ")) };
@@ -626,7 +663,7 @@ fn unused_coroutine(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 }
 
 fn creation_kind(ctx: &Ctx<'_>, type_text: &str) -> Option<UnityKind> {
-    ctx.known.get(simple_name(type_text)).copied()
+    ctx.known.get(simple_name(type_text)).copied().filter(|k| k.is_object())
 }
 
 fn report_creation(node: Node<'_>, ty: &str, kind: UnityKind, sink: &mut Sink<'_>) {

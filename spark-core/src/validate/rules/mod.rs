@@ -11,6 +11,7 @@ mod feature;
 pub(crate) mod keywords;
 pub(crate) mod nullsafety;
 pub(crate) mod tags;
+pub(crate) mod trygetcomponent;
 pub(crate) mod version;
 mod version_later;
 
@@ -107,6 +108,7 @@ pub const RULES: &[Rule] = &[
     r("SPK1027", E, Uni, None, "Type declared twice in one assembly (project validation)"),
     r("SPK1028", E, Uni, None, "Assembly definition (.asmdef) that is not valid JSON or not shaped like one"),
     r("SPK1029", W, Uni, Some("UNT0005"), "Time.deltaTime used in FixedUpdate"),
+    r("SPK1030", W, Uni, Some("UNT0026"), "GetComponent followed by a null check instead of TryGetComponent"),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),
