@@ -272,6 +272,35 @@ fn spk1030_get_component_then_null_check() {
     );
 }
 
+// ---- SPK1031 UNT0041 Animator names / SPK1032 UNT0013 [SerializeField] -----------------------
+
+#[test]
+fn spk1031_animator_name_as_string() {
+    let src = mono("    Animator animator;\n    void Update() { animator.SetFloat(\"Speed\", 1f); }");
+    fires("SPK1031", "Player.cs", &src, "\"Speed\"");
+    // A hash, a constant, or `Play` on something that is not an Animator.
+    silent(
+        "Player.cs",
+        &mono(
+            "    static readonly int Speed = Animator.StringToHash(\"Speed\");\n    Animator animator;\n    ParticleSystem fx;\n    void Update() { animator.SetFloat(Speed, 1f); fx.Play(); }",
+        ),
+    );
+}
+
+#[test]
+fn spk1032_serialize_field_misuse() {
+    let src = mono("    [SerializeField]\n    public float speed = 1f;");
+    fires("SPK1032", "Player.cs", &src, "SerializeField]");
+    fires("SPK1032", "Player.cs", &mono("    [SerializeField] static int count;"), "SerializeField]");
+    fires("SPK1032", "Player.cs", &mono("    [SerializeField] int Health { get; set; }"), "SerializeField]");
+    silent(
+        "Player.cs",
+        &mono(
+            "    [SerializeField] private float speed = 1f;\n    [field: SerializeField] public int Health { get; private set; }",
+        ),
+    );
+}
+
 // ---- AssetPostprocessor messages (UNT0006, UNT0033) -----------------------------------------
 
 #[test]

@@ -58,6 +58,13 @@ fn url_held_in_a_local_is_judged_by_its_value() {
         "    public void Get(string host, string path) { UnityEngine.Networking.UnityWebRequest.Get(\"https://\" + host); UnityEngine.Networking.UnityWebRequest.Get(\"https://api.example.com/\" + path); }",
     );
     expect(&src, &[("SPK2007", "\"https://\" + host")]);
+    // A local file URL reaches no host.
+    expect(
+        &class(
+            "    public void Get(string path) { UnityEngine.Networking.UnityWebRequest.Get($\"file://{path}\"); }",
+        ),
+        &[],
+    );
 }
 
 #[test]

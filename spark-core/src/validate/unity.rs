@@ -222,8 +222,12 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
         K::Method => method(node, ctx, sink),
         K::Invocation => {
             if let Some(callee) = pre.callee() {
-                invocation(node, callee, ctx, sink)
+                invocation(node, callee, ctx, sink);
+                super::rules::animator::invocation(node, callee, ctx, sink);
             }
+        }
+        K::FieldDeclaration | K::PropertyDeclaration => {
+            super::rules::serializefield::declaration(node, k, ctx, sink)
         }
         K::ObjectCreation => object_creation(node, ctx, sink),
         K::Yield => ctx.yielded = node.named_child(0).map(|e| e.id()),

@@ -6,10 +6,12 @@
 
 use super::Severity;
 
+pub(crate) mod animator;
 pub(crate) mod api;
 mod feature;
 pub(crate) mod keywords;
 pub(crate) mod nullsafety;
+pub(crate) mod serializefield;
 pub(crate) mod tags;
 pub(crate) mod trygetcomponent;
 pub(crate) mod version;
@@ -109,6 +111,8 @@ pub const RULES: &[Rule] = &[
     r("SPK1028", E, Uni, None, "Assembly definition (.asmdef) that is not valid JSON or not shaped like one"),
     r("SPK1029", W, Uni, Some("UNT0005"), "Time.deltaTime used in FixedUpdate"),
     r("SPK1030", W, Uni, Some("UNT0026"), "GetComponent followed by a null check instead of TryGetComponent"),
+    r("SPK1031", W, Uni, Some("UNT0041"), "Animator state or parameter named by a string instead of a hash"),
+    r("SPK1032", W, Uni, Some("UNT0013"), "[SerializeField] that Unity ignores or that is redundant"),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),

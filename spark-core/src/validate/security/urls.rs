@@ -128,7 +128,11 @@ fn shorten(s: &str) -> String {
     if one.chars().count() > 60 { format!("{}…", one.chars().take(60).collect::<String>()) } else { one }
 }
 
-/// Whether a URL prefix fixes the host: a scheme, then the host ended by `/`, `?` or `#`.
+/// Whether a URL prefix fixes the host: a scheme, then the host ended by `/`, `?` or `#`. A
+/// local file URL (`file://`, Android's `jar:file://`) reaches no host at all.
 fn pins_host(head: &str) -> bool {
-    head.split_once("://").is_some_and(|(_, rest)| rest.contains(['/', '?', '#']))
+    let lower = head.trim_start().to_ascii_lowercase();
+    lower.starts_with("file:")
+        || lower.starts_with("jar:file:")
+        || head.split_once("://").is_some_and(|(_, rest)| rest.contains(['/', '?', '#']))
 }
