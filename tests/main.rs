@@ -36,6 +36,7 @@ mod validate_preproc;
 mod validate_project;
 mod validate_realworld;
 mod validate_rules;
+mod validate_security;
 mod validate_syntax;
 mod validate_valid;
 mod validate_version;

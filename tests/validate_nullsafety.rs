@@ -76,7 +76,7 @@ fn plain_csharp_values_are_fine() {
     assert!(found(&src).is_empty(), "{:#?}", run(&src));
     // The Unity way: `==`, `!=` and the bool conversion.
     let src = mono(
-        "    [SerializeField] Transform target;\n    void Start()\n    {\n        if (target == null || !target) return;\n        var r = GetComponent<Renderer>();\n        if (r != null) r.enabled = true;\n    }",
+        "    [SerializeField] Transform target;\n    void Start()\n    {\n        if (target == null || !target) return;\n        var r = GetComponent<Renderer>();\n        if (r != null && target) r.enabled = true;\n    }",
     );
     assert!(found(&src).is_empty(), "{:#?}", run(&src));
 }

@@ -201,6 +201,126 @@ fn spk1007_fixed_delta_time_in_fixed_update_is_fine() {
     );
 }
 
+// ---- SPK1029 UNT0005 Time.deltaTime in FixedUpdate -------------------------------------------
+
+#[test]
+fn spk1029_delta_time_in_fixed_update() {
+    fires(
+        "SPK1029",
+        "Player.cs",
+        &mono("    void FixedUpdate() { transform.Translate(0f, 0f, Time.deltaTime); }"),
+        "Time.deltaTime",
+    );
+    // In a lambda started from FixedUpdate the code runs later, in any frame.
+    silent(
+        "Player.cs",
+        &mono(
+            "    void FixedUpdate() { transform.Translate(0f, 0f, Time.fixedDeltaTime); }\n    void LateUpdate() { transform.Translate(0f, 0f, Time.deltaTime); }",
+        ),
+    );
+}
+
+// ---- Accuracy against Microsoft.Unity.Analyzers' cases ---------------------------------------
+
+#[test]
+fn unt0016_on_another_mono_behaviour_and_cancel_invoke() {
+    let src = mono("    Enemy enemy;\n    void Start() { enemy.InvokeRepeating(\"Fire\", 1f, 1f); }");
+    // Nested, as in the analyzer's own case (a second top-level MonoBehaviour would be SPK1001).
+    let src = src.replace("\n}\n", "\n    public class Enemy : MonoBehaviour { void Fire() { } }\n}\n");
+    fires("SPK1013", "Player.cs", &src, "\"Fire\"");
+    fires("SPK1013", "Player.cs", &mono("    void Start() { CancelInvoke(\"Fire\"); }"), "\"Fire\"");
+    // A string on an object that is not a MonoBehaviour is whatever that API means.
+    silent("Player.cs", &mono("    System.Action<string> log;\n    void Start() { log.Invoke(\"Fire\"); }"));
+}
+
+#[test]
+fn unt0033_static_methods_are_not_misspelt_messages() {
+    silent("Player.cs", &mono("    private static void UPDATE() { Debug.Log(1); }"));
+    fires("SPK1009", "Player.cs", &mono("    private void UPDATE() { Debug.Log(1); }"), "UPDATE");
+}
+
+#[test]
+fn unt0010_component_subclass_created_with_new() {
+    let src = "using UnityEngine;\nclass Foo : Component { }\npublic class Player : MonoBehaviour\n{\n    void Start() { Foo foo = new Foo(); Debug.Log(foo); }\n}\n";
+    let d = run(src, "Player.cs");
+    let hits: Vec<_> = d.iter().filter(|d| d.rule == "SPK1010").collect();
+    assert_eq!(hits.len(), 1, "{d:#?}");
+    assert_eq!((hits[0].line, hits[0].column), pos(src, "new Foo"));
+    silent("Player.cs", &mono("    void Start() { var v = new Vector3(1f, 2f, 3f); Debug.Log(v); }"));
+}
+
+// ---- SPK1030 UNT0026 TryGetComponent ----------------------------------------------------------
+
+#[test]
+fn spk1030_get_component_then_null_check() {
+    let src = mono(
+        "    void Start()\n    {\n        var rb = GetComponent<Rigidbody>();\n        // checked next\n        if (rb != null) rb.mass = 2f;\n    }",
+    );
+    fires("SPK1030", "Player.cs", &src, "GetComponent<Rigidbody>");
+    // A field (or property) keeps the component; another look-up or no check is not the pattern.
+    silent(
+        "Player.cs",
+        &mono(
+            "    Rigidbody rb;\n    void Start()\n    {\n        rb = GetComponent<Rigidbody>();\n        if (rb != null) rb.mass = 2f;\n    }",
+        ),
+    );
+    silent(
+        "Player.cs",
+        &mono(
+            "    void Start()\n    {\n        var rb = GetComponentInChildren<Rigidbody>();\n        if (rb != null) rb.mass = 2f;\n    }",
+        ),
+    );
+}
+
+// ---- SPK1031 UNT0041 Animator names / SPK1032 UNT0013 [SerializeField] -----------------------
+
+#[test]
+fn spk1031_animator_name_as_string() {
+    let src = mono("    Animator animator;\n    void Update() { animator.SetFloat(\"Speed\", 1f); }");
+    fires("SPK1031", "Player.cs", &src, "\"Speed\"");
+    // A hash, a constant, or `Play` on something that is not an Animator.
+    silent(
+        "Player.cs",
+        &mono(
+            "    static readonly int Speed = Animator.StringToHash(\"Speed\");\n    Animator animator;\n    ParticleSystem fx;\n    void Update() { animator.SetFloat(Speed, 1f); fx.Play(); }",
+        ),
+    );
+}
+
+#[test]
+fn spk1032_serialize_field_misuse() {
+    let src = mono("    [SerializeField]\n    public float speed = 1f;");
+    fires("SPK1032", "Player.cs", &src, "SerializeField]");
+    fires("SPK1032", "Player.cs", &mono("    [SerializeField] static int count;"), "SerializeField]");
+    fires("SPK1032", "Player.cs", &mono("    [SerializeField] int Health { get; set; }"), "SerializeField]");
+    silent(
+        "Player.cs",
+        &mono(
+            "    [SerializeField] private float speed = 1f;\n    [field: SerializeField] public int Health { get; private set; }",
+        ),
+    );
+}
+
+// ---- AssetPostprocessor messages (UNT0006, UNT0033) -----------------------------------------
+
+#[test]
+fn asset_postprocessor_static_messages() {
+    let head = "#if UNITY_EDITOR\nusing UnityEditor;\n\npublic class Import : AssetPostprocessor\n{\n";
+    let tail = "}\n#endif\n";
+    let case = format!(
+        "{head}    static void OnPostPROCESSAllAssets(string[] a, string[] b, string[] c, string[] d) {{ UnityEngine.Debug.Log(a); }}\n{tail}"
+    );
+    fires("SPK1009", "Import.cs", &case, "OnPostPROCESSAllAssets");
+    let sig =
+        format!("{head}    static bool OnPreGeneratingCSProjectFiles(int foo) {{ return foo > 0; }}\n{tail}");
+    fires("SPK1008", "Import.cs", &sig, "OnPreGeneratingCSProjectFiles");
+    // The documented signatures; the class name need not match the file (no script asset).
+    let ok = format!(
+        "{head}    static void OnPostprocessAllAssets(string[] a, string[] b, string[] c, string[] d) {{ UnityEngine.Debug.Log(a); }}\n    static bool OnPreGeneratingCSProjectFiles() {{ return true; }}\n    void OnPreprocessTexture() {{ UnityEngine.Debug.Log(assetPath); }}\n{tail}"
+    );
+    silent("Tools.cs", &ok);
+}
+
 // ---- SPK1008 UNT0006 message signature ------------------------------------------------------
 
 #[test]
@@ -361,7 +481,7 @@ fn spk1013_nameof_and_events_are_fine() {
 #[test]
 fn spk1014_menu_item_not_static() {
     let src = "using UnityEditor;\nusing UnityEngine;\npublic class Tools\n{\n    [MenuItem(\"Tools/Reset\")]\n    private void ResetAll() { Debug.Log(1); }\n}\n";
-    fires("SPK1014", "Assets/Editor/Tools.cs", src, "ResetAll");
+    fires("SPK1014", "Assets/Editor/Tools.cs", src, "MenuItem(");
     silent("Assets/Editor/Tools.cs", &src.replace("private void", "private static void"));
 }
 

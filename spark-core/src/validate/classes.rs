@@ -16,6 +16,8 @@ pub(crate) enum UnityKind {
     Editor,
     EditorWindow,
     StateMachineBehaviour,
+    /// An editor import hook: Unity calls its messages, but it is no `UnityEngine.Object`.
+    AssetPostprocessor,
 }
 
 impl UnityKind {
@@ -23,11 +25,19 @@ impl UnityKind {
     pub fn is_mono(self) -> bool {
         self == UnityKind::MonoBehaviour
     }
+
+    /// Whether instances are `UnityEngine.Object`s (created by Unity, null-checked by Unity).
+    pub fn is_object(self) -> bool {
+        self != UnityKind::AssetPostprocessor
+    }
 }
 
 /// Unity types whose subclasses are MonoBehaviours or ScriptableObjects.
 pub(crate) const BUILTIN_BASES: &[(&str, UnityKind)] = &[
     ("MonoBehaviour", UnityKind::MonoBehaviour),
+    // Components that are not MonoBehaviours: what holds for creating them (no `new`) holds here.
+    ("Behaviour", UnityKind::MonoBehaviour),
+    ("Component", UnityKind::MonoBehaviour),
     ("NetworkBehaviour", UnityKind::MonoBehaviour),
     ("UIBehaviour", UnityKind::MonoBehaviour),
     ("Graphic", UnityKind::MonoBehaviour),
@@ -46,6 +56,7 @@ pub(crate) const BUILTIN_BASES: &[(&str, UnityKind)] = &[
     ("EditorWindow", UnityKind::EditorWindow),
     ("ScriptableWizard", UnityKind::EditorWindow),
     ("StateMachineBehaviour", UnityKind::StateMachineBehaviour),
+    ("AssetPostprocessor", UnityKind::AssetPostprocessor),
 ];
 
 /// A class declaration found before the walk (for inheritance resolution).

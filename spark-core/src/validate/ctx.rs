@@ -93,6 +93,8 @@ pub(crate) struct Ctx<'s> {
     /// Byte ranges inside `#if` groups: the keyword rule leaves them to the per-configuration
     /// parses (see [`super::preproc`]).
     pub conditional: Vec<std::ops::Range<usize>>,
+    /// Values the security rules track within the method being walked.
+    pub sec: super::security::Locals,
 }
 
 impl<'s> Ctx<'s> {
@@ -132,6 +134,7 @@ impl<'s> Ctx<'s> {
             target,
             off_target: Vec::new(),
             conditional: src.conditional.clone(),
+            sec: Default::default(),
         };
         if src.text.contains("UNITY_") && src.text.contains("#if") {
             ctx.off_target = crate::csharp::version_regions(src.text, ctx.target.unity);

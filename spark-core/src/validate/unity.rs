@@ -121,12 +121,45 @@ const EDITOR_WINDOW: &[Msg] = &[
     m("OnWizardOtherButton", &[], false),
 ];
 
+/// AssetPostprocessor messages (Unity scripting reference, AssetPostprocessor).
+const ASSET_POSTPROCESSOR: &[Msg] = &[
+    m("OnPreprocessAsset", &[], false),
+    m("OnPreprocessTexture", &[], false),
+    m("OnPostprocessTexture", &["Texture2D"], false),
+    m("OnPreprocessModel", &[], false),
+    m("OnPostprocessModel", &["GameObject"], false),
+    m("OnPreprocessAudio", &[], false),
+    m("OnPostprocessAudio", &["AudioClip"], false),
+    m("OnPreprocessAnimation", &[], false),
+    m("OnPostprocessMaterial", &["Material"], false),
+    m("OnPostprocessPrefab", &["GameObject"], false),
+    m("OnPostprocessSprites", &["Texture2D", "Sprite[]"], false),
+    m("OnAssignMaterialModel", &["Material", "Renderer"], false),
+    m("OnPostprocessGameObjectWithUserProperties", &["GameObject", "string[]", "object[]"], false),
+    m("OnPostprocessAssetbundleNameChanged", &["string", "string", "string"], false),
+    m("OnPostprocessAllAssets", &["string[]", "string[]", "string[]", "string[]", "bool"], false),
+    m("OnGeneratedCSProjectFiles", &[], false),
+    m("OnPreGeneratingCSProjectFiles", &[], false),
+    m("OnGeneratedSlnSolution", &["string", "string"], false),
+    m("OnGeneratedCSProject", &["string", "string"], false),
+];
+
+/// The messages Unity calls as static methods; every other message is an instance method.
+const STATIC_MESSAGES: &[&str] = &[
+    "OnPostprocessAllAssets",
+    "OnGeneratedCSProjectFiles",
+    "OnPreGeneratingCSProjectFiles",
+    "OnGeneratedSlnSolution",
+    "OnGeneratedCSProject",
+];
+
 fn tables(kind: UnityKind) -> &'static [&'static [Msg]] {
     match kind {
         UnityKind::MonoBehaviour => &[MONO],
         UnityKind::ScriptableObject | UnityKind::StateMachineBehaviour => &[SCRIPTABLE],
         UnityKind::Editor => &[SCRIPTABLE, EDITOR],
         UnityKind::EditorWindow => &[SCRIPTABLE, EDITOR_WINDOW],
+        UnityKind::AssetPostprocessor => &[ASSET_POSTPROCESSOR],
     }
 }
 
@@ -189,8 +222,12 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
         K::Method => method(node, ctx, sink),
         K::Invocation => {
             if let Some(callee) = pre.callee() {
-                invocation(node, callee, ctx, sink)
+                invocation(node, callee, ctx, sink);
+                super::rules::animator::invocation(node, callee, ctx, sink);
             }
+        }
+        K::FieldDeclaration | K::PropertyDeclaration => {
+            super::rules::serializefield::declaration(node, k, ctx, sink)
         }
         K::ObjectCreation => object_creation(node, ctx, sink),
         K::Yield => ctx.yielded = node.named_child(0).map(|e| e.id()),
@@ -198,6 +235,7 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
         K::Binary => super::rules::tags::binary(node, ctx, sink),
         K::MemberAccess => member_access(node, pre.text(), ctx, sink),
         K::ExpressionStatement => unused_coroutine(node, ctx, sink),
+        K::Block => super::rules::trygetcomponent::block(node, ctx, sink),
         K::GlobalStatement if !ctx.top_level_reported => {
             ctx.top_level_reported = true;
             sink.emit_node(
@@ -259,7 +297,7 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(kind) = ctx.known.get(simple_name(ctx.t(b))).copied() else { return };
     // Unity creates custom inspectors itself from `[CustomEditor]`, never from a script asset, so
     // the usual `FooEditor` next to `Foo` in `Foo.cs` (under `#if UNITY_EDITOR`) is fine.
-    if kind == UnityKind::Editor {
+    if matches!(kind, UnityKind::Editor | UnityKind::AssetPostprocessor) {
         return;
     }
     if has_modifier(node, ctx, "abstract") || has_modifier(node, ctx, "static") {
@@ -356,11 +394,13 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     }
     let msgs = || messages(kind).filter(move |m| m.name == name);
     let Some(first_msg) = msgs().next() else {
-        // UNT0033: a message name with the wrong case is never called.
+        // UNT0033: a message name with the wrong case is never called. A static method is
+        // not a misspelt instance message (Unity's messages here are all instance methods).
         if sh.polymorphic {
             return;
         }
         if let Some(msg) = messages(kind).find(|m| m.name.eq_ignore_ascii_case(name))
+            && sh.is_static == STATIC_MESSAGES.contains(&msg.name)
             && !tf.methods.iter().any(|x| x == msg.name)
         {
             sink.emit_node(
@@ -399,13 +439,15 @@ fn method(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         "void" => true,
         "IEnumerator" => m.coroutine,
         "bool" | "int" | "float" | "double" | "string" | "object" | "long" | "byte" | "char" => {
-            // HasFrameBounds and OnGetFrameBounds return values.
-            m.name == "HasFrameBounds" && returns == "bool"
+            // HasFrameBounds and the project-file hooks return values.
+            (matches!(m.name, "HasFrameBounds" | "OnPreGeneratingCSProjectFiles") && returns == "bool")
+                || (matches!(m.name, "OnGeneratedSlnSolution" | "OnGeneratedCSProject")
+                    && returns == "string")
         }
         _ => true,
     };
     let matched = msgs().any(|m| param_ok(m) && return_ok(m));
-    if !matched && !is_static {
+    if !matched && is_static == STATIC_MESSAGES.contains(&first_msg.name) {
         let m = first_msg;
         let expected =
             if m.params.is_empty() { "()".to_string() } else { format!("({})", m.params.join(", ")) };
@@ -449,9 +491,10 @@ fn load_attributes(node: Node<'_>, name_node: Node<'_>, is_static: bool, ctx: &C
             let a = simple_name(ctx.t(an));
             let a = a.strip_suffix("Attribute").unwrap_or(a);
             match a {
+                // At the attribute, where Microsoft.Unity.Analyzers reports UNT0020.
                 "MenuItem" if !is_static => sink.emit_node(
                     "SPK1014",
-                    name_node,
+                    attr,
                     format!("[MenuItem] only works on static methods; make `{}` static", ctx.t(name_node)),
                 ),
                 "RuntimeInitializeOnLoadMethod" | "InitializeOnLoadMethod" | "DidReloadScripts"
@@ -485,6 +528,8 @@ fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut
                 | "DestroyImmediate"
                 | "Invoke"
                 | "InvokeRepeating"
+                | "CancelInvoke"
+                | "IsInvoking"
                 | "StartCoroutine"
                 | "StopCoroutine"
         ) {
@@ -563,9 +608,19 @@ fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &mut Ctx<'_>, sink: &mut
             }
         }
         // UNT0016
-        "Invoke" | "InvokeRepeating" | "StartCoroutine" | "StopCoroutine" => {
-            if ctx.is_self(callee.receiver)
-                && ctx.unity_type().is_some_and(|(_, k)| k.is_mono())
+        "Invoke" | "InvokeRepeating" | "CancelInvoke" | "IsInvoking" | "StartCoroutine" | "StopCoroutine" => {
+            // On this MonoBehaviour, or on a field or local whose declared type is one.
+            let on_mono = if ctx.is_self(callee.receiver) {
+                ctx.unity_type().is_some_and(|(_, k)| k.is_mono())
+            } else {
+                callee
+                    .receiver
+                    .filter(|r| ctx.kind(*r) == K::Identifier)
+                    .and_then(|r| ctx.type_of(ctx.t(r)))
+                    .and_then(|t| ctx.known.get(simple_name(t)))
+                    .is_some_and(|k| k.is_mono())
+            };
+            if on_mono
                 && let Some(a) = first
                 && let Some(method) = ctx.literal(a)
             {
@@ -612,7 +667,7 @@ fn unused_coroutine(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 }
 
 fn creation_kind(ctx: &Ctx<'_>, type_text: &str) -> Option<UnityKind> {
-    ctx.known.get(simple_name(type_text)).copied()
+    ctx.known.get(simple_name(type_text)).copied().filter(|k| k.is_object())
 }
 
 fn report_creation(node: Node<'_>, ty: &str, kind: UnityKind, sink: &mut Sink<'_>) {
@@ -692,7 +747,7 @@ fn implicit_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// UNT0004
+/// UNT0004, UNT0005
 fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     // Writing it (`Time.fixedDeltaTime = 0.02f * Time.timeScale`, Unity's slow-motion recipe)
     // sets the physics step; only reading it as a frame time is the mistake.
@@ -708,6 +763,15 @@ fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>
             node,
             "`Time.fixedDeltaTime` in `Update` is the physics step, not the frame time; use `Time.deltaTime`"
                 .into(),
+        );
+    }
+    // UNT0005: Unity returns the physics step there too, but the code reads as a frame time.
+    if (t == "Time.deltaTime" || t == "UnityEngine.Time.deltaTime") && ctx.per_frame() == Some("FixedUpdate")
+    {
+        sink.emit_node(
+            "SPK1029",
+            node,
+            "`Time.deltaTime` in `FixedUpdate` is the physics step; say so with `Time.fixedDeltaTime`".into(),
         );
     }
 }

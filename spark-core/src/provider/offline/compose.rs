@@ -6,7 +6,7 @@ use super::params::Params;
 use super::templates::Feature;
 
 /// Makes the object's collider a trigger when the component is added (pickups, proximity).
-const TRIGGER_RESET: &str = "private void Reset()\n    {\n        // Detection goes through a trigger collider.\n        var trigger = GetComponent<Collider>();\n        if (trigger != null)\n        {\n            trigger.isTrigger = true;\n        }\n    }";
+const TRIGGER_RESET: &str = "private void Reset()\n    {\n        // Detection goes through a trigger collider.\n        if (TryGetComponent(out Collider trigger))\n        {\n            trigger.isTrigger = true;\n        }\n    }";
 
 #[derive(Default)]
 struct Parts {
@@ -128,7 +128,8 @@ fn assemble(class_name: &str, prompt: &str, mut parts: Parts) -> String {
     parts.usings.dedup();
     let summary: String = prompt
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        // Bidirectional and invisible characters would make the summary a Trojan Source line.
+        .map(|c| if c.is_control() || super::render::is_invisible(c) { ' ' } else { c })
         .take(120)
         .collect::<String>()
         .replace('<', "&lt;")

@@ -368,7 +368,7 @@ fn comment_text(text: &str, max_chars: usize) -> String {
     clean.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn is_invisible(c: char) -> bool {
+pub(super) fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{061C}')
 }
 

@@ -6,11 +6,14 @@
 
 use super::Severity;
 
+pub(crate) mod animator;
 pub(crate) mod api;
 mod feature;
 pub(crate) mod keywords;
 pub(crate) mod nullsafety;
+pub(crate) mod serializefield;
 pub(crate) mod tags;
+pub(crate) mod trygetcomponent;
 pub(crate) mod version;
 mod version_later;
 
@@ -106,6 +109,10 @@ pub const RULES: &[Rule] = &[
     ),
     r("SPK1027", E, Uni, None, "Type declared twice in one assembly (project validation)"),
     r("SPK1028", E, Uni, None, "Assembly definition (.asmdef) that is not valid JSON or not shaped like one"),
+    r("SPK1029", W, Uni, Some("UNT0005"), "Time.deltaTime used in FixedUpdate"),
+    r("SPK1030", W, Uni, Some("UNT0026"), "GetComponent followed by a null check instead of TryGetComponent"),
+    r("SPK1031", W, Uni, Some("UNT0041"), "Animator state or parameter named by a string instead of a hash"),
+    r("SPK1032", W, Uni, Some("UNT0013"), "[SerializeField] that Unity ignores or that is redundant"),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),
@@ -125,6 +132,18 @@ pub const RULES: &[Rule] = &[
     r("SPK2017", E, Sec, None, "XML parser allows external entities (XXE)"),
     r("SPK2018", W, Sec, None, "Regex without a match timeout"),
     r("SPK2019", W, Sec, None, "Hard-coded secret redacted from the output"),
+    r("SPK2020", W, Sec, None, "HttpListener prefix that accepts every host name (wildcard)"),
+    r(
+        "SPK2021",
+        E,
+        Sec,
+        None,
+        "Private user file (home, SSH, credential store) read and sent off the machine",
+    ),
+    r("SPK2022", E, Sec, None, "Program registered to start at login (registry Run key, startup folder)"),
+    r("SPK2023", E, Sec, None, "Environment.Exit / FailFast (kills the Unity Editor); use Application.Quit"),
+    r("SPK2024", E, Sec, None, "Application.OpenURL on a file:// URL"),
+    r("SPK2025", E, Sec, None, "Invisible or bidirectional control character in source (Trojan Source)"),
 ];
 
 /// The rule with this id, or with this Microsoft.Unity.Analyzers id (`UNT0002`).

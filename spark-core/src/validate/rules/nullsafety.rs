@@ -57,7 +57,9 @@ const ENGINE_OBJECTS: &[&str] = &[
 /// project's MonoBehaviours and ScriptableObjects).
 fn is_unity_object_type(ctx: &Ctx<'_>, ty: &str) -> bool {
     let t = simple_name(ty.trim_end_matches('?'));
-    super::tags::TAGGED.contains(&t) || ENGINE_OBJECTS.contains(&t) || ctx.known.contains_key(t)
+    super::tags::TAGGED.contains(&t)
+        || ENGINE_OBJECTS.contains(&t)
+        || ctx.known.get(t).is_some_and(|k| k.is_object())
 }
 
 /// Whether `expr` evidently holds a Unity object.

@@ -189,7 +189,7 @@ public class {{NAME}} : MonoBehaviour
         }
         Transform point = Current.respawnPoint != null ? Current.respawnPoint : Current.transform;
         // A CharacterController overrides position changes while enabled.
-        var controller = player.GetComponent<CharacterController>();
+        player.TryGetComponent(out CharacterController controller);
         if (controller != null)
         {
             controller.enabled = false;

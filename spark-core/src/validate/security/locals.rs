@@ -1,0 +1,333 @@
+//! Values tracked within one method, so a finding can be judged (and reported) where a value is
+//! used: a URL held in a local, a key filled by `System.Random`, a path built from a parameter,
+//! an XML parser configured to resolve entities.
+//!
+//! [`scan`] runs once when the walk enters a method and reads the whole body in source order;
+//! every fact is per name for the method (a name assigned twice keeps the worst value), which
+//! errs towards reporting.
+
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::Node;
+
+use super::super::classes::simple_name;
+use super::super::ctx::Ctx;
+use super::super::source::K;
+use super::urls::{Url, classify};
+
+/// Nodes a method scan reads at most: past it the facts stay empty (values untracked).
+const MAX_NODES: usize = 50_000;
+
+/// Facts about the locals of the method being walked.
+#[derive(Default)]
+pub(crate) struct Locals {
+    /// Local → the worst request URL assigned to it.
+    pub urls: HashMap<String, Url>,
+    /// `System.Random` instances.
+    rngs: HashSet<String>,
+    /// Buffers filled by a `System.Random` (`rng.NextBytes(key)`).
+    pub weak: HashSet<String>,
+    /// Locals whose value is built from a parameter (not through `Path.GetFileName`).
+    pub tainted: HashSet<String>,
+    /// Parameters passed through `Path.GetFileName` somewhere in the method (checked or replaced).
+    pub sanitized: HashSet<String>,
+    /// Parameter names of the method.
+    params: HashSet<String>,
+    /// XmlReaderSettings with `DtdProcessing.Parse`, XmlDocuments with an `XmlUrlResolver`.
+    pub xml_unsafe: HashSet<String>,
+    /// XmlTextReaders left with their DTD-parsing defaults.
+    pub xml_readers: HashSet<String>,
+    /// Dictionaries given `["typeFilterLevel"] = "Full"`.
+    pub full_filter: HashSet<String>,
+    /// Locals naming a file under the user's home or a credential store (`~/.ssh/id_rsa`).
+    sensitive_paths: HashSet<String>,
+    /// Locals holding what was read from such a file.
+    pub secret_data: HashSet<String>,
+    /// Names every function may see: fields given data read from such a file (file-wide, kept
+    /// across methods).
+    pub secret_fields: HashSet<String>,
+    /// Locals declared in the method (an assigned name that is not one is a field).
+    declared: HashSet<String>,
+    /// Whether the file names a sensitive path at all (computed on first use).
+    sensitive_file: Option<bool>,
+    /// Whether the file was searched for hidden characters (the first node does it).
+    pub hidden_checked: bool,
+}
+
+impl Locals {
+    /// Forgets the method's values, keeps what is known file-wide.
+    pub(crate) fn reset(&mut self) {
+        let secret_fields = std::mem::take(&mut self.secret_fields);
+        let (sensitive_file, hidden_checked) = (self.sensitive_file, self.hidden_checked);
+        *self = Locals { secret_fields, sensitive_file, hidden_checked, ..Locals::default() };
+    }
+}
+
+/// Paths of the user's own files that no game reads: home-folder roots, SSH and cloud keys,
+/// browser and wallet stores.
+const SENSITIVE: &[&str] = &[
+    "SpecialFolder.UserProfile",
+    "\"HOME\"",
+    "\"USERPROFILE\"",
+    ".ssh",
+    "id_rsa",
+    "id_ed25519",
+    ".aws",
+    ".azure",
+    ".kube",
+    ".docker",
+    ".git-credentials",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    "Login Data",
+    "wallet.dat",
+    "Keychains",
+];
+
+/// Whether code text names a sensitive file or folder.
+pub(crate) fn sensitive_path(t: &str) -> bool {
+    SENSITIVE.iter().any(|m| t.contains(m))
+}
+
+/// At an outermost type of a file that names a sensitive path: reads every method first, so a
+/// field given secret data in one method is known where another sends it.
+pub(crate) fn scan_fields(class: Node<'_>, ctx: &mut Ctx<'_>) {
+    let sensitive = *ctx.sec.sensitive_file.get_or_insert_with(|| sensitive_path(ctx.src.text));
+    if !sensitive {
+        return;
+    }
+    let mut methods = Vec::new();
+    let mut cursor = class.walk();
+    let mut seen = 0;
+    'walk: loop {
+        seen += 1;
+        if seen > MAX_NODES * 4 {
+            break;
+        }
+        let n = cursor.node();
+        if matches!(ctx.kind(n), K::Method | K::Constructor) {
+            methods.push(n);
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() || cursor.node().id() == class.id() {
+                break 'walk;
+            }
+        }
+    }
+    for m in methods {
+        scan(m, ctx);
+    }
+    ctx.sec.reset();
+}
+
+/// Reads the method `node` and replaces `ctx.sec` with what it shows.
+pub(crate) fn scan(node: Node<'_>, ctx: &mut Ctx<'_>) {
+    ctx.sec.reset();
+    let g = ctx.src.g;
+    if let Some(list) = ctx.field(node, g.f.parameters) {
+        let mut c = list.walk();
+        for p in list.named_children(&mut c) {
+            if let Some(n) = ctx.field(p, g.f.name) {
+                ctx.sec.params.insert(ctx.t(n).to_string());
+            }
+        }
+    }
+    let Some(body) = ctx.field(node, g.f.body) else { return };
+    // Source order, so a local built from another sees that one's value.
+    let mut nodes = Vec::new();
+    let mut cursor = body.walk();
+    'walk: loop {
+        nodes.push(cursor.node());
+        if nodes.len() >= MAX_NODES {
+            return;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() || cursor.node().id() == body.id() {
+                break 'walk;
+            }
+        }
+    }
+    for n in &nodes {
+        if ctx.kind(*n) == K::Invocation
+            && let Some(c) = ctx.callee(*n)
+            && c.name == "GetFileName"
+        {
+            for a in ctx.args(*n) {
+                ctx.sec.sanitized.insert(ctx.t(a).to_string());
+            }
+        }
+    }
+    for n in nodes {
+        match ctx.kind(n) {
+            K::VariableDeclarator => {
+                let Some(name) = ctx.field(n, g.f.name) else { continue };
+                let Some(value) = n.named_child(n.named_child_count().saturating_sub(1) as u32) else {
+                    continue;
+                };
+                ctx.sec.declared.insert(ctx.t(name).to_string());
+                if value.id() == name.id() {
+                    continue;
+                }
+                assign(ctx.t(name).to_string(), value, ctx);
+            }
+            K::Assignment => {
+                let (Some(l), Some(r)) = (ctx.field(n, g.f.left), ctx.field(n, g.f.right)) else { continue };
+                let op = ctx.field(n, g.f.operator).map(|o| ctx.t(o)).unwrap_or("=");
+                if op != "=" {
+                    continue;
+                }
+                let lt = ctx.t(l);
+                // `this.data = File.ReadAllText(keyPath)`
+                if let Some(field) = lt.strip_prefix("this.") {
+                    assign(field.to_string(), r, ctx);
+                    if ctx.sec.secret_data.contains(field) {
+                        ctx.sec.secret_fields.insert(field.to_string());
+                    }
+                    continue;
+                }
+                match lt.rsplit_once('.') {
+                    Some((obj, member)) => member_assign(obj, member.trim(), r, ctx),
+                    None if ctx.kind(l) == K::Identifier => {
+                        assign(lt.to_string(), r, ctx);
+                        if ctx.sec.secret_data.contains(lt) && !ctx.sec.declared.contains(lt) {
+                            ctx.sec.secret_fields.insert(lt.to_string());
+                        }
+                    }
+                    // `props["typeFilterLevel"] = "Full"`
+                    None => {
+                        if lt.contains("\"typeFilterLevel\"")
+                            && ctx.literal(r).is_some_and(|v| v.eq_ignore_ascii_case("full"))
+                            && let Some((obj, _)) = lt.split_once('[')
+                        {
+                            ctx.sec.full_filter.insert(obj.trim().to_string());
+                        }
+                    }
+                }
+            }
+            K::Invocation => {
+                let Some(c) = ctx.callee(n) else { continue };
+                let recv = c.receiver.map(|r| ctx.t(r)).unwrap_or("");
+                if c.name == "NextBytes"
+                    && ctx.sec.rngs.contains(recv)
+                    && let Some(a) = ctx.args(n).first()
+                {
+                    ctx.sec.weak.insert(ctx.t(*a).to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `name = value` (or a declarator's initializer).
+fn assign(name: String, value: Node<'_>, ctx: &mut Ctx<'_>) {
+    let url = classify(value, ctx, 0);
+    let worst = match ctx.sec.urls.get(&name) {
+        Some(prev) => prev.worst(url),
+        None => url,
+    };
+    ctx.sec.urls.insert(name.clone(), worst);
+    let t = ctx.t(value);
+    let created = (ctx.kind(value) == K::ObjectCreation)
+        .then(|| ctx.field(value, ctx.src.g.f.type_))
+        .flatten()
+        .map(|ty| simple_name(ctx.t(ty)));
+    match created {
+        Some("Random") => {
+            ctx.sec.rngs.insert(name.clone());
+        }
+        Some("XmlTextReader") => {
+            ctx.sec.xml_readers.insert(name.clone());
+        }
+        Some("XmlReaderSettings" | "XmlDocument")
+            if t.contains("DtdProcessing.Parse") || t.contains("XmlUrlResolver") =>
+        {
+            ctx.sec.xml_unsafe.insert(name.clone());
+        }
+        _ => {}
+    }
+    let reads = t.contains("Read") || t.contains("Open");
+    let read_private = reads && (sensitive_path(t) || names_any(value, ctx, &ctx.sec.sensitive_paths));
+    if read_private
+        || names_any(value, ctx, &ctx.sec.secret_data)
+        || names_any(value, ctx, &ctx.sec.secret_fields)
+    {
+        ctx.sec.secret_data.insert(name.clone());
+    } else if sensitive_path(t) || names_any(value, ctx, &ctx.sec.sensitive_paths) {
+        ctx.sec.sensitive_paths.insert(name.clone());
+    }
+    if !t.contains("GetFileName") && mentions(value, ctx) {
+        ctx.sec.tainted.insert(name);
+    }
+}
+
+/// `obj.member = value`: the settings that make a parser unsafe (or safe again).
+fn member_assign(obj: &str, member: &str, value: Node<'_>, ctx: &mut Ctx<'_>) {
+    let v = ctx.t(value);
+    let obj = obj.trim().to_string();
+    match member {
+        "DtdProcessing" if v.ends_with("Parse") => {
+            ctx.sec.xml_unsafe.insert(obj);
+        }
+        "DtdProcessing" => {
+            ctx.sec.xml_readers.remove(&obj);
+        }
+        "XmlResolver" if v.contains("XmlUrlResolver") => {
+            ctx.sec.xml_unsafe.insert(obj);
+        }
+        "XmlResolver" if v == "null" => {
+            ctx.sec.xml_readers.remove(&obj);
+        }
+        _ => {}
+    }
+}
+
+/// Whether an expression mentions a parameter that no `Path.GetFileName` vetted, or a local
+/// built from one.
+pub(super) fn mentions(expr: Node<'_>, ctx: &Ctx<'_>) -> bool {
+    let mut stack = vec![expr];
+    let mut steps = 0;
+    while let Some(n) = stack.pop() {
+        steps += 1;
+        if steps > 256 {
+            break;
+        }
+        if ctx.kind(n) == K::Identifier {
+            let t = ctx.t(n);
+            if (ctx.sec.params.contains(t) && !ctx.sec.sanitized.contains(t)) || ctx.sec.tainted.contains(t) {
+                return true;
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// Whether an expression mentions one of `names` (as an identifier, `this.x` included).
+pub(super) fn names_any(expr: Node<'_>, ctx: &Ctx<'_>, names: &HashSet<String>) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let mut stack = vec![expr];
+    let mut steps = 0;
+    while let Some(n) = stack.pop() {
+        steps += 1;
+        if steps > 256 {
+            break;
+        }
+        if ctx.kind(n) == K::Identifier && names.contains(ctx.t(n)) {
+            return true;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
