@@ -3,7 +3,7 @@
 //! - full validation ≤ 1.15× the raw parse;
 //! - validation behind the stream: the 300-line script streamed in 50-byte pieces, the time from
 //!   the last piece to the finished validation ≤ 10% of a full validation (`stream_last_piece_*`;
-//!   `_fence_last` ends the reply with the closing fence, `_prose_last` with a sentence after it);
+//!   `_fence_last` ends the reply with the closing fence, so the last piece holds the end of the code; `_prose_last` with a paragraph after it);
 //! - per-line cost: full validation of generated scripts of 20, 300 and 2,000 lines
 //!   (`per_line/*`, throughput in lines), the cost per line at 2,000 within 1.2× that at 300.
 //!
@@ -54,6 +54,10 @@ fn script_of(lines: usize) -> String {
     s.push_str("}\n");
     s
 }
+
+/// What a model usually writes after the code: a short paragraph (more than one piece).
+const PROSE: &str = "\nAttach the script to the player object and assign its Animator and Rigidbody in \
+                     the Inspector; stamina refills while the player walks.\n";
 
 /// The bench script as a model's reply, ending with `tail` after the closing fence.
 fn reply(tail: &str) -> String {
@@ -109,10 +113,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("full_validation_broken_300_lines", |b| {
         b.iter(|| black_box(validate_source(black_box(&broken), FILE, &cfg)))
     });
-    for (name, tail) in [
-        ("stream_last_piece_300_lines_fence_last", "\n"),
-        ("stream_last_piece_300_lines_prose_last", "\nAttach it to the player.\n"),
-    ] {
+    for (name, tail) in
+        [("stream_last_piece_300_lines_fence_last", "\n"), ("stream_last_piece_300_lines_prose_last", PROSE)]
+    {
         let text = reply(tail);
         let parts = pieces(&text, 50);
         let last = parts[parts.len() - 1];
@@ -232,7 +235,7 @@ fn cpu_medians(rounds: usize) {
     let mut cases = cases();
     let batch = 20;
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); cases.len() + 2];
-    let texts = [reply("\n"), reply("\nAttach it to the player.\n")];
+    let texts = [reply("\n"), reply(PROSE)];
     let parts: Vec<Vec<&str>> = texts.iter().map(|t| pieces(t, 50)).collect();
     for round in 0..=rounds {
         for (w, (name, work)) in cases.iter_mut().enumerate() {
