@@ -44,7 +44,7 @@ impl ScriptFile {
     }
 }
 
-const CSHARP_TAGS: &[&str] = &["csharp", "cs", "c#", "c-sharp", "unity", "csx"];
+pub(crate) const CSHARP_TAGS: &[&str] = &["csharp", "cs", "c#", "c-sharp", "unity", "csx"];
 
 /// How many code blocks are checked between two looks at the cancel token.
 const CHECK_EVERY: usize = 64;
@@ -128,7 +128,7 @@ fn name_file(raw: Option<String>, content: String, names: &mut UniqueNames) -> S
     ScriptFile { path, content, raw_path }
 }
 
-fn fence_open(line: &str) -> Option<(String, String)> {
+pub(crate) fn fence_open(line: &str) -> Option<(String, String)> {
     let trimmed = line.trim_start();
     let indent = line.len() - trimmed.len();
     if indent > 3 {
@@ -149,7 +149,7 @@ fn fence_open(line: &str) -> Option<(String, String)> {
     Some((trimmed[..n].to_string(), info.to_string()))
 }
 
-fn fence_close(line: &str, marker: &str) -> bool {
+pub(crate) fn fence_close(line: &str, marker: &str) -> bool {
     let t = line.trim();
     let ch = marker.chars().next().unwrap_or('`');
     t.len() >= marker.len() && t.chars().all(|c| c == ch)
@@ -198,7 +198,7 @@ fn looks_like_csharp(text: &str) -> bool {
     has_decl && has_cs && text.contains('{')
 }
 
-fn normalize(body: &str) -> String {
+pub(crate) fn normalize(body: &str) -> String {
     let mut s = body.replace("\r\n", "\n");
     while s.ends_with("\n\n") {
         s.pop();

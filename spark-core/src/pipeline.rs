@@ -34,14 +34,15 @@ use crate::provider::{
 };
 use crate::repair::{self, Evaluation};
 use crate::result::{ANONYMOUS_CALLER, GenerateRequest, GeneratedScripts, StreamEvent};
-use crate::validate::{ValidationConfig, validate_project_until};
+use crate::validate::{MAX_STREAMED_BYTES, StreamingValidation, ValidationConfig, validate_project_until};
 
 /// Largest request id accepted from a caller, in bytes.
 pub const MAX_REQUEST_ID_BYTES: usize = 128;
 
 /// Replies larger than this are extracted and validated on a blocking thread, so a dropped
 /// caller or the deadline can stop them; smaller ones are cheaper inline.
-const INLINE_EVALUATION_BYTES: usize = 64 * 1024;
+/// Also the largest reply parsed while it streams: a larger one is evaluated at the end only.
+const INLINE_EVALUATION_BYTES: usize = MAX_STREAMED_BYTES;
 
 /// Everything the path needs, assembled by the facade from the configuration.
 pub(crate) struct Pipeline {
@@ -264,7 +265,9 @@ impl Pipeline {
         };
         let t = Instant::now();
         let span = trace::stage_span(Stage::Provider, request_id);
-        let first = self.first_reply(&base, sink).instrument(span.clone()).await;
+        // The first reply's code is parsed as it streams, so little is left when it ends.
+        let mut streamed = Some(StreamingValidation::with_cancel(policy.clone(), cancel.clone()));
+        let first = self.first_reply(&base, sink, &mut streamed).instrument(span.clone()).await;
         traced(&span, &first);
         self.stage(request_id, Stage::Provider, t, &first);
         let first = first?;
@@ -281,7 +284,7 @@ impl Pipeline {
             first,
             &repair_base,
             rounds,
-            |c| self.evaluate(c.text.clone(), policy, request_id, cancel),
+            |c| self.evaluate(c.text.clone(), policy, request_id, cancel, streamed.take()),
             |r| self.repair_call(r, sink),
         )
         .instrument(span.clone())
@@ -426,7 +429,12 @@ impl Pipeline {
     }
 
     /// The first reply, its text streamed to a live sink as it arrives.
-    async fn first_reply(&self, base: &CompletionRequest, sink: &Sink) -> Result<Completion> {
+    async fn first_reply(
+        &self,
+        base: &CompletionRequest,
+        sink: &Sink,
+        streamed: &mut Option<StreamingValidation>,
+    ) -> Result<Completion> {
         let mut stream = self.provider.stream(base).await?;
         let mut completion = Completion::empty(self.provider.name(), self.provider.default_model());
         let mut started = false;
@@ -437,6 +445,9 @@ impl Pipeline {
                 ProviderEvent::Start { .. } => {}
                 ProviderEvent::TextDelta { text } => {
                     check_reply_size(completion.text.len(), Some(self.max_reply_bytes))?;
+                    if let Some(s) = streamed {
+                        s.push(&text);
+                    }
                     if !started {
                         started = true;
                         sink.send(started_event(&completion)).await?;
@@ -474,17 +485,18 @@ impl Pipeline {
         policy: &ValidationConfig,
         request_id: &str,
         cancel: &CancelToken,
+        streamed: Option<StreamingValidation>,
     ) -> Result<Evaluation> {
         check_reply_size(text.len(), Some(self.max_reply_bytes))?;
         cancel.check()?;
         let (files, diagnostics, timings) = if text.len() <= INLINE_EVALUATION_BYTES {
-            evaluate_text(&text, policy, cancel, request_id)
+            evaluate_text(&text, policy, cancel, request_id, streamed)
         } else {
             let (policy, token) = (policy.clone(), cancel.clone());
             // The blocking thread has no current span: carry this one over.
             let (parent, id) = (tracing::Span::current(), request_id.to_string());
             let work = tokio::task::spawn_blocking(move || {
-                parent.in_scope(|| evaluate_text(&text, &policy, &token, &id))
+                parent.in_scope(|| evaluate_text(&text, &policy, &token, &id, None))
             });
             work.await.map_err(|e| Error::Internal(format!("validation task failed: {e}")))?
         };
@@ -542,8 +554,15 @@ fn started_event(c: &Completion) -> StreamEvent {
 
 type Evaluated = (Result<Vec<ScriptFile>>, Result<Vec<Diagnostic>>, (Duration, Duration));
 
-/// Extraction then validation of one reply, checking `cancel` between them.
-fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken, request_id: &str) -> Evaluated {
+/// Extraction then validation of one reply, checking `cancel` between them; `streamed` holds
+/// what was parsed while the reply streamed.
+fn evaluate_text(
+    text: &str,
+    policy: &ValidationConfig,
+    cancel: &CancelToken,
+    request_id: &str,
+    streamed: Option<StreamingValidation>,
+) -> Evaluated {
     let t = std::time::Instant::now();
     let span = trace::stage_span(Stage::Extract, request_id);
     let files = span.in_scope(|| extract_files_with(text, cancel));
@@ -551,14 +570,15 @@ fn evaluate_text(text: &str, policy: &ValidationConfig, cancel: &CancelToken, re
     let extracted = t.elapsed();
     let t = std::time::Instant::now();
     let span = trace::stage_span(Stage::Validate, request_id);
-    let diagnostics = span.in_scope(|| match &files {
+    let diagnostics = span.in_scope(|| match (&files, streamed) {
+        (Ok(files), Some(streamed)) => streamed.validate_files(files),
         // One project: a type two generated files both declare is caught (SPK1027).
-        Ok(files) => {
+        (Ok(files), None) => {
             let pairs: Vec<(&str, &str)> =
                 files.iter().map(|f| (f.path.as_str(), f.content.as_str())).collect();
             validate_project_until(&pairs, &[], policy, cancel)
         }
-        Err(e) => Err(e.clone()),
+        (Err(e), _) => Err(e.clone()),
     });
     traced(&span, &diagnostics);
     (files, diagnostics, (extracted, t.elapsed()))

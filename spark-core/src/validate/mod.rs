@@ -30,6 +30,7 @@ mod project;
 pub mod rules;
 mod security;
 mod source;
+mod stream;
 mod syntax;
 mod target;
 mod tree;
@@ -38,6 +39,7 @@ mod walk;
 
 pub use project::{ProjectFile, validate_project, validate_project_until};
 pub use rules::{Category, RULES, Rule};
+pub use stream::{MAX_STREAMED_BYTES, StreamingValidation};
 
 pub use crate::diagnostic::{Diagnostic, Severity};
 

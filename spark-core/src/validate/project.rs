@@ -75,14 +75,27 @@ pub fn validate_project_until(
     config: &ValidationConfig,
     cancel: &CancelToken,
 ) -> Result<Vec<Diagnostic>> {
+    validate_project_parsed(files, asmdefs, config, cancel, Vec::new())
+}
+
+/// [`validate_project_until`], each file's parse starting from `prior[i]`, a parse of an earlier
+/// text of file `i` (see [`source::Source::parse_reusing`]); missing entries parse afresh.
+pub(crate) fn validate_project_parsed(
+    files: &[(&str, &str)],
+    asmdefs: &[(&str, &str)],
+    config: &ValidationConfig,
+    cancel: &CancelToken,
+    mut prior: Vec<Option<source::Parsed>>,
+) -> Result<Vec<Diagnostic>> {
     let mut out = Vec::new();
     let defs: Vec<AsmDef> = asmdefs.iter().map(|(p, c)| AsmDef::read(p, c, config, &mut out)).collect();
     let mut parsed: Vec<Option<source::Source<'_>>> = Vec::with_capacity(files.len());
     let mut deep: Vec<Option<Diagnostic>> = Vec::with_capacity(files.len());
-    for (path, content) in files {
+    for (i, (path, content)) in files.iter().enumerate() {
         cancel.check()?;
         let d = too_deep(content, path);
-        parsed.push(if d.is_some() { None } else { source::Source::parse_with(content, cancel)? });
+        let prior = prior.get_mut(i).and_then(Option::take);
+        parsed.push(if d.is_some() { None } else { source::Source::parse_reusing(content, prior, cancel)? });
         deep.push(d);
     }
     let decls: Vec<Vec<classes::ClassDecl>> =

@@ -367,8 +367,29 @@ impl<'a> Source<'a> {
     /// Stops with the token's error when `cancel` says so (also in
     /// the middle of a tree-sitter parse). `Ok(None)` when tree-sitter refuses the text.
     pub fn parse_with(text: &'a str, cancel: &CancelToken) -> Result<Option<Source<'a>>> {
+        Self::parse_reusing(text, None, cancel)
+    }
+
+    /// [`Source::parse_with`], starting from `prior`, a parse of an earlier text (the same
+    /// block while the reply was still streaming): the tree is edited to `text` and only what
+    /// changed is parsed again. A re-parse that finds errors is redone from scratch, so the
+    /// rare broken file gets exactly the tree a fresh parse gives (tree-sitter's error recovery
+    /// may settle differently on reused subtrees).
+    pub fn parse_reusing(
+        text: &'a str,
+        prior: Option<Parsed>,
+        cancel: &CancelToken,
+    ) -> Result<Option<Source<'a>>> {
         let g = Grammar::get();
-        let Some(tree) = parse_with(text, None, cancel) else {
+        let tree = match prior {
+            Some(p) => match reparse_changed(&p.text, p.tree, text, cancel) {
+                Some(t) if !t.root_node().has_error() => Some(t),
+                Some(_) => parse_with(text, None, cancel),
+                None => None,
+            },
+            None => parse_with(text, None, cancel),
+        };
+        let Some(tree) = tree else {
             cancel.check()?;
             return Ok(None);
         };
@@ -448,6 +469,44 @@ pub(super) fn reparse(text: &str, fixed: &str, mut tree: Tree, cancel: &CancelTo
         });
     }
     parse_with(fixed, Some(&tree), cancel)
+}
+
+/// A tree and the text it is a parse of.
+pub(crate) struct Parsed {
+    pub text: String,
+    pub tree: Tree,
+}
+
+/// The row and byte column of `byte` in `text`.
+fn point_at(text: &[u8], byte: usize) -> Point {
+    let before = &text[..byte.min(text.len())];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    Point::new(row, before.len() - line_start)
+}
+
+/// Parses `new` incrementally from `tree`, a parse of `old`: the span between their common
+/// prefix and common suffix is one edit, so text appended while a reply streams costs a parse
+/// of the tail. `None` when `cancel` stopped the parse.
+pub(crate) fn reparse_changed(old: &str, mut tree: Tree, new: &str, cancel: &CancelToken) -> Option<Tree> {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    if a == b {
+        return Some(tree);
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let room = a.len().min(b.len()) - prefix;
+    let suffix = a.iter().rev().zip(b.iter().rev()).take(room).take_while(|(x, y)| x == y).count();
+    let (old_end, new_end) = (a.len() - suffix, b.len() - suffix);
+    let start_position = point_at(a, prefix);
+    tree.edit(&InputEdit {
+        start_byte: prefix,
+        old_end_byte: old_end,
+        new_end_byte: new_end,
+        start_position,
+        old_end_position: point_at(a, old_end),
+        new_end_position: point_at(b, new_end),
+    });
+    parse_with(new, Some(&tree), cancel)
 }
 
 /// Every node of a tree as (kind, range, flags), in walk order.
