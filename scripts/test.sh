@@ -15,9 +15,9 @@ step "cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --works
 step "cargo test"; cargo test --workspace
 # The optional features, in one build: telemetry (OTLP export, Sentry reports) against loopback
 # receivers, and Redis-shared state on a throwaway redis-server (four clients as four instances,
-# Redis stopped mid-run). One thread: the telemetry tests install process-wide hooks.
-step "cargo test (otel, sentry, redis)"
-cargo test -p spark-core --features otel,sentry,redis --test telemetry --test redis -- --test-threads=1
+# Redis stopped mid-run), and the ledger on a throwaway PostgreSQL (restarted mid-run). One thread: the telemetry tests install process-wide hooks.
+step "cargo test (otel, sentry, redis, postgres)"
+cargo test -p spark-core --features otel,sentry,redis,postgres --test telemetry --test redis --test postgres -- --test-threads=1
 for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
     step "$part"; bash "scripts/test-$part.sh"
