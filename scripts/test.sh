@@ -18,6 +18,9 @@ step "cargo test"; cargo test --workspace
 # Redis stopped mid-run), and the ledger on a throwaway PostgreSQL (restarted mid-run). One thread: the telemetry tests install process-wide hooks.
 step "cargo test (otel, sentry, redis, postgres)"
 cargo test -p spark-core --features otel,sentry,redis,postgres --test telemetry --test redis --test postgres -- --test-threads=1
+# spark-server on PostgreSQL and Redis: the restore drill on PostgreSQL, four instances as one.
+step "cargo test (spark-server: redis, postgres)"
+cargo test -p spark-server --features redis,postgres --test server scale -- --test-threads=1
 for part in python node ffi hostile; do
   if [ -f "scripts/test-$part.sh" ]; then
     step "$part"; bash "scripts/test-$part.sh"

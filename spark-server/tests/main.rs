@@ -8,4 +8,5 @@ mod common;
 mod edge;
 mod jwt;
 mod process;
+mod scale;
 mod web;
