@@ -320,7 +320,13 @@ mod fleet {
             assert_eq!(t.await.unwrap(), 200);
         }
         assert_eq!(f.calls() - before, 1, "64 identical requests over 4 instances");
-        // The shared database holds every request, whichever instance served it.
+        // The endpoints deploy/compose.yaml and Prometheus probe answer on every instance.
+        for p in &f.procs {
+            for path in ["/healthz", "/readyz", "/metrics"] {
+                let res = f.client.get(p.url(path)).send().await.unwrap();
+                assert_eq!(res.status(), 200, "{path}");
+            }
+        }
         let logs = f.logs();
         assert!(!logs.contains(PASSWORD), "the database password reached a log");
         let _ = &f.dir;
@@ -334,12 +340,13 @@ mod fleet {
         // Redis down, policy `open`: every request is served (local limits and cache), and none
         // waits much past the 300 ms Redis deadline on top of the provider's time.
         let mut slowest: f64 = 0.0;
-        for i in 0..12 {
+        let down = Instant::now();
+        for i in 0..6 {
             let (status, took) = f.generate(i, "alice", &format!("while redis is down {i}")).await;
             assert_eq!(status, 200, "fail open serves requests");
             slowest = slowest.max(took);
         }
-        println!("redis down: slowest request {slowest:.3} s");
+        println!("redis down: 6 requests in {:.2} s, slowest {slowest:.3} s", down.elapsed().as_secs_f64());
         assert!(slowest < 5.0, "a request took {slowest} s with Redis down");
         f.redis.restart();
         // The instances reconnect by themselves: a reply cached by one is a hit on another again.
@@ -358,4 +365,73 @@ mod fleet {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// `deploy/compose.yaml` cannot run here (no containers): what it runs must be what the tests
+/// run. Same nginx files, the instance ports of `upstream.conf` everywhere (listen addresses,
+/// health checks, Prometheus targets), a `spark.toml` that loads, and a Prometheus config that
+/// `promtool` accepts with the alert rules.
+#[cfg(all(feature = "redis", feature = "postgres"))]
+#[test]
+fn compose_agrees_with_what_the_tests_run() {
+    let deploy = repo().join("deploy");
+    let read = |p: &str| std::fs::read_to_string(deploy.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let compose = read("compose.yaml");
+    let ports: Vec<String> = read("nginx/upstream.conf")
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("server 127.0.0.1:"))
+        .map(|rest| rest.split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(ports.len(), 3, "three instances");
+    let prometheus = read("prometheus/prometheus.yml");
+    for p in &ports {
+        assert!(compose.contains(&format!("SPARK_SERVER_LISTEN: 127.0.0.1:{p}")), "instance on {p}");
+        assert!(compose.contains(&format!("http://127.0.0.1:{p}/readyz")), "health check of {p}");
+        assert!(prometheus.contains(&format!("\"127.0.0.1:{p}\"")), "scrape target {p}");
+    }
+    assert!(prometheus.contains("metrics_path: /metrics"));
+    for file in [
+        "./nginx/upstream.conf",
+        "./nginx/spark-proxy.conf",
+        "./compose/nginx-site.conf",
+        "./compose/spark.toml",
+        "./prometheus/prometheus.yml",
+        "./prometheus/alerts.yml",
+    ] {
+        assert!(compose.contains(file), "compose.yaml mounts {file}");
+        assert!(deploy.join(file).is_file(), "{file} exists");
+    }
+    // The instances' config loads as compose runs it, and names the Redis and PostgreSQL that
+    // compose starts.
+    let env = [("PGPASSWORD", "x"), ("SPARK_SERVER_LISTEN", "127.0.0.1:8081")];
+    let loaded = spark_server::config::load_str(
+        &read("compose/spark.toml"),
+        env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+    .unwrap();
+    assert_eq!(loaded.server.listen.to_string(), "127.0.0.1:8081");
+    let url = loaded.spark.ledger.url.expect("PostgreSQL").redacted();
+    assert!(url.contains("127.0.0.1:5432") && compose.contains("port=5432"), "{url}");
+    let redis = loaded.spark.redis.url.expect("Redis").redacted();
+    assert!(redis.contains("127.0.0.1:6379") && compose.contains("\"--port\", \"6379\""), "{redis}");
+    // The front listens where the site says, through the same proxy rules.
+    assert!(read("compose/nginx-site.conf").contains("include /etc/nginx/conf.d/spark/spark-proxy.conf;"));
+    let Some(promtool) =
+        ["/usr/bin/promtool", "/usr/local/bin/promtool"].into_iter().find(|p| Path::new(p).is_file())
+    else {
+        println!("SKIPPED promtool check: promtool not installed (Debian package prometheus)");
+        return;
+    };
+    let out = Command::new(promtool)
+        .args(["check", "config"])
+        .arg(deploy.join("prometheus/prometheus.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 rule files found"));
 }

@@ -2,8 +2,8 @@
 //! budgets checked before any provider call.
 //!
 //! - [`UsageStore`] is the seam: [`SqliteStore`] (embedded; in memory without a path) is the
-//!   default, and its SQL is kept portable so a PostgreSQL store can follow with the same
-//!   statements.
+//!   default; `PgStore` (cargo feature `postgres`, selected by `[ledger] url`) runs the same
+//!   statements on PostgreSQL for many instances.
 //! - Every request is recorded before its result is handed to the caller: a result the caller
 //!   saw is a row in the store ("acknowledged" means "recorded").
 //! - When the store fails to record: with budgets configured the request fails (`internal`),

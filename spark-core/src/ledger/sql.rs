@@ -178,7 +178,7 @@ macro_rules! usage_rows {
             })
         }
 
-        /// One multi-row INSERT of `records` (see [`INSERT_HEAD`]) for this backend.
+        /// One multi-row INSERT of `records` (`INSERT_HEAD`) for this backend.
         fn insert_builder<'a>(
             records: &'a [&'a $crate::ledger::UsageRecord],
         ) -> sqlx::QueryBuilder<'a, <$row as sqlx::Row>::Database> {
