@@ -2,14 +2,16 @@
 #   docker build -t spark-server .
 #   docker run -p 8080:8080 -e SPARK_SERVER_LISTEN=0.0.0.0:8080 -v spark-data:/var/lib/spark spark-server
 FROM rust:1-bookworm AS build
+# Cargo features: `redis,postgres` for many instances sharing state (deploy/compose.yaml).
+ARG FEATURES=""
 WORKDIR /src
 COPY . .
-RUN cargo build --release -p spark-server --locked \
+RUN cargo build --release -p spark-server --locked --features "$FEATURES" \
  && install -m 0755 target/release/spark-server /usr/local/bin/spark-server
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl postgresql-client \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/spark --create-home spark
 COPY --from=build /usr/local/bin/spark-server /usr/local/bin/spark-server

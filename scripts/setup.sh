@@ -9,6 +9,9 @@ command -v mono >/dev/null || need_apt+=(mono-runtime)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v unzip >/dev/null || need_apt+=(unzip)
+# A throwaway PostgreSQL cluster backs the ledger tests (tests/postgres.rs, spark-server's scale
+# and restore-drill tests); pg_dump/pg_restore serve `spark-server backup`/`restore`.
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgresql)
 # promtool checks the metrics text and the alert rules (tests/metrics_promtool.rs).
 command -v promtool >/dev/null || need_apt+=(prometheus)
 # nginx fronts three spark-server instances in spark-server/tests/cluster.rs; curl is what

@@ -15,9 +15,13 @@ step "cargo doc (warnings denied)"; RUSTDOCFLAGS="-D warnings" cargo doc --works
 step "cargo test"; cargo test --workspace
 # The optional features, in one build: telemetry (OTLP export, Sentry reports) against loopback
 # receivers, and Redis-shared state on a throwaway redis-server (four clients as four instances,
-# Redis stopped mid-run). One thread: the telemetry tests install process-wide hooks.
-step "cargo test (otel, sentry, redis)"
-cargo test -p spark-core --features otel,sentry,redis --test telemetry --test redis -- --test-threads=1
+# Redis stopped mid-run), and the ledger on a throwaway PostgreSQL (restarted mid-run). One
+# thread: the telemetry tests install process-wide hooks.
+step "cargo test (otel, sentry, redis, postgres)"
+cargo test -p spark-core --features otel,sentry,redis,postgres --test telemetry --test redis --test postgres -- --test-threads=1
+# spark-server on PostgreSQL and Redis: the restore drill on PostgreSQL, four instances as one.
+step "cargo test (spark-server: redis, postgres)"
+cargo test -p spark-server --features redis,postgres --test server scale -- --test-threads=1
 # docs runs the documentation's runnable blocks and install the packages (release.sh --dev), both
 # on the builds the binding scripts just made.
 for part in python node ffi hostile docs install; do

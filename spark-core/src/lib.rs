@@ -63,6 +63,8 @@ pub use guard::{
     TierConfig, Verdict,
 };
 pub use keys::{CallerKey, CreatedKey, KeyInfo, KeyManager, KeySpec, KeyStore, MemoryKeyStore};
+#[cfg(feature = "postgres")]
+pub use ledger::PgStore;
 pub use ledger::{Period, SqliteStore, UsageQuery, UsageRecord, UsageStore, UsageTotals};
 pub use observe::{Event, Observer, Stage};
 pub use pipeline::MAX_REQUEST_ID_BYTES;

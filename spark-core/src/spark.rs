@@ -195,13 +195,13 @@ impl SparkBuilder {
             None => self.usage_store.is_some() || config.ledger.is_on(config.budgets_configured()),
         };
         // Opening connects on first use only; caller keys share the ledger's database.
-        let sqlite = SqliteStore::open(&config.ledger)?;
+        let (default_usage, default_keys) = default_stores(&config.ledger)?;
         let usage_store: Option<Arc<dyn UsageStore>> = match (ledger_on, self.usage_store) {
             (false, _) => None,
             (true, Some(store)) => Some(store),
-            (true, None) => Some(Arc::new(sqlite.clone())),
+            (true, None) => Some(default_usage),
         };
-        let key_store = self.key_store.unwrap_or_else(|| Arc::new(sqlite));
+        let key_store = self.key_store.unwrap_or(default_keys);
         let keys = KeyManager::new(key_store).with_tiers(tiers.names().cloned());
         // Above admission, so a call waiting in the queue already holds its budget reservation.
         let meter = usage_store.as_ref().map(|store| {
@@ -575,6 +575,18 @@ pub fn validate_project_with(
         asmdefs,
         &config.validation.with_unity_default(&config.generation.unity_version),
     ))
+}
+
+/// The ledger's database as `[ledger]` names it: PostgreSQL by `url` (cargo feature
+/// `postgres`), the SQLite file or memory otherwise. Caller keys share it.
+fn default_stores(config: &crate::ledger::LedgerConfig) -> Result<(Arc<dyn UsageStore>, Arc<dyn KeyStore>)> {
+    #[cfg(feature = "postgres")]
+    if let Some(url) = &config.url {
+        let pg = crate::ledger::PgStore::open(url)?;
+        return Ok((Arc::new(pg.clone()), Arc::new(pg)));
+    }
+    let sqlite = SqliteStore::open(config)?;
+    Ok((Arc::new(sqlite.clone()), Arc::new(sqlite)))
 }
 
 #[cfg(test)]

@@ -44,9 +44,11 @@ pub struct ServerConfig {
     pub profile: Profile,
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// SQLite file for caller keys and the usage ledger, used when `[ledger] path` is unset
-    /// (default `spark-server.db` in the working directory; `None` keeps both in memory).
-    pub database: Option<PathBuf>,
+    /// The database of caller keys and the usage ledger, used when `[ledger]` names none: a
+    /// SQLite file (default `spark-server.db` in the working directory), or a `postgres://`
+    /// URL (cargo feature `postgres`; never printed with its password). `None` keeps both in
+    /// memory.
+    pub database: Option<spark_core::ledger::Database>,
     /// Limits and deadlines.
     pub limits: LimitsConfig,
     /// Authentication.
@@ -66,7 +68,7 @@ impl Default for ServerConfig {
         ServerConfig {
             profile: Profile::Dev,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database: Some(PathBuf::from("spark-server.db")),
+            database: Some(spark_core::ledger::Database::Sqlite(PathBuf::from("spark-server.db"))),
             limits: LimitsConfig::default(),
             auth: AuthConfig::default(),
             signing: SigningConfig::default(),
@@ -346,9 +348,18 @@ pub fn load_str(text: &str, env: impl IntoIterator<Item = (String, String)>) -> 
     }
     // Keys and usage share one database; the server keeps it on disk unless told otherwise.
     if let Some(db) = &server.database {
+        // `[ledger] path` or `url`, in the file or the environment, wins over `[server] database`.
+        let by_env = vars.iter().any(|(n, _)| n == "SPARK_LEDGER__PATH" || n == "SPARK_LEDGER__URL");
         let ledger = root.entry("ledger").or_insert_with(|| serde_json::json!({}));
         if let Some(t) = ledger.as_object_mut() {
-            t.entry("path").or_insert_with(|| db.display().to_string().into());
+            if !by_env && !t.contains_key("path") && !t.contains_key("url") {
+                match db {
+                    spark_core::ledger::Database::Sqlite(p) => {
+                        t.insert("path".into(), p.display().to_string().into())
+                    }
+                    spark_core::ledger::Database::Postgres(u) => t.insert("url".into(), u.expose().into()),
+                };
+            }
             t.entry("enabled").or_insert(true.into());
         }
     }

@@ -4,9 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use db::Target;
 use spark_server::Server;
 use spark_server::config::{self, Loaded};
 use spark_server::routes::account::CreateKeyBody;
+
+mod db;
 
 /// SPARK as a service. Secrets come from environment variables or `*_FILE` variables naming
 /// files, never from the command line.
@@ -29,13 +32,22 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Create or update the database schema, then exit.
+    /// Create or update the database schema (SQLite or PostgreSQL), then exit. Every schema
+    /// change is additive, so the previous release still runs on the migrated database.
     Migrate,
-    /// Write a consistent copy of the database to PATH while the server may be running.
+    /// Write a consistent copy of the database to PATH while the server may be running
+    /// (SQLite: a database file; PostgreSQL: a `pg_dump` custom-format archive).
     Backup {
         /// Where to write the copy (must not exist).
         path: PathBuf,
     },
+    /// Replace the database's contents with the backup at PATH. Stop every instance first.
+    Restore {
+        /// A file written by `backup`.
+        path: PathBuf,
+    },
+    /// Print every usage record and the totals per caller as JSON (what a restore must keep).
+    Usage,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,15 +115,24 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(loaded).await,
         Command::Migrate => {
-            let store = spark_core::SqliteStore::open(&loaded.spark.ledger)?;
-            store.migrate().await?;
+            Target::open(&loaded.spark.ledger)?.migrate().await?;
             println!("database schema is up to date");
             Ok(())
         }
         Command::Backup { path } => {
-            let store = spark_core::SqliteStore::open(&loaded.spark.ledger)?;
-            store.backup(&path).await?;
+            Target::open(&loaded.spark.ledger)?.backup(&path).await?;
             println!("backup written to {}", path.display());
+            Ok(())
+        }
+        Command::Restore { path } => {
+            Target::open(&loaded.spark.ledger)?.restore(&path).await?;
+            println!("database restored from {}", path.display());
+            Ok(())
+        }
+        Command::Usage => {
+            let spark = spark_core::Spark::builder().config(loaded.spark).build()?;
+            let all = spark.export_usage(None, spark_core::Period::All).await?;
+            println!("{}", serde_json::to_string_pretty(&all)?);
             Ok(())
         }
         Command::Keys { action } => keys(loaded, action).await,

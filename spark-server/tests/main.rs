@@ -8,5 +8,6 @@ mod common;
 mod edge;
 mod jwt;
 mod process;
+mod scale;
 mod web;
 mod web_options;

@@ -162,4 +162,5 @@ pub async fn openai_replying(text: &str) -> wiremock::MockServer {
         .await;
     server
 }
+pub mod pg_server;
 pub mod redis_server;

@@ -28,6 +28,9 @@ use crate::ledger::now_ms;
 use crate::result::GenerateRequest;
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sql;
 mod sqlite;
 
 pub use memory::MemoryKeyStore;

@@ -1,43 +1,16 @@
 //! Caller keys in the ledger's SQLite database (table `spark_keys`, created with the ledger's
-//! schema). The statements are the portable subset PostgreSQL runs unchanged.
+//! schema); the SQL is shared with PostgreSQL (`super::sql`).
 
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::sql::{COLUMNS, INSERT, REVOKE, TOUCH};
 use super::{KeyInfo, KeyStore, StoredKey};
 use crate::error::Result;
 use crate::ledger::SqliteStore;
 
-const COLUMNS: &str =
-    "id, caller, name, scopes, tier, salt, hash, created_ms, expires_ms, revoked_ms, last_used_ms";
-
-const INSERT: &str = "INSERT INTO spark_keys (id, caller, name, scopes, tier, salt, hash, created_ms, \
-     expires_ms, revoked_ms, last_used_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-
-const REVOKE: &str = "UPDATE spark_keys SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL";
-
-const TOUCH: &str =
-    "UPDATE spark_keys SET last_used_ms = $2 WHERE id = $1 AND (last_used_ms IS NULL OR last_used_ms < $2)";
-
-fn key_row(row: &SqliteRow) -> std::result::Result<StoredKey, sqlx::Error> {
-    let scopes: String = row.try_get("scopes")?;
-    Ok(StoredKey {
-        info: KeyInfo {
-            id: row.try_get("id")?,
-            caller: row.try_get("caller")?,
-            name: row.try_get("name")?,
-            scopes: scopes.split_whitespace().map(str::to_string).collect(),
-            tier: row.try_get("tier")?,
-            created_ms: row.try_get("created_ms")?,
-            expires_ms: row.try_get("expires_ms")?,
-            revoked_ms: row.try_get("revoked_ms")?,
-            last_used_ms: row.try_get("last_used_ms")?,
-        },
-        salt: row.try_get("salt")?,
-        hash: row.try_get("hash")?,
-    })
-}
+super::sql::key_rows!(SqliteRow);
 
 #[async_trait]
 impl KeyStore for SqliteStore {

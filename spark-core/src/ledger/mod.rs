@@ -2,8 +2,8 @@
 //! budgets checked before any provider call.
 //!
 //! - [`UsageStore`] is the seam: [`SqliteStore`] (embedded; in memory without a path) is the
-//!   default, and its SQL is kept portable so a PostgreSQL store can follow with the same
-//!   statements.
+//!   default; `PgStore` (cargo feature `postgres`, selected by `[ledger] url`) runs the same
+//!   statements on PostgreSQL for many instances.
 //! - Every request is recorded before its result is handed to the caller: a result the caller
 //!   saw is a row in the store ("acknowledged" means "recorded").
 //! - When the store fails to record: with budgets configured the request fails (`internal`),
@@ -22,15 +22,22 @@ use crate::error::{Error, ErrorCode, Result};
 mod analytics;
 mod budget;
 mod meter;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sql;
 mod sqlite;
 mod time;
+mod url;
 
 pub use analytics::{GroupBy, RankBy, UsageGroup, group_records, report_json, top_callers};
 pub(crate) use budget::Budgets;
 pub use budget::{BudgetConfig, BudgetCounters, BudgetSlot, CallerBudget, SharedVerdict};
 pub(crate) use meter::{Meter, MeterLayer};
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use time::{iso8601, now_ms};
+pub use url::{Database, DatabaseUrl};
 
 /// How hard SQLite pushes each commit to disk (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,18 +66,23 @@ pub struct LedgerConfig {
     pub path: Option<PathBuf>,
     /// `PRAGMA synchronous` for the file (WAL mode always).
     pub synchronous: Synchronous,
+    /// A PostgreSQL server (`postgres://user:password@host:port/db`) instead of the SQLite
+    /// file, for many instances sharing one ledger and one set of caller keys (cargo feature
+    /// `postgres`). Never prints with its password; give it by `SPARK_LEDGER__URL_FILE` to keep
+    /// the password out of the config file.
+    pub url: Option<DatabaseUrl>,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        LedgerConfig { enabled: None, path: None, synchronous: Synchronous::Full }
+        LedgerConfig { enabled: None, path: None, synchronous: Synchronous::Full, url: None }
     }
 }
 
 impl LedgerConfig {
     /// Whether requests are recorded, given whether budgets are configured.
     pub fn is_on(&self, budgets: bool) -> bool {
-        self.enabled.unwrap_or(self.path.is_some() || budgets)
+        self.enabled.unwrap_or(self.path.is_some() || self.url.is_some() || budgets)
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
@@ -78,6 +90,15 @@ impl LedgerConfig {
             && p.as_os_str().is_empty()
         {
             return Err(Error::config("ledger.path", "must not be empty (leave it unset for memory)"));
+        }
+        if let Some(url) = &self.url {
+            if self.path.is_some() {
+                return Err(Error::config(
+                    "ledger.url",
+                    "set either `path` (SQLite) or `url` (PostgreSQL), not both",
+                ));
+            }
+            url.validate("ledger.url")?;
         }
         Ok(())
     }

@@ -1,7 +1,6 @@
 //! The embedded ledger: SQLite through sqlx, WAL mode.
 //!
-//! The SQL is kept to what PostgreSQL runs unchanged (`$n` placeholders, `BIGINT`,
-//! `DOUBLE PRECISION`, `BOOLEAN`, sums cast to `BIGINT`), so a server store can reuse it.
+//! The SQL and the row mapping are shared with the PostgreSQL store (`super::sql`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -13,74 +12,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 use sqlx::{ConnectOptions, Row};
 use tokio::sync::Mutex;
 
+use super::sql::{RECORDS, SCHEMA, TOTALS, grouped_sql};
 use super::{
     GroupBy, LedgerConfig, Synchronous, UsageGroup, UsageQuery, UsageRecord, UsageStore, UsageTotals,
 };
 use crate::error::{Error, Result};
-
-pub(crate) const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS spark_usage (
-        request_id TEXT NOT NULL,
-        caller TEXT NOT NULL,
-        ts_ms BIGINT NOT NULL,
-        provider TEXT,
-        model TEXT,
-        input_tokens BIGINT NOT NULL,
-        output_tokens BIGINT NOT NULL,
-        cache_read_tokens BIGINT NOT NULL,
-        cache_write_tokens BIGINT NOT NULL,
-        cost_usd DOUBLE PRECISION NOT NULL,
-        outcome TEXT NOT NULL,
-        cached BOOLEAN NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS spark_usage_caller_ts ON spark_usage (caller, ts_ms)",
-    "CREATE INDEX IF NOT EXISTS spark_usage_ts ON spark_usage (ts_ms)",
-    // Caller keys (crate::keys) share the ledger's database: one file to back up. Never a secret:
-    // `hash` is HMAC-SHA256 under the per-key `salt`; `scopes` are space-separated.
-    "CREATE TABLE IF NOT EXISTS spark_keys (
-        id TEXT PRIMARY KEY,
-        caller TEXT NOT NULL,
-        name TEXT,
-        scopes TEXT NOT NULL,
-        tier TEXT,
-        salt TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        created_ms BIGINT NOT NULL,
-        expires_ms BIGINT,
-        revoked_ms BIGINT,
-        last_used_ms BIGINT
-    )",
-];
-
-const INSERT_HEAD: &str = "INSERT INTO spark_usage (request_id, caller, ts_ms, provider, model, input_tokens, \
-     output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, outcome, cached) ";
-
-// `$1 IS NULL` lets one statement serve one caller or all of them.
-const TOTALS: &str = "SELECT caller, COUNT(*) AS requests, \
-     CAST(COALESCE(SUM(CASE WHEN outcome <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
-     CAST(COALESCE(SUM(CASE WHEN cached THEN 1 ELSE 0 END), 0) AS BIGINT) AS cached, \
-     CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
-     CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens, \
-     CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens, \
-     CAST(COALESCE(SUM(cache_write_tokens), 0) AS BIGINT) AS cache_write_tokens, \
-     COALESCE(SUM(cost_usd), 0.0) AS cost_usd \
-     FROM spark_usage WHERE ($1 IS NULL OR caller = $1) AND ts_ms >= $2 AND ts_ms < $3 \
-     GROUP BY caller ORDER BY caller";
-
-const RECORDS: &str = "SELECT request_id, caller, ts_ms, provider, model, input_tokens, output_tokens, \
-     cache_read_tokens, cache_write_tokens, cost_usd, outcome, cached \
-     FROM spark_usage WHERE ($1 IS NULL OR caller = $1) AND ts_ms >= $2 AND ts_ms < $3 \
-     ORDER BY ts_ms, request_id LIMIT $4";
-
-/// [`UsageStore::grouped`] in SQL; `{key}` is the group expression.
-const GROUPED: &str = "SELECT {key} AS key, COUNT(*) AS requests, \
-     CAST(COALESCE(SUM(CASE WHEN outcome <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
-     CAST(COALESCE(SUM(CASE WHEN cached THEN 1 ELSE 0 END), 0) AS BIGINT) AS cached, \
-     CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
-     CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens, \
-     COALESCE(SUM(cost_usd), 0.0) AS cost_usd \
-     FROM spark_usage WHERE ($1 IS NULL OR caller = $1) AND ts_ms >= $2 AND ts_ms < $3 \
-     GROUP BY 1 ORDER BY 1";
 
 /// The SQLite [`UsageStore`]: a file in WAL mode, or an in-memory database.
 ///
@@ -152,6 +88,17 @@ impl SqliteStore {
                 for statement in SCHEMA {
                     sqlx::query(statement).execute(&mut conn).await.map_err(|e| unavailable(&where_, e))?;
                 }
+                sqlx::query(super::sql::MARK_VERSION)
+                    .bind(super::sql::SCHEMA_VERSION)
+                    .bind(super::now_ms())
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| unavailable(&where_, e))?;
+                let newest: i64 = sqlx::query_scalar(super::sql::NEWEST_VERSION)
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(|e| unavailable(&where_, e))?;
+                super::sql::check_version(newest)?;
                 *guard = Some(conn);
             }
             match guard.as_mut() {
@@ -212,21 +159,7 @@ async fn insert_all(
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new(INSERT_HEAD);
-        b.push_values(chunk, |mut row, r| {
-            row.push_bind(&r.request_id)
-                .push_bind(&r.caller)
-                .push_bind(r.ts_ms)
-                .push_bind(&r.provider)
-                .push_bind(&r.model)
-                .push_bind(to_i64(r.input_tokens))
-                .push_bind(to_i64(r.output_tokens))
-                .push_bind(to_i64(r.cache_read_tokens))
-                .push_bind(to_i64(r.cache_write_tokens))
-                .push_bind(r.cost_usd)
-                .push_bind(&r.outcome)
-                .push_bind(r.cached);
-        });
+        let mut b = insert_builder(chunk);
         b.build().execute(&mut *tx).await?;
     }
     tx.commit().await
@@ -240,44 +173,7 @@ fn db_error(e: sqlx::Error) -> Error {
     Error::Internal(format!("ledger: {e}"))
 }
 
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-fn totals_row(row: &SqliteRow) -> std::result::Result<UsageTotals, sqlx::Error> {
-    Ok(UsageTotals {
-        caller: row.try_get("caller")?,
-        requests: to_u64(row.try_get("requests")?),
-        errors: to_u64(row.try_get("errors")?),
-        cached: to_u64(row.try_get("cached")?),
-        input_tokens: to_u64(row.try_get("input_tokens")?),
-        output_tokens: to_u64(row.try_get("output_tokens")?),
-        cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
-        cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
-        cost_usd: row.try_get("cost_usd")?,
-    })
-}
-
-fn record_row(row: &SqliteRow) -> std::result::Result<UsageRecord, sqlx::Error> {
-    Ok(UsageRecord {
-        request_id: row.try_get("request_id")?,
-        caller: row.try_get("caller")?,
-        ts_ms: row.try_get("ts_ms")?,
-        provider: row.try_get("provider")?,
-        model: row.try_get("model")?,
-        input_tokens: to_u64(row.try_get("input_tokens")?),
-        output_tokens: to_u64(row.try_get("output_tokens")?),
-        cache_read_tokens: to_u64(row.try_get("cache_read_tokens")?),
-        cache_write_tokens: to_u64(row.try_get("cache_write_tokens")?),
-        cost_usd: row.try_get("cost_usd")?,
-        outcome: row.try_get("outcome")?,
-        cached: row.try_get("cached")?,
-    })
-}
+super::sql::usage_rows!(SqliteRow);
 
 #[async_trait]
 impl UsageStore for SqliteStore {
@@ -329,16 +225,7 @@ impl UsageStore for SqliteStore {
     }
 
     async fn grouped(&self, q: &UsageQuery, by: GroupBy) -> Result<Vec<UsageGroup>> {
-        // Only fixed expressions reach the SQL text; values are bound.
-        let key = match by {
-            GroupBy::Caller => "caller".to_string(),
-            GroupBy::Provider => "COALESCE(provider, 'none')".to_string(),
-            GroupBy::Day | GroupBy::Hour => {
-                let w = by.bucket_ms().unwrap_or(1);
-                format!("((ts_ms - (((ts_ms % {w}) + {w}) % {w})))")
-            }
-        };
-        let sql = GROUPED.replace("{key}", &key);
+        let sql = grouped_sql(by);
         let q = q.clone();
         let rows = self
             .run(Box::new(move |conn| {
@@ -350,22 +237,7 @@ impl UsageStore for SqliteStore {
                         .fetch_all(conn)
                         .await?;
                     rows.iter()
-                        .map(|row| {
-                            let key = match by.bucket_ms() {
-                                Some(_) => by.bucket_key(row.try_get::<i64, _>("key")?),
-                                None => row.try_get("key")?,
-                            };
-                            Ok(UsageGroup {
-                                key,
-                                requests: to_u64(row.try_get("requests")?),
-                                errors: to_u64(row.try_get("errors")?),
-                                error_rate: 0.0,
-                                cached: to_u64(row.try_get("cached")?),
-                                input_tokens: to_u64(row.try_get("input_tokens")?),
-                                output_tokens: to_u64(row.try_get("output_tokens")?),
-                                cost_usd: row.try_get("cost_usd")?,
-                            })
-                        })
+                        .map(|row| group_row(row, by))
                         .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
                 })
             }))

@@ -22,15 +22,7 @@ impl RedisUrl {
 
     /// The URL with user name kept and password masked; `[invalid URL]` when it does not parse.
     pub fn redacted(&self) -> String {
-        match ::url::Url::parse(self.expose()) {
-            Ok(mut u) => {
-                if u.password().is_some() {
-                    let _ = u.set_password(Some("***"));
-                }
-                u.to_string()
-            }
-            Err(_) => "[invalid URL]".into(),
-        }
+        crate::secret::redact_url(self.expose())
     }
 
     /// The password, if the URL has one (to scrub it from driver messages).
