@@ -185,6 +185,16 @@ async fn redis_down_fails_open_within_the_deadline_and_recovers() {
     // The reply cached in the front store of instance 0 is still served there.
     assert!(spark[0].generate(GenerateRequest::new("before").caller("erin")).await.unwrap().rounds[0].cached);
     assert!(spark.iter().all(|s| s.redis_stats().unwrap().fallbacks > 0));
+    // The same counts are in the Prometheus text, where alerts can see an outage.
+    let m = spark[0].metrics();
+    let stats = spark[0].redis_stats().unwrap();
+    assert_eq!(
+        m.sum("spark_redis_fallbacks_total", &[]) as u64,
+        stats.fallbacks,
+        "{}",
+        spark[0].metrics_text()
+    );
+    assert_eq!(m.sum("spark_redis_errors_total", &[]) as u64, stats.errors);
     redis.restart();
     // The connection comes back by itself: a reply cached by one is a hit on another again.
     let deadline = Instant::now() + Duration::from_secs(10);

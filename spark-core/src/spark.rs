@@ -413,6 +413,10 @@ impl Spark {
             live.queue_depth = self.queue_depth() as u64;
             live.queue_capacity = self.inner.config.rate_limit.max_queue as u64;
         }
+        #[cfg(feature = "redis")]
+        {
+            live.redis = self.redis_stats().map(|s| (s.errors, s.fallbacks));
+        }
         live
     }
 

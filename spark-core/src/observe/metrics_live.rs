@@ -32,6 +32,9 @@ pub struct LiveState {
     pub queue_depth: u64,
     /// Requests that may wait (0 when admission is off).
     pub queue_capacity: u64,
+    /// Calls to Redis that failed or passed `timeout_ms`, and of those the ones served from the
+    /// instance's own stores instead (`on_error = "open"`); `None` without `[redis]`.
+    pub redis: Option<(u64, u64)>,
 }
 
 impl LiveState {
@@ -106,6 +109,14 @@ pub(super) fn encode_live(out: &mut String, live: &LiveState) -> std::fmt::Resul
     );
     r.register("queue_depth", "Requests waiting for a provider slot", gauge(live.queue_depth));
     r.register("queue_capacity", "Requests allowed to wait for a slot", gauge(live.queue_capacity));
+    if let Some((errors, fallbacks)) = live.redis {
+        r.register("redis_errors", "Calls to Redis that failed or timed out", counter(errors));
+        r.register(
+            "redis_fallbacks",
+            "Calls to Redis served from the instance's own stores instead (on_error = open)",
+            counter(fallbacks),
+        );
+    }
     prometheus_client::encoding::text::encode_registry(out, &r)
 }
 

@@ -750,13 +750,17 @@ fn implicit_creation(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
 /// UNT0004, UNT0005
 fn member_access(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     // Writing it (`Time.fixedDeltaTime = 0.02f * Time.timeScale`, Unity's slow-motion recipe)
-    // sets the physics step; only reading it as a frame time is the mistake.
-    let written = node.parent().is_some_and(|p| {
-        ctx.kind(p) == K::Assignment && ctx.field(p, ctx.src.g.f.left).is_some_and(|l| l.id() == node.id())
-    });
+    // sets the physics step; only reading it as a frame time is the mistake. The parent is looked
+    // up last: tree-sitter finds it by walking down from the root, for every member access.
+    let written = || {
+        node.parent().is_some_and(|p| {
+            ctx.kind(p) == K::Assignment
+                && ctx.field(p, ctx.src.g.f.left).is_some_and(|l| l.id() == node.id())
+        })
+    };
     if (t == "Time.fixedDeltaTime" || t == "UnityEngine.Time.fixedDeltaTime")
         && ctx.per_frame() == Some("Update")
-        && !written
+        && !written()
     {
         sink.emit_node(
             "SPK1007",
