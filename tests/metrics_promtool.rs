@@ -99,7 +99,10 @@ async fn every_metric_the_alerts_and_dashboard_name_is_exported() {
         let body = std::fs::read_to_string(repo().join(file)).unwrap();
         let names = metric_names(&body);
         assert!(names.len() >= 5, "{file} names too few metrics: {names:?}");
-        let missing: Vec<&String> = names.iter().filter(|n| !exported(n)).collect();
+        // `spark_redis_*` exist only with `[redis]` configured (a feature build): tests/redis.rs
+        // checks them against `redis_stats()` with Redis stopped.
+        let missing: Vec<&String> =
+            names.iter().filter(|n| !exported(n) && !n.starts_with("spark_redis_")).collect();
         assert!(missing.is_empty(), "{file} names {missing:?}, which SPARK does not export");
     }
     // Every dashboard query names a metric.
