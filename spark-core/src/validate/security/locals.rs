@@ -292,30 +292,19 @@ fn member_assign(obj: &str, member: &str, value: Node<'_>, ctx: &mut Ctx<'_>) {
 /// Whether an expression mentions a parameter that no `Path.GetFileName` vetted, or a local
 /// built from one.
 pub(super) fn mentions(expr: Node<'_>, ctx: &Ctx<'_>) -> bool {
-    let mut stack = vec![expr];
-    let mut steps = 0;
-    while let Some(n) = stack.pop() {
-        steps += 1;
-        if steps > 256 {
-            break;
-        }
-        if ctx.kind(n) == K::Identifier {
-            let t = ctx.t(n);
-            if (ctx.sec.params.contains(t) && !ctx.sec.sanitized.contains(t)) || ctx.sec.tainted.contains(t) {
-                return true;
-            }
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
+    any_identifier(expr, ctx, |t| {
+        (ctx.sec.params.contains(t) && !ctx.sec.sanitized.contains(t)) || ctx.sec.tainted.contains(t)
+    })
 }
 
 /// Whether an expression mentions one of `names` (as an identifier, `this.x` included).
 pub(super) fn names_any(expr: Node<'_>, ctx: &Ctx<'_>, names: &HashSet<String>) -> bool {
-    if names.is_empty() {
-        return false;
-    }
+    !names.is_empty() && any_identifier(expr, ctx, |t| names.contains(t))
+}
+
+/// Whether an identifier in `expr` satisfies `hit`, looking at no more than 256 nodes: a huge
+/// expression is cut short rather than walked whole for every call it sits in.
+pub(super) fn any_identifier(expr: Node<'_>, ctx: &Ctx<'_>, hit: impl Fn(&str) -> bool) -> bool {
     let mut stack = vec![expr];
     let mut steps = 0;
     while let Some(n) = stack.pop() {
@@ -323,7 +312,7 @@ pub(super) fn names_any(expr: Node<'_>, ctx: &Ctx<'_>, names: &HashSet<String>) 
         if steps > 256 {
             break;
         }
-        if ctx.kind(n) == K::Identifier && names.contains(ctx.t(n)) {
+        if ctx.kind(n) == K::Identifier && hit(ctx.t(n)) {
             return true;
         }
         let mut c = n.walk();

@@ -4,7 +4,6 @@ use tree_sitter::Node;
 
 use super::super::Sink;
 use super::super::ctx::Ctx;
-use super::super::source::K;
 
 pub(super) fn file_op(
     node: Node<'_>,
@@ -61,23 +60,9 @@ pub(super) fn from_input(expr: Node<'_>, params: &[&str], ctx: &Ctx<'_>) -> bool
     if t.contains("GetFileName") {
         return false;
     }
-    let mut stack = vec![expr];
-    let mut steps = 0;
-    while let Some(n) = stack.pop() {
-        steps += 1;
-        if steps > 256 {
-            break;
-        }
-        if ctx.kind(n) == K::Identifier {
-            let t = ctx.t(n);
-            // A parameter vetted by `Path.GetFileName` somewhere in the method is a file name;
-            // a local built from an unvetted one carries it.
-            if (params.contains(&t) && !ctx.sec.sanitized.contains(t)) || ctx.sec.tainted.contains(t) {
-                return true;
-            }
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
+    // A parameter vetted by `Path.GetFileName` somewhere in the method is a file name; a local
+    // built from an unvetted one carries it.
+    super::locals::any_identifier(expr, ctx, |t| {
+        (params.contains(&t) && !ctx.sec.sanitized.contains(t)) || ctx.sec.tainted.contains(t)
+    })
 }
