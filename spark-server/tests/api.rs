@@ -183,19 +183,10 @@ async fn a_keys_tier_sets_its_rate_limit() {
         mock.toml()
     ))
     .await;
-    let create = |tier: &'static str| {
-        s.client
-            .post(s.url("/v1/admin/keys"))
-            .bearer_auth(&s.admin)
-            .json(
-                &serde_json::json!({"caller": format!("{tier}-user"), "tier": tier, "scopes": ["generate"]}),
-            )
-            .send()
-    };
-    let free: serde_json::Value = create("free").await.unwrap().json().await.unwrap();
-    let pro: serde_json::Value = create("pro").await.unwrap().json().await.unwrap();
+    let free = s.tier_key("free-user", "free", &["generate"]).await;
+    let pro = s.tier_key("pro-user", "pro", &["generate"]).await;
     let body = serde_json::json!({"prompt": "a spinner", "no_cache": true});
-    let (free, pro) = (free["key"].as_str().unwrap(), pro["key"].as_str().unwrap());
+    let (free, pro) = (free.as_str(), pro.as_str());
     for _ in 0..2 {
         assert_eq!(s.post("/v1/generate", free, body.clone()).await.status(), 200);
     }

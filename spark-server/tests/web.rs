@@ -487,15 +487,7 @@ async fn a_limited_key_is_told_how_long_to_wait() {
     let _one = ONE_BROWSER.lock().await;
     let provider = SlowProvider::start(Duration::ZERO).await;
     let s = TestServer::start(&provider.toml("[tiers.free]\nrequests_per_minute = 1\nburst = 1\n")).await;
-    let res = s
-        .client
-        .post(s.url("/v1/admin/keys"))
-        .bearer_auth(&s.admin)
-        .json(&json!({"caller": "jam-team", "tier": "free", "scopes": ["generate", "export"]}))
-        .send()
-        .await
-        .unwrap();
-    let key = res.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string();
+    let key = s.tier_key("jam-team", "free", &["generate", "export"]).await;
     let Some(b) = Browser::start().await else { return };
     b.sign_in(&s.base, &key).await;
     type_prompt(&b, "a door that opens").await;

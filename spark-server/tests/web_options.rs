@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::TestServer;
 use crate::web::{Browser, ENTER, ONE_BROWSER, SlowProvider, type_prompt};
@@ -98,15 +98,7 @@ async fn a_spent_budget_and_a_busy_server_are_explained() {
         )
         .replace("model = \"gpt-4o-mini\"", "model = \"gpt-4o-mini\"\nmax_tokens = 50");
     let s = TestServer::start(&toml).await;
-    let res = s
-        .client
-        .post(s.url("/v1/admin/keys"))
-        .bearer_auth(&s.admin)
-        .json(&json!({"caller": "jam-team", "tier": "tiny", "scopes": ["generate", "export"]}))
-        .send()
-        .await
-        .unwrap();
-    let key = res.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string();
+    let key = s.tier_key("jam-team", "tiny", &["generate", "export"]).await;
     let Some(b) = Browser::start().await else { return };
     b.sign_in(&s.base, &key).await;
 

@@ -98,13 +98,22 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    /// Creates a key with `scopes` through the admin API.
+    /// Creates a key with `scopes` through the admin API: (the key, its id).
     pub async fn key(&self, caller: &str, scopes: &[&str]) -> (String, String) {
+        self.create_key(serde_json::json!({"caller": caller, "scopes": scopes})).await
+    }
+
+    /// Creates a key of `tier` with `scopes` through the admin API: the key.
+    pub async fn tier_key(&self, caller: &str, tier: &str, scopes: &[&str]) -> String {
+        self.create_key(serde_json::json!({"caller": caller, "tier": tier, "scopes": scopes})).await.0
+    }
+
+    async fn create_key(&self, spec: serde_json::Value) -> (String, String) {
         let res = self
             .client
             .post(self.url("/v1/admin/keys"))
             .bearer_auth(&self.admin)
-            .json(&serde_json::json!({"caller": caller, "scopes": scopes}))
+            .json(&spec)
             .send()
             .await
             .unwrap();
