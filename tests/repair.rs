@@ -5,10 +5,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use futures::stream;
-use spark_core::provider::{
-    Completion, CompletionRequest, Message, ProviderEvent, ProviderStream, Role, StopReason, Usage,
-};
+use spark_core::provider::{Completion, CompletionRequest, Message, ProviderStream, Role, StopReason, Usage};
 use spark_core::{
     Error, ErrorCode, GenerateRequest, Provider, ProviderError, ProviderErrorKind, Spark, SparkConfig,
 };
@@ -69,14 +66,7 @@ impl Provider for Scripted {
     }
 
     async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {
-        let c = self.complete(request).await?;
-        let events = vec![
-            Ok(ProviderEvent::start(c.model.clone(), None)),
-            Ok(ProviderEvent::TextDelta { text: c.text }),
-            Ok(ProviderEvent::Usage { usage: c.usage }),
-            Ok(ProviderEvent::Stop { reason: StopReason::EndTurn }),
-        ];
-        Ok(Box::pin(stream::iter(events)))
+        Ok(self.complete(request).await?.into_stream())
     }
 }
 

@@ -5,8 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use futures::stream;
-use spark_core::provider::{Completion, CompletionRequest, ProviderEvent, ProviderStream, StopReason, Usage};
+use spark_core::provider::{Completion, CompletionRequest, ProviderStream, StopReason, Usage};
 use spark_core::{
     ErrorCode, GenerateRequest, Offline, Provider, ProviderError, ProviderErrorKind, Spark, SparkConfig,
 };
@@ -48,14 +47,7 @@ impl Provider for Recording {
     }
 
     async fn stream(&self, request: &CompletionRequest) -> spark_core::Result<ProviderStream> {
-        let c = self.complete(request).await?;
-        let events = vec![
-            Ok(ProviderEvent::start(c.model.clone(), None)),
-            Ok(ProviderEvent::TextDelta { text: c.text }),
-            Ok(ProviderEvent::Usage { usage: c.usage }),
-            Ok(ProviderEvent::Stop { reason: StopReason::EndTurn }),
-        ];
-        Ok(Box::pin(stream::iter(events)))
+        Ok(self.complete(request).await?.into_stream())
     }
 }
 
