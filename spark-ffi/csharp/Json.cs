@@ -94,6 +94,11 @@ namespace Spark
             return Get(o, key) as List<object> ?? new List<object>();
         }
 
+        internal static List<object> Arr(object o)
+        {
+            return o as List<object> ?? new List<object>();
+        }
+
         private sealed class Reader
         {
             private const int MaxDepth = 256;

@@ -586,6 +586,102 @@ namespace Spark
         }
     }
 
+    /// <summary>One caller's usage totals over a period (spark_core::UsageTotals).</summary>
+    public sealed class UsageTotals
+    {
+        /// <summary>The caller.</summary>
+        public string Caller { get; private set; }
+
+        /// <summary>Requests recorded.</summary>
+        public long Requests { get; private set; }
+
+        /// <summary>Requests that ended in an error.</summary>
+        public long Errors { get; private set; }
+
+        /// <summary>Requests answered from the cache.</summary>
+        public long Cached { get; private set; }
+
+        /// <summary>Input tokens.</summary>
+        public long InputTokens { get; private set; }
+
+        /// <summary>Output tokens.</summary>
+        public long OutputTokens { get; private set; }
+
+        /// <summary>Input tokens read from the provider's prompt cache.</summary>
+        public long CacheReadTokens { get; private set; }
+
+        /// <summary>Input tokens written to the provider's prompt cache.</summary>
+        public long CacheWriteTokens { get; private set; }
+
+        /// <summary>Spend in USD (0 where the price is unknown).</summary>
+        public double CostUsd { get; private set; }
+
+        internal static UsageTotals FromJson(Dictionary<string, object> o)
+        {
+            return new UsageTotals
+            {
+                Caller = Json.Str(o, "caller"),
+                Requests = Json.Long(o, "requests"),
+                Errors = Json.Long(o, "errors"),
+                Cached = Json.Long(o, "cached"),
+                InputTokens = Json.Long(o, "input_tokens"),
+                OutputTokens = Json.Long(o, "output_tokens"),
+                CacheReadTokens = Json.Long(o, "cache_read_tokens"),
+                CacheWriteTokens = Json.Long(o, "cache_write_tokens"),
+                CostUsd = Json.Num(o, "cost_usd") ?? 0.0,
+            };
+        }
+    }
+
+    /// <summary>Usage totals of one group (a caller, provider, day or hour; spark_core::ledger::UsageGroup).</summary>
+    public sealed class UsageGroup
+    {
+        /// <summary>The caller, provider, day (<c>YYYY-MM-DD</c>) or hour.</summary>
+        public string Key { get; private set; }
+
+        /// <summary>Requests recorded.</summary>
+        public long Requests { get; private set; }
+
+        /// <summary>Requests that ended in an error.</summary>
+        public long Errors { get; private set; }
+
+        /// <summary>Errors over requests, 0 to 1.</summary>
+        public double ErrorRate { get; private set; }
+
+        /// <summary>Requests answered from the cache.</summary>
+        public long Cached { get; private set; }
+
+        /// <summary>Input tokens.</summary>
+        public long InputTokens { get; private set; }
+
+        /// <summary>Output tokens.</summary>
+        public long OutputTokens { get; private set; }
+
+        /// <summary>Spend in USD (0 where the price is unknown).</summary>
+        public double CostUsd { get; private set; }
+
+        internal static IList<UsageGroup> ListFromJson(object json)
+        {
+            var list = new List<UsageGroup>();
+            foreach (object g in Json.Arr(json))
+            {
+                var o = Json.Obj(g);
+                list.Add(new UsageGroup
+                {
+                    Key = Json.Str(o, "key"),
+                    Requests = Json.Long(o, "requests"),
+                    Errors = Json.Long(o, "errors"),
+                    ErrorRate = Json.Num(o, "error_rate") ?? 0.0,
+                    Cached = Json.Long(o, "cached"),
+                    InputTokens = Json.Long(o, "input_tokens"),
+                    OutputTokens = Json.Long(o, "output_tokens"),
+                    CostUsd = Json.Num(o, "cost_usd") ?? 0.0,
+                });
+            }
+            return list;
+        }
+    }
+
     /// <summary>Kinds of progress events.</summary>
     public enum SparkEventKind
     {

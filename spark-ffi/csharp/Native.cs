@@ -65,6 +65,9 @@ namespace Spark.Interop
         internal static extern IntPtr spark_client_health(SparkClientHandle client, out SparkBuf health);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr spark_client_usage(SparkClientHandle client, byte[] query, UIntPtr len, out SparkBuf answer);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr spark_generate(SparkClientHandle client, byte[] requestJson, UIntPtr len, out SparkBuf result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

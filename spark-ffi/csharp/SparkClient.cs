@@ -4,6 +4,7 @@ using MonoPInvokeCallbackAttribute = AOT.MonoPInvokeCallbackAttribute;
 #endif
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -143,6 +144,72 @@ namespace Spark
             SparkBuf buf;
             Native.Check(Native.spark_client_health(_handle, out buf));
             return Native.TakeString(ref buf);
+        }
+
+        /// <summary>Usage totals per caller over <paramref name="period"/> (<c>day</c>, <c>month</c> or
+        /// <c>all</c>, UTC) from the ledger; <paramref name="caller"/> narrows them to one caller.</summary>
+        public IList<UsageTotals> Usage(string caller = null, string period = "day")
+        {
+            var list = new List<UsageTotals>();
+            foreach (object o in Json.Arr(UsageQuery("totals", caller, period, null, null, null)))
+                list.Add(UsageTotals.FromJson(Json.Obj(o)));
+            return list;
+        }
+
+        /// <summary>Ledger totals over <paramref name="period"/> grouped by <paramref name="groupBy"/>
+        /// (<c>caller</c>, <c>provider</c>, <c>day</c> or <c>hour</c>), each with its error rate.</summary>
+        public IList<UsageGroup> UsageBy(string groupBy = "caller", string caller = null, string period = "day")
+        {
+            return UsageGroup.ListFromJson(UsageQuery("by", caller, period, groupBy, null, null));
+        }
+
+        /// <summary>The <paramref name="limit"/> callers ranking highest over <paramref name="period"/> by
+        /// <paramref name="rankBy"/> (<c>cost</c>, <c>requests</c>, <c>tokens</c> or <c>errors</c>).</summary>
+        public IList<UsageGroup> TopCallers(string period = "day", string rankBy = "cost", int limit = 10)
+        {
+            if (limit < 0) throw new ArgumentOutOfRangeException("limit");
+            return UsageGroup.ListFromJson(UsageQuery("top", null, period, null, rankBy, limit));
+        }
+
+        /// <summary>A usage report over <paramref name="period"/> as JSON text: <c>by_caller</c>,
+        /// <c>by_provider</c> (with error rates), <c>by_day</c>, <c>top_callers</c>.</summary>
+        public string UsageReport(string caller = null, string period = "day")
+        {
+            return UsageJson(UsageRequestJson("report", caller, period, null, null, null));
+        }
+
+        /// <summary>The ledger's totals and records over <paramref name="period"/> as JSON text.</summary>
+        public string ExportUsage(string caller = null, string period = "day")
+        {
+            return UsageJson(UsageRequestJson("export", caller, period, null, null, null));
+        }
+
+        /// <summary>Any usage query of spark_client_usage (its JSON in, its JSON out).</summary>
+        public string UsageJson(string queryJson)
+        {
+            if (queryJson == null) throw new ArgumentNullException("queryJson");
+            byte[] q = Native.Utf8(queryJson);
+            SparkBuf buf;
+            Native.Check(Native.spark_client_usage(_handle, q, Native.Len(q), out buf));
+            return Native.TakeString(ref buf);
+        }
+
+        private object UsageQuery(string kind, string caller, string period, string groupBy, string rankBy, int? limit)
+        {
+            return Json.Parse(UsageJson(UsageRequestJson(kind, caller, period, groupBy, rankBy, limit)));
+        }
+
+        private static string UsageRequestJson(
+            string kind, string caller, string period, string groupBy, string rankBy, int? limit)
+        {
+            var sb = new StringBuilder("{\"query\":");
+            Json.WriteString(sb, kind);
+            if (caller != null) { sb.Append(",\"caller\":"); Json.WriteString(sb, caller); }
+            if (period != null) { sb.Append(",\"period\":"); Json.WriteString(sb, period); }
+            if (groupBy != null) { sb.Append(",\"group_by\":"); Json.WriteString(sb, groupBy); }
+            if (rankBy != null) { sb.Append(",\"rank_by\":"); Json.WriteString(sb, rankBy); }
+            if (limit.HasValue) sb.Append(",\"limit\":").Append(limit.Value.ToString(CultureInfo.InvariantCulture));
+            return sb.Append('}').ToString();
         }
 
         /// <summary>Generates scripts for <paramref name="prompt"/>, blocking the calling thread.</summary>

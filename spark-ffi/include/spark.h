@@ -445,6 +445,27 @@ spark_error_t *spark_set_log_callback(spark_log_cb cb,
 spark_error_t *spark_set_log_filter(const uint8_t *filter,
                                     size_t len);
 
+// Queries the usage ledger and writes the answer to `*out` as JSON. Free it with
+// `spark_buf_free`.
+//
+// `query_json` is `{"query": KIND, "caller"?: "...", "period"?: "day"|"month"|"all",
+// "group_by"?: "caller"|"provider"|"day"|"hour", "rank_by"?: "cost"|"requests"|"tokens"|"errors",
+// "limit"?: n}` (`period` defaults to `day`, UTC; unknown fields are rejected). KIND is
+// - `totals`: per caller `[{"caller", "requests", "errors", "cached", "input_tokens",
+//   "output_tokens", ..., "cost_usd"}]`;
+// - `by`: totals grouped by `group_by` (default `caller`), each `{"key", ..., "error_rate"}`;
+// - `top`: the `limit` (default 10) callers ranking highest by `rank_by` (default `cost`);
+// - `report`: `{"by_caller", "by_provider", "by_day", "top_callers", ...}`;
+// - `export`: the totals and every record, `{"caller", "from", "to", "totals", "records"}`.
+//
+// `caller` narrows every kind but `top` to one caller. Fails with `SPARK_ERROR_INVALID_CONFIG` when
+// the client's ledger is off, `SPARK_ERROR_INVALID_REQUEST` for an unknown kind or name, and
+// `SPARK_ERROR_INVALID_ARGUMENT` for JSON that does not read.
+spark_error_t *spark_client_usage(const spark_client_t *client,
+                                  const uint8_t *query_json,
+                                  size_t len,
+                                  spark_buf_t *out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

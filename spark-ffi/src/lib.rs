@@ -27,6 +27,7 @@ mod error;
 mod hostlog;
 mod log;
 mod registry;
+mod usage;
 
 pub use buf::{spark_buf_free, spark_buf_t};
 pub use codes::*;
@@ -38,6 +39,8 @@ pub use log::{
     SPARK_LOG_DEBUG, SPARK_LOG_ERROR, SPARK_LOG_INFO, SPARK_LOG_TRACE, SPARK_LOG_WARN, spark_log_cb,
     spark_set_log_callback, spark_set_log_filter,
 };
+
+pub use usage::spark_client_usage;
 
 use buf::write_buf;
 use error::invalid;

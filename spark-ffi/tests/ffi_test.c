@@ -829,6 +829,69 @@ static void test_output_policy(const char *base_url) {
   spark_client_free(c);
 }
 
+/* Usage analytics over the ledger: every query kind, and the errors a host can make. */
+static void test_usage(void) {
+  spark_client_t *c = new_client("{\"providers\":{\"order\":[\"offline\"]},\"ledger\":{\"enabled\":true}}");
+  CHECK(c != NULL, "client with an in-memory ledger");
+  if (!c) return;
+  const char *reqs[] = {"{\"prompt\":\"a door that opens\",\"caller\":\"alice\"}",
+                        "{\"prompt\":\"a coin that spins\",\"caller\":\"alice\"}",
+                        "{\"prompt\":\"a lamp that blinks\",\"caller\":\"bob\"}"};
+  for (size_t i = 0; i < 3; i++) {
+    spark_buf_t out = {0};
+    CHECK(code_of(spark_generate(c, S(reqs[i]), &out)) == 0, "recorded call %zu", i);
+    spark_buf_free(&out);
+  }
+  struct {
+    const char *query, *want1, *want2;
+  } cases[] = {
+      {"{\"query\":\"totals\",\"caller\":\"alice\"}", "\"caller\":\"alice\"", "\"requests\":2"},
+      {"{\"query\":\"by\",\"group_by\":\"provider\",\"period\":\"all\"}", "\"key\":\"offline\"", "\"requests\":3"},
+      {"{\"query\":\"top\",\"rank_by\":\"requests\",\"limit\":1}", "[{\"key\":\"alice\"", "\"requests\":2"},
+      {"{\"query\":\"report\",\"period\":\"month\"}", "\"by_caller\":[{", "\"key\":\"bob\""},
+      {"{\"query\":\"export\",\"caller\":\"bob\"}", "\"caller\":\"bob\"", "\"records\":[{"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    spark_buf_t out = {0};
+    spark_error_t *err = spark_client_usage(c, S(cases[i].query), &out);
+    CHECK(err == NULL, "usage %s: %s", cases[i].query, spark_error_message(err));
+    spark_error_free(err);
+    const char *json = out.data ? (const char *)out.data : "";
+    CHECK(strstr(json, cases[i].want1) && strstr(json, cases[i].want2), "usage %s answered %.400s", cases[i].query,
+          json);
+    spark_buf_free(&out);
+  }
+  /* Only one top caller asked for: bob is not listed. */
+  spark_buf_t out = {0};
+  CHECK(code_of(spark_client_usage(c, S("{\"query\":\"top\",\"rank_by\":\"requests\",\"limit\":1}"), &out)) == 0 &&
+            out.data && !strstr((char *)out.data, "bob"),
+        "limit 1");
+  spark_buf_free(&out);
+  spark_error_t *err = spark_client_usage(c, S("{\"query\":\"week\"}"), &out);
+  CHECK(err && strcmp(spark_error_code(err), "invalid_request") == 0 && strstr(spark_error_message(err), "totals"),
+        "unknown kind: %s", spark_error_message(err));
+  CHECK(out.data == NULL && out.len == 0, "nothing written on failure");
+  spark_error_free(err);
+  err = spark_client_usage(c, S("{\"query\":\"by\",\"group_by\":\"week\"}"), &out);
+  CHECK(err && strcmp(spark_error_code(err), "invalid_request") == 0, "bad group_by: %s", spark_error_message(err));
+  spark_error_free(err);
+  CHECK(code_of(spark_client_usage(c, S("{\"query\":\"totals\",\"colour\":1}"), &out)) == SPARK_ERROR_INVALID_ARGUMENT,
+        "unknown field");
+  CHECK(code_of(spark_client_usage(c, S("not json"), &out)) == SPARK_ERROR_INVALID_ARGUMENT, "garbage");
+  CHECK(code_of(spark_client_usage(c, NULL, 5, &out)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL query");
+  CHECK(code_of(spark_client_usage(c, S("{\"query\":\"totals\"}"), NULL)) == SPARK_ERROR_INVALID_ARGUMENT, "NULL out");
+  CHECK(code_of(spark_client_usage(NULL, S("{\"query\":\"totals\"}"), &out)) == SPARK_ERROR_INVALID_ARGUMENT,
+        "NULL client");
+  spark_client_free(c);
+  /* A client without a ledger says which setting turns it on. */
+  c = new_client(OFFLINE);
+  err = spark_client_usage(c, S("{\"query\":\"totals\"}"), &out);
+  CHECK(err && strcmp(spark_error_code(err), "invalid_config") == 0 && strstr(spark_error_message(err), "ledger"),
+        "ledger off: %s", spark_error_message(err));
+  spark_error_free(err);
+  spark_client_free(c);
+}
+
 int main(void) {
   test_version();
   spark_client_t *client = new_client(OFFLINE);
@@ -846,6 +909,7 @@ int main(void) {
   test_freed_handles();
   test_reentry();
   test_toml_file();
+  test_usage();
   const char *mock = getenv("SPARK_MOCK_URL");
   if (mock && *mock) {
     test_mock(mock);

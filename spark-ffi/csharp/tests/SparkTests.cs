@@ -362,6 +362,43 @@ internal static class SparkTests
         }
     }
 
+    // Usage analytics over an in-memory ledger: typed queries, JSON reports, every field in the models.
+    private static void TestUsage()
+    {
+        using (var client = new SparkClient("{\"providers\":{\"order\":[\"offline\"]},\"ledger\":{\"enabled\":true}}"))
+        {
+            client.Generate(new GenerateRequest("a door that opens") { Caller = "alice" });
+            client.Generate(new GenerateRequest("a coin that spins") { Caller = "alice" });
+            client.Generate(new GenerateRequest("a lamp that blinks") { Caller = "bob" });
+            IList<UsageTotals> alice = client.Usage("alice");
+            Check(alice.Count == 1 && alice[0].Caller == "alice" && alice[0].Requests == 2 && alice[0].Errors == 0,
+                  "alice's totals");
+            var missing = new List<string>();
+            CheckFields(Json.Parse(client.UsageJson("{\"query\":\"totals\"}")), client.Usage(), "totals", missing);
+            IList<UsageGroup> byProvider = client.UsageBy("provider", null, "all");
+            Check(byProvider.Count == 1 && byProvider[0].Key == "offline" && byProvider[0].Requests == 3 &&
+                  byProvider[0].ErrorRate == 0.0, "by provider");
+            CheckFields(Json.Parse(client.UsageJson("{\"query\":\"by\",\"group_by\":\"provider\"}")), byProvider,
+                        "by", missing);
+            Check(missing.Count == 0, "every usage field reaches the C# models; missing: " + string.Join(", ", missing));
+            IList<UsageGroup> top = client.TopCallers("day", "requests", 1);
+            Check(top.Count == 1 && top[0].Key == "alice" && top[0].Requests == 2, "top caller");
+            var report = Json.Parse(client.UsageReport()) as Dictionary<string, object>;
+            Check(report != null && ((List<object>)report["by_caller"]).Count == 2 &&
+                  ((List<object>)report["top_callers"]).Count > 0, "report: " + client.UsageReport());
+            var export = Json.Parse(client.ExportUsage("bob", "all")) as Dictionary<string, object>;
+            Check(export != null && (string)export["caller"] == "bob" && ((List<object>)export["records"]).Count == 1,
+                  "export of bob");
+            var e = Throws<SparkException>(() => client.UsageBy("week"), "bad group_by");
+            Check(e != null && e.Code == "invalid_request", "a bad group_by is invalid_request");
+        }
+        using (var client = new SparkClient(OfflineConfig))
+        {
+            var e = Throws<SparkException>(() => client.Usage(), "ledger off");
+            Check(e != null && e.Code == "invalid_config" && e.Message.Contains("ledger"), "ledger off names the setting");
+        }
+    }
+
     // The sum of the samples of `name` whose label text contains `label`.
     private static double SampleSum(string text, string name, string label)
     {
@@ -512,6 +549,7 @@ internal static class SparkTests
         tests.Add(new KeyValuePair<string, Action>("validate", () => TestValidate(client)));
         tests.Add(new KeyValuePair<string, Action>("validate project", () => TestValidateProject(client)));
         tests.Add(new KeyValuePair<string, Action>("errors", TestErrors));
+        tests.Add(new KeyValuePair<string, Action>("usage", TestUsage));
         string mock = Environment.GetEnvironmentVariable("SPARK_MOCK_URL");
         if (!string.IsNullOrEmpty(mock))
         {
