@@ -78,8 +78,10 @@ pub(crate) struct Ctx<'s> {
     scope: HashMap<String, Vec<(usize, String)>>,
     /// Ids of identifiers that are the member name of a member access (`x.Name`), recorded when
     /// the access is entered so a rule on the identifier need not ask for its parent (a
-    /// tree-sitter parent look-up walks down from the root: quadratic on deep nesting).
-    pub member_names: std::collections::HashSet<usize>,
+    /// tree-sitter parent look-up walks down from the root: quadratic on deep nesting). A stack:
+    /// the name is the access's last child, so every access entered after it has had its name
+    /// visited (and popped) before it; its depth is the nesting of member accesses.
+    pub member_names: Vec<usize>,
     /// Id of the expression of the `yield return` being walked (same reason as `member_names`).
     pub yielded: Option<usize>,
     /// Class name → first base, for the file (computed on first use).
@@ -128,7 +130,7 @@ impl<'s> Ctx<'s> {
             func_frames: Vec::new(),
             scope: HashMap::new(),
             class_bases: None,
-            member_names: std::collections::HashSet::new(),
+            member_names: Vec::new(),
             yielded: None,
             top_level_reported: false,
             target,
@@ -287,6 +289,21 @@ impl<'s> Ctx<'s> {
 
     pub fn field<'t>(&self, n: Node<'t>, f: u16) -> Option<Node<'t>> {
         n.child_by_field_id(f)
+    }
+
+    /// Records `name`, an identifier, as the member name of the access being entered.
+    pub fn push_member_name(&mut self, name: Node<'_>) {
+        self.member_names.push(name.id());
+    }
+
+    /// Whether identifier `n` is the member name of an access (see [`Ctx::member_names`]); it is
+    /// forgotten once asked.
+    pub fn take_member_name(&mut self, n: Node<'_>) -> bool {
+        if self.member_names.last() == Some(&n.id()) {
+            self.member_names.pop();
+            return true;
+        }
+        false
     }
 
     /// Whether the target Unity version compiles the code at `byte`.

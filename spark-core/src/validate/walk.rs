@@ -84,7 +84,7 @@ fn enter(node: Node<'_>, depth: usize, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) -
     unity::enter(node, k, &pre, ctx, sink);
     security::enter(node, k, &pre, ctx, sink);
     version::enter(node, k, ctx, sink);
-    api::enter(node, k, ctx, sink);
+    api::enter(node, k, &pre, ctx, sink);
     nullsafety::enter(node, k, ctx, sink);
     // Frames are pushed after the rules so a declaration's own rules see the outer context.
     let frame = match k {

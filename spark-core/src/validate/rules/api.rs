@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use super::super::Sink;
 use super::super::classes::simple_name;
-use super::super::ctx::Ctx;
+use super::super::ctx::{Ctx, Pre};
 use super::super::source::K;
 
 /// How an API shows up in code.
@@ -204,12 +204,12 @@ fn uses_unet(ctx: &Ctx<'_>) -> bool {
             .any(|s| text.contains(s))
 }
 
-pub(crate) fn enter(node: Node<'_>, k: K, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
         K::Identifier => identifier(node, ctx, sink),
         K::MemberAccess => member(node, ctx, sink),
         K::Invocation => {
-            let Some(c) = ctx.callee(node) else { return };
+            let Some(c) = pre.callee() else { return };
             if !matches!(c.name, "FindObjectOfType" | "FindObjectsOfType") {
                 return;
             }
@@ -240,12 +240,39 @@ pub(crate) fn enter(node: Node<'_>, k: K, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>
     }
 }
 
+/// Which text lengths (up to 63 bytes) the table's names have: most identifiers and member
+/// accesses are ruled out by their length before the table is read (bit `n` of `.0` for the
+/// type names, of `.1` for the member and receiver names).
+fn name_lengths() -> (u64, u64) {
+    static LENGTHS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *LENGTHS.get_or_init(|| {
+        let bit = |s: &str| if s.len() < 64 { 1u64 << s.len() } else { 0 };
+        let (mut types, mut members) = (0, 0);
+        for row in APIS {
+            match row.pat {
+                Type(n) | UNet(n) => types |= bit(n),
+                Static(_, m) | Shortcut(m) | Member(_, m) => members |= bit(m),
+                Message(_) => {}
+            }
+        }
+        (types, members)
+    })
+}
+
+/// Whether a text of `len` bytes may equal a name whose lengths are the bits of `set`.
+fn may_name(set: u64, len: usize) -> bool {
+    len < 64 && set & (1 << len) != 0
+}
+
 fn identifier(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     // `x.WWW` is some other member; only the name itself counts.
-    if ctx.member_names.remove(&node.id()) {
+    if ctx.take_member_name(node) {
         return;
     }
     let t = ctx.t(node);
+    if !may_name(name_lengths().0, t.len()) {
+        return;
+    }
     for row in APIS {
         match row.pat {
             Type(name) if name == t => report(row, name, node, ctx, sink),
@@ -261,9 +288,14 @@ fn member(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
         return;
     };
     if ctx.kind(name) == K::Identifier {
-        ctx.member_names.insert(name.id());
+        ctx.push_member_name(name);
     }
     let (rt, nt) = (ctx.t(recv), ctx.t(name));
+    // Every row matches on the member name, or on the receiver (a bare shortcut).
+    let members = name_lengths().1;
+    if !may_name(members, nt.len()) && !may_name(members, rt.len()) {
+        return;
+    }
     for row in APIS {
         match row.pat {
             // A bare shortcut used as a receiver (`rigidbody.AddForce`), in a component, not

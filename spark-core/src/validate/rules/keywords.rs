@@ -6,7 +6,8 @@ use tree_sitter::Node;
 
 use super::super::Sink;
 
-/// The reserved keywords of C# (contextual ones like `var`, `value` or `async` are valid names).
+/// The reserved keywords of C# (contextual ones like `var`, `value` or `async` are valid names),
+/// sorted: every short lowercase identifier is looked up.
 const RESERVED: &[&str] = &[
     "abstract",
     "as",
@@ -91,12 +92,20 @@ const RESERVED: &[&str] = &[
 pub(crate) fn identifier(node: Node<'_>, text: &str, sink: &mut Sink<'_>) {
     if text.len() <= 10
         && text.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
-        && RESERVED.contains(&text)
+        && RESERVED.binary_search(&text).is_ok()
     {
         sink.emit_node(
             "SPK0001",
             node,
             format!("`{text}` is a reserved keyword and cannot be a name; rename it or write `@{text}`"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reserved_is_sorted() {
+        assert!(super::RESERVED.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -14,13 +14,25 @@ use super::super::tree::kids;
 const UNSERIALIZED: &[&str] = &["Dictionary", "HashSet", "Queue", "Stack", "LinkedList"];
 
 pub(crate) fn declaration(node: Node<'_>, k: K, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    // A text search is cheaper than listing the children of every declaration.
+    if !ctx.t(node).contains("SerializeField") {
+        return;
+    }
     let Some(attr) = serialize_field(node, ctx) else { return };
-    let has = |w: &str| kids(node).any(|m| ctx.kind(m) == K::Modifier && ctx.t(m) == w);
+    // The modifiers, from one pass over the children.
+    let (mut unserialized, mut public) = (false, false);
+    for m in kids(node).filter(|m| ctx.kind(*m) == K::Modifier) {
+        match ctx.t(m) {
+            "static" | "const" | "readonly" => unserialized = true,
+            "public" => public = true,
+            _ => {}
+        }
+    }
     let why = if k == K::PropertyDeclaration {
         Some("Unity serializes fields, not properties; use `[field: SerializeField]` on an auto-property")
-    } else if has("static") || has("const") || has("readonly") {
+    } else if unserialized {
         Some("Unity never serializes static, const or readonly fields; remove `[SerializeField]`")
-    } else if has("public") {
+    } else if public {
         let ty = kids(node)
             .find(|n| ctx.kind(*n) == K::VariableDeclaration)
             .and_then(|d| ctx.field(d, ctx.src.g.f.type_))

@@ -10,7 +10,8 @@ use super::super::tree::kids;
 
 /// Looks at each statement of a block with the one after it.
 pub(crate) fn block(node: Node<'_>, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    if ctx.unity_type().is_none() {
+    // Every pair starts with a `GetComponent` call: blocks without one are not listed.
+    if ctx.unity_type().is_none() || !ctx.t(node).contains("GetComponent") {
         return;
     }
     // Comments between the two statements do not break the pair.

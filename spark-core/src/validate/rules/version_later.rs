@@ -10,7 +10,8 @@ use super::super::tree::kids;
 use super::feature::Feature;
 
 fn has_modifier(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {
-    kids(node).any(|c| ctx.kind(c) == K::Modifier && ctx.t(c) == word)
+    // Listing the children costs more than looking for the word in the text first.
+    ctx.t(node).contains(word) && kids(node).any(|c| ctx.kind(c) == K::Modifier && ctx.t(c) == word)
 }
 
 fn has_token(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {

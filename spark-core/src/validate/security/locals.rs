@@ -52,14 +52,18 @@ pub(crate) struct Locals {
     sensitive_file: Option<bool>,
     /// Whether the file was searched for hidden characters (the first node does it).
     pub hidden_checked: bool,
+    /// Whether any rule can read these facts in this file (see [`READERS`]; computed on first
+    /// use).
+    tracked: Option<bool>,
 }
 
 impl Locals {
     /// Forgets the method's values, keeps what is known file-wide.
     pub(crate) fn reset(&mut self) {
         let secret_fields = std::mem::take(&mut self.secret_fields);
-        let (sensitive_file, hidden_checked) = (self.sensitive_file, self.hidden_checked);
-        *self = Locals { secret_fields, sensitive_file, hidden_checked, ..Locals::default() };
+        let (sensitive_file, hidden_checked, tracked) =
+            (self.sensitive_file, self.hidden_checked, self.tracked);
+        *self = Locals { secret_fields, sensitive_file, hidden_checked, tracked, ..Locals::default() };
     }
 }
 
@@ -93,6 +97,10 @@ pub(crate) fn sensitive_path(t: &str) -> bool {
 /// At an outermost type of a file that names a sensitive path: reads every method first, so a
 /// field given secret data in one method is known where another sends it.
 pub(crate) fn scan_fields(class: Node<'_>, ctx: &mut Ctx<'_>) {
+    // Untracked, every method scan below finds nothing (and the text search is done once).
+    if !tracked(ctx) {
+        return;
+    }
     let sensitive = *ctx.sec.sensitive_file.get_or_insert_with(|| sensitive_path(ctx.src.text));
     if !sensitive {
         return;
@@ -124,9 +132,65 @@ pub(crate) fn scan_fields(class: Node<'_>, ctx: &mut Ctx<'_>) {
     ctx.sec.reset();
 }
 
+/// Names without one of which no rule reads a fact of [`Locals`] with a value in it: the file
+/// and stream path rules (`File`, `Directory`, `Stream`), the URL rules (`WebRequest`, `WWW`,
+/// `HttpRequestMessage`, `HttpClient`, `WebClient`, `OpenURL`), weak keys (`NextBytes`), remoting
+/// (`typeFilterLevel`) and XML (`Xml`, `DtdProcessing`); the secret-data facts need a sensitive
+/// path. A file naming none of them (most scripts) skips the per-method scan, a third of the
+/// rule pass. A rule that reads `ctx.sec` for another call adds that call's name here (the test
+/// `gated_scan_changes_nothing` compares both ways over the fixtures).
+const READERS: &[&str] = &[
+    "File",
+    "Directory",
+    "Stream",
+    "WebRequest",
+    "WWW",
+    "HttpRequestMessage",
+    "HttpClient",
+    "WebClient",
+    "OpenURL",
+    "NextBytes",
+    "typeFilterLevel",
+    "Xml",
+    "DtdProcessing",
+];
+
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the [`READERS`] gate off to compare.
+    pub(crate) static UNGATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a rule may read the facts [`scan`] gathers in this file.
+fn tracked(ctx: &mut Ctx<'_>) -> bool {
+    #[cfg(test)]
+    if UNGATED.with(|u| u.get()) {
+        return true;
+    }
+    if let Some(t) = ctx.sec.tracked {
+        return t;
+    }
+    // One pass over the text the rules read (`ctx.t`): facts come from it, and so do the
+    // calls that read them.
+    static MARKERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    let markers = MARKERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(READERS.iter().chain(SENSITIVE))
+            .ok()
+    });
+    // Without an automaton (never seen), every file is scanned.
+    let t = markers.as_ref().is_none_or(|m| m.is_match(&*ctx.src.scan));
+    ctx.sec.tracked = Some(t);
+    t
+}
+
 /// Reads the method `node` and replaces `ctx.sec` with what it shows.
 pub(crate) fn scan(node: Node<'_>, ctx: &mut Ctx<'_>) {
     ctx.sec.reset();
+    if !tracked(ctx) {
+        return;
+    }
     let g = ctx.src.g;
     if let Some(list) = ctx.field(node, g.f.parameters) {
         let mut c = list.walk();
@@ -319,4 +383,50 @@ pub(super) fn any_identifier(expr: Node<'_>, ctx: &Ctx<'_>, hit: impl Fn(&str) -
         stack.extend(n.named_children(&mut c));
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{READERS, SENSITIVE, UNGATED};
+    use crate::validate::{ValidationConfig, validate_source};
+
+    /// Skipping the scan in files that name no reader must not change a single diagnostic: the
+    /// fixture scripts, and snippets where a reader fires, validated with and without the gate.
+    #[test]
+    fn gated_scan_changes_nothing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for dir in ["valid", "post9", "bench"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "cs") {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    texts.push((name, std::fs::read_to_string(&p).unwrap()));
+                }
+            }
+        }
+        let snippets = [
+            "using System.IO;\npublic class Save { public void Write(string name) { var p = name + \".txt\"; File.WriteAllText(p, \"x\"); } }",
+            "using UnityEngine.Networking;\npublic class Net { void Get() { var url = \"http://api.example.com/x\"; UnityWebRequest.Get(url); } }",
+        ];
+        for (i, s) in snippets.iter().enumerate() {
+            texts.push((format!("Snippet{i}.cs"), s.to_string()));
+        }
+        let cfg = ValidationConfig::default();
+        let mut untracked = 0;
+        for (name, text) in &texts {
+            let gated = validate_source(text, name, &cfg);
+            UNGATED.with(|u| u.set(true));
+            let full = validate_source(text, name, &cfg);
+            UNGATED.with(|u| u.set(false));
+            assert_eq!(gated, full, "{name}");
+            untracked += usize::from(!READERS.iter().chain(SENSITIVE).any(|m| text.contains(m)));
+        }
+        assert!(untracked >= 20, "only {untracked} fixtures skip the scan");
+        // The readers still fire where the gate lets the scan run.
+        let rules =
+            |s: &str| validate_source(s, "Net.cs", &cfg).into_iter().map(|d| d.rule).collect::<Vec<_>>();
+        assert!(rules(snippets[0]).contains(&"SPK2005".to_string()), "{:?}", rules(snippets[0]));
+        assert!(rules(snippets[1]).contains(&"SPK2006".to_string()), "{:?}", rules(snippets[1]));
+    }
 }
