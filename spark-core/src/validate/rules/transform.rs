@@ -72,9 +72,6 @@ fn setter<'t>(stmt: Node<'t>, ctx: &Ctx<'t>) -> Option<Setter<'t>> {
     }
     let g = ctx.src.g;
     let a = stmt.named_child(0).filter(|a| ctx.kind(*a) == K::Assignment)?;
-    if ctx.field(a, g.f.operator).is_none_or(|o| ctx.t(o) != "=") {
-        return None;
-    }
     let left = ctx.field(a, g.f.left).filter(|l| ctx.kind(*l) == K::MemberAccess)?;
     let prop = ctx.t(ctx.field(left, g.f.name)?);
     let (rotation, local) = match prop {
@@ -84,6 +81,10 @@ fn setter<'t>(stmt: Node<'t>, ctx: &Ctx<'t>) -> Option<Setter<'t>> {
         "localRotation" => (true, true),
         _ => return None,
     };
+    // A plain `=` (the operator is the second child), not `+=`.
+    if a.child(1).is_none_or(|o| o.kind() != "=") {
+        return None;
+    }
     let recv = ctx.t(ctx.field(left, g.f.expression)?);
     // A receiver with a call or an index in it may not be the same object twice (or may cost
     // something to evaluate): only names and member names.
