@@ -62,7 +62,8 @@ def analyzer_ids(git_dir: str) -> dict[str, dict[str, str]]:
         if not names:
             continue
         default = names.get("Rule") or next(iter(names.values()))
-        for cls in re.findall(r"class\s+(\w+Analyzer)\s*:", text):
+        # `class XAnalyzer : …` or, with a primary constructor, `class XAnalyzer() : …`.
+        for cls in re.findall(r"class\s+(\w+Analyzer)\s*(?:\([^)]*\))?\s*:", text):
             out[cls] = {**names, "": default}
     return out
 

@@ -32,6 +32,7 @@ mod validate_accuracy;
 mod validate_api;
 mod validate_corpus;
 mod validate_nullsafety;
+mod validate_perf;
 mod validate_preproc;
 mod validate_project;
 mod validate_realworld;

@@ -84,6 +84,9 @@ pub(crate) struct Ctx<'s> {
     pub member_names: Vec<usize>,
     /// Id of the expression of the `yield return` being walked (same reason as `member_names`).
     pub yielded: Option<usize>,
+    /// Byte range of the outermost `*` product last looked at by the vector-math rule, so the
+    /// inner links of the same product are not looked at again.
+    pub product: std::ops::Range<usize>,
     /// Class name → first base, for the file (computed on first use).
     pub class_bases: Option<HashMap<String, String>>,
     pub top_level_reported: bool,
@@ -130,6 +133,7 @@ impl<'s> Ctx<'s> {
             func_frames: Vec::new(),
             scope: HashMap::new(),
             class_bases: None,
+            product: 0..0,
             member_names: Vec::new(),
             yielded: None,
             top_level_reported: false,

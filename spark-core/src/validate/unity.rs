@@ -224,6 +224,8 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
             if let Some(callee) = pre.callee() {
                 invocation(node, callee, ctx, sink);
                 super::rules::animator::invocation(node, callee, ctx, sink);
+                super::rules::physics::invocation(node, callee, ctx, sink);
+                super::rules::shaderprops::invocation(node, callee, ctx, sink);
             }
         }
         K::FieldDeclaration | K::PropertyDeclaration => {
@@ -232,10 +234,16 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
         K::ObjectCreation => object_creation(node, ctx, sink),
         K::Yield => ctx.yielded = node.named_child(0).map(|e| e.id()),
         K::VariableDeclaration => implicit_creation(node, ctx, sink),
-        K::Binary => super::rules::tags::binary(node, ctx, sink),
+        K::Binary => {
+            super::rules::tags::binary(node, ctx, sink);
+            super::rules::vectormath::binary(node, ctx, sink);
+        }
         K::MemberAccess => member_access(node, pre.text(), ctx, sink),
         K::ExpressionStatement => unused_coroutine(node, ctx, sink),
-        K::Block => super::rules::trygetcomponent::block(node, ctx, sink),
+        K::Block => {
+            super::rules::trygetcomponent::block(node, ctx, sink);
+            super::rules::transform::block(node, ctx, sink);
+        }
         K::GlobalStatement if !ctx.top_level_reported => {
             ctx.top_level_reported = true;
             sink.emit_node(

@@ -11,9 +11,13 @@ pub(crate) mod api;
 mod feature;
 pub(crate) mod keywords;
 pub(crate) mod nullsafety;
+pub(crate) mod physics;
 pub(crate) mod serializefield;
+pub(crate) mod shaderprops;
 pub(crate) mod tags;
+pub(crate) mod transform;
 pub(crate) mod trygetcomponent;
+pub(crate) mod vectormath;
 pub(crate) mod version;
 mod version_later;
 
@@ -113,6 +117,35 @@ pub const RULES: &[Rule] = &[
     r("SPK1030", W, Uni, Some("UNT0026"), "GetComponent followed by a null check instead of TryGetComponent"),
     r("SPK1031", W, Uni, Some("UNT0041"), "Animator state or parameter named by a string instead of a hash"),
     r("SPK1032", W, Uni, Some("UNT0013"), "[SerializeField] that Unity ignores or that is redundant"),
+    r(
+        "SPK1033",
+        W,
+        Uni,
+        Some("UNT0022"),
+        "Transform position and rotation set one after the other instead of SetPositionAndRotation",
+    ),
+    r(
+        "SPK1034",
+        W,
+        Uni,
+        Some("UNT0032"),
+        "Transform localPosition and localRotation set one after the other instead of SetLocalPositionAndRotation",
+    ),
+    r("SPK1035", W, Uni, Some("UNT0024"), "Vector multiplied before the scalars of the same product"),
+    r(
+        "SPK1036",
+        W,
+        Uni,
+        Some("UNT0028"),
+        "Allocating physics query (RaycastAll, OverlapSphere…) every frame instead of a NonAlloc form",
+    ),
+    r(
+        "SPK1037",
+        W,
+        Uni,
+        None,
+        "Material or shader property named by a string every frame instead of a cached Shader.PropertyToID",
+    ),
     r("SPK2001", E, Sec, None, "Process execution"),
     r("SPK2002", E, Sec, None, "Unsafe deserialization (BinaryFormatter & co, TypeNameHandling)"),
     r("SPK2003", E, Sec, None, "Dynamic code loading (Assembly.Load*, CodeDom, Reflection.Emit)"),
