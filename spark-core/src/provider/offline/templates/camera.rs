@@ -75,8 +75,7 @@ public class {{NAME}} : MonoBehaviour
         }
         distance = Mathf.Clamp(distance - Input.GetAxis("Mouse ScrollWheel") * zoomSpeed, distanceLimits.x, distanceLimits.y);
         Quaternion rotation = Quaternion.Euler(pitch, yaw, 0f);
-        transform.position = target.position - rotation * Vector3.forward * distance;
-        transform.rotation = rotation;
+        transform.SetPositionAndRotation(target.position - rotation * Vector3.forward * distance, rotation);
     }
 }
 "#;
@@ -157,7 +156,7 @@ public class {{NAME}} : MonoBehaviour
         float t = Time.unscaledTime * frequency;
         // Perlin noise moves smoothly, unlike Random, so the shake reads as a shake, not jitter.
         Vector3 offset = new Vector3(Mathf.PerlinNoise(t, 0f) - 0.5f, Mathf.PerlinNoise(0f, t) - 0.5f, 0f) * 2f;
-        transform.localPosition = remaining > 0f ? restPosition + offset * strength * fade : restPosition;
+        transform.localPosition = remaining > 0f ? restPosition + strength * fade * offset : restPosition;
     }
 }
 "#;

@@ -88,9 +88,10 @@ public class {{NAME}} : EditorWindow
                 foreach (Transform t in includeChildren ? go.GetComponentsInChildren<Transform>() : new[] { go.transform })
                 {
                     Undo.RecordObject(t, "Reset transforms");
+                    // Not SetLocalPositionAndRotation: it needs Unity 2021.3.11 or later.
                     t.localPosition = Vector3.zero;
-                    t.localRotation = Quaternion.identity;
                     t.localScale = Vector3.one;
+                    t.localRotation = Quaternion.identity;
                 }
             }
         }

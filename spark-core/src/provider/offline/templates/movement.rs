@@ -166,7 +166,7 @@ public class {{NAME}} : MonoBehaviour
     private void FixedUpdate()
     {
         // Movement goes through the rigidbody so walls stop it.
-        body.MovePosition(body.position + input * moveSpeed * Time.fixedDeltaTime);
+        body.MovePosition(body.position + moveSpeed * Time.fixedDeltaTime * input);
     }
 }
 "#;
