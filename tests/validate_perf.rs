@@ -152,6 +152,20 @@ fn spk1035_vector_before_two_scalars() {
         "    Vector2 velocity;\n    void Update()\n    {\n        transform.position += transform.forward * Input.GetAxis(\"Vertical\") * velocity.y;\n    }",
     );
     only("SPK1035", &src, "transform.forward *");
+    // `var` locals typed by their literal or vector constant.
+    let src = mono(
+        "    void Update()\n    {\n        var speed = 5f;\n        var up = Vector3.up;\n        transform.position += up * speed * Time.deltaTime;\n    }",
+    );
+    let m = only("SPK1035", &src, "up * speed");
+    assert!(m.contains("`speed * Time.deltaTime * up`"), "{m}");
+}
+
+#[test]
+fn spk1035_var_literals_keep_their_type() {
+    // A double (`2.0`) or decimal literal in a `var` cannot multiply a vector: no message.
+    silent(&mono(
+        "    void Update()\n    {\n        var k = 2.0;\n        var m = 3m;\n        var a = Vector3.up * k * Time.deltaTime;\n        Debug.Log(a + m.ToString());\n    }",
+    ));
 }
 
 #[test]

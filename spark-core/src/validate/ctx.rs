@@ -473,6 +473,39 @@ pub(crate) fn infer_type<'s>(expr: Node<'_>, ctx: &Ctx<'s>) -> Option<&'s str> {
                 .map(|t| ctx.t(t))
         }
         K::AsExpression => ctx.field(expr, g.f.right).map(|t| ctx.t(t)),
+        // `var speed = 5f;`, `var up = Vector3.up;`: what a literal or a vector constant is.
+        K::Other => literal_type(ctx.t(expr), expr.kind()),
+        K::MemberAccess => {
+            let recv = ctx.t(ctx.field(expr, g.f.expression)?);
+            let recv = recv.strip_prefix("UnityEngine.").unwrap_or(recv);
+            let name = ctx.t(ctx.field(expr, g.f.name)?);
+            let constant =
+                matches!(name, "up" | "down" | "left" | "right" | "forward" | "back" | "one" | "zero");
+            match recv {
+                "Vector2" | "Vector3" | "Vector4" if constant => Some(recv),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The C# type of a numeric literal (`5` int, `5u` uint, `5L` long, `2f` float, `2.0` double,
+/// `2m` decimal); `None` for other nodes.
+fn literal_type(text: &str, kind: &str) -> Option<&'static str> {
+    let tail = text.to_ascii_lowercase();
+    match kind {
+        "integer_literal" => Some(match () {
+            _ if tail.ends_with("ul") || tail.ends_with("lu") => "ulong",
+            _ if tail.ends_with('l') => "long",
+            _ if tail.ends_with('u') => "uint",
+            _ => "int",
+        }),
+        "real_literal" => Some(match tail.as_bytes().last() {
+            Some(b'f') => "float",
+            Some(b'm') => "decimal",
+            _ => "double",
+        }),
         _ => None,
     }
 }
