@@ -242,6 +242,15 @@ fn spk1037_material_property_by_name_every_frame() {
         &mono("    void Update() { Shader.SetGlobalFloat(\"_GlobalTime\", Time.time); }"),
         "\"_GlobalTime\"",
     );
+    // A string constant is still a name hashed on every call.
+    let src = mono(
+        "    const string Intensity = \"_Intensity\";\n    public Material glow;\n    void Update() { glow.SetFloat(Intensity, Time.time); }",
+    );
+    let m = only("SPK1037", &src, "Intensity, Time");
+    assert!(
+        m.contains("`Material.SetFloat(Intensity, …)`") && m.contains("PropertyToID(\"_Intensity\")"),
+        "{m}"
+    );
 }
 
 #[test]

@@ -84,12 +84,32 @@ pub(crate) fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &Ctx<'_>, sin
         return;
     };
     let Some(a) = ctx.arg(node, 0) else { return };
-    let Some(prop) = ctx.literal(a) else { return };
+    let (shown, prop) = match ctx.literal(a) {
+        Some(p) => (format!("\"{p}\""), p),
+        None => match string_field(a, ctx) {
+            Some(p) => (ctx.t(a).to_string(), p),
+            None => return,
+        },
+    };
     sink.emit_node(
         "SPK1037",
         a,
-        format!("`{owner}.{name}(\"{prop}\", …)` hashes the property name on every call in `{update}`; cache `Shader.PropertyToID(\"{prop}\")` in a static readonly int field and pass that"),
+        format!("`{owner}.{name}({shown}, …)` hashes the property name on every call in `{update}`; cache `Shader.PropertyToID(\"{prop}\")` in a static readonly int field and pass that"),
     );
+}
+
+/// The value of a string constant or initialised string field named by `a`
+/// (`const string ColorName = "_Color"`): passing it is still a name hashed on every call. A
+/// local or parameter of the same name hides the field, unless it is a string as well.
+fn string_field<'c>(a: Node<'_>, ctx: &'c Ctx<'_>) -> Option<&'c str> {
+    if ctx.kind(a) != K::Identifier {
+        return None;
+    }
+    let name = ctx.t(a);
+    if simple_name(ctx.type_of(name)?.trim()) != "string" {
+        return None;
+    }
+    ctx.strings.get(name).map(String::as_str)
 }
 
 /// `Material` or `MaterialPropertyBlock` when the receiver is known to be one: a declared name,
