@@ -23,7 +23,7 @@ export const PLAYER_REPLY = [
   "",
   "    private void Update()",
   "    {",
-  "        transform.Translate(Vector3.forward * speed * Time.deltaTime);",
+  "        transform.Translate(speed * Time.deltaTime * Vector3.forward);",
   "    }",
   "}",
   "```",
