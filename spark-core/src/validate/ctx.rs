@@ -477,31 +477,35 @@ pub(crate) fn infer_type<'s>(expr: Node<'_>, ctx: &Ctx<'s>) -> Option<&'s str> {
         K::Other => literal_type(ctx.t(expr), expr.kind()),
         K::MemberAccess => {
             let recv = ctx.t(ctx.field(expr, g.f.expression)?);
-            let recv = recv.strip_prefix("UnityEngine.").unwrap_or(recv);
-            let name = ctx.t(ctx.field(expr, g.f.name)?);
-            let constant =
-                matches!(name, "up" | "down" | "left" | "right" | "forward" | "back" | "one" | "zero");
-            match recv {
-                "Vector2" | "Vector3" | "Vector4" if constant => Some(recv),
-                _ => None,
-            }
+            vector_constant(
+                recv.strip_prefix("UnityEngine.").unwrap_or(recv),
+                ctx.t(ctx.field(expr, g.f.name)?),
+            )
         }
         _ => None,
     }
 }
 
+/// The vector type of a vector constant (`Vector3.up`, `Vector2.zero`): `recv` without its
+/// `UnityEngine.` prefix.
+pub(crate) fn vector_constant<'r>(recv: &'r str, name: &str) -> Option<&'r str> {
+    let constant = matches!(name, "up" | "down" | "left" | "right" | "forward" | "back" | "one" | "zero");
+    (constant && matches!(recv, "Vector2" | "Vector3" | "Vector4")).then_some(recv)
+}
+
 /// The C# type of a numeric literal (`5` int, `5u` uint, `5L` long, `2f` float, `2.0` double,
 /// `2m` decimal); `None` for other nodes.
-fn literal_type(text: &str, kind: &str) -> Option<&'static str> {
-    let tail = text.to_ascii_lowercase();
+pub(crate) fn literal_type(text: &str, kind: &str) -> Option<&'static str> {
+    let b = text.as_bytes();
+    let last = |n: usize| b.len().checked_sub(n).map(|i| b[i].to_ascii_lowercase());
     match kind {
-        "integer_literal" => Some(match () {
-            _ if tail.ends_with("ul") || tail.ends_with("lu") => "ulong",
-            _ if tail.ends_with('l') => "long",
-            _ if tail.ends_with('u') => "uint",
+        "integer_literal" => Some(match (last(2), last(1)) {
+            (Some(b'u'), Some(b'l')) | (Some(b'l'), Some(b'u')) => "ulong",
+            (_, Some(b'l')) => "long",
+            (_, Some(b'u')) => "uint",
             _ => "int",
         }),
-        "real_literal" => Some(match tail.as_bytes().last() {
+        "real_literal" => Some(match last(1) {
             Some(b'f') => "float",
             Some(b'm') => "decimal",
             _ => "double",

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 
 use super::super::Sink;
 use super::super::classes::simple_name;
-use super::super::ctx::Ctx;
+use super::super::ctx::{Ctx, literal_type, vector_constant};
 use super::super::source::K;
 
 /// Longest product looked at (a generated 10,000-factor product is not worth a message).
@@ -152,8 +152,7 @@ fn factor(n: Node<'_>, ctx: &Ctx<'_>) -> Option<Factor> {
         K::Invocation => call(n, ctx),
         K::Other => match n.kind() {
             // `2.0` is a double (and `2m` a decimal): no vector operator takes them.
-            "real_literal" => ctx.t(n).ends_with(['f', 'F']).then_some(Factor::Scalar),
-            "integer_literal" => Some(Factor::Scalar),
+            kind @ ("real_literal" | "integer_literal") => declared(literal_type(ctx.t(n), kind)?),
             "prefix_unary_expression" if matches!(ctx.t(n).as_bytes().first(), Some(b'-' | b'+')) => {
                 // One level: `-speed`, `-2f`, `-Vector3.up` (no recursion on `- - - x`).
                 let inner = n.named_child(0).filter(|i| i.kind() != "prefix_unary_expression")?;
@@ -199,11 +198,7 @@ fn member(n: Node<'_>, ctx: &Ctx<'_>) -> Option<Factor> {
             .then_some(Factor::Scalar);
         }
         "Mathf" => return matches!(name, "PI" | "Deg2Rad" | "Rad2Deg").then_some(Factor::Scalar),
-        "Vector2" | "Vector3" | "Vector4" => {
-            return matches!(name, "up" | "down" | "left" | "right" | "forward" | "back" | "one" | "zero")
-                .then(|| vector(r))
-                .flatten();
-        }
+        "Vector2" | "Vector3" | "Vector4" => return vector_constant(r, name).and_then(vector),
         "this" => return declared(ctx.type_of(name)?),
         _ => {}
     }
