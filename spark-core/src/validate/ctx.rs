@@ -486,6 +486,19 @@ pub(crate) fn infer_type<'s>(expr: Node<'_>, ctx: &Ctx<'s>) -> Option<&'s str> {
     }
 }
 
+/// The name and type of variable declarator `v` of a declaration of type `ty`: `var` takes the
+/// type its initializer shows (see [`infer_type`]), else stays `var`.
+pub(crate) fn declarator<'s>(v: Node<'_>, ty: &'s str, ctx: &Ctx<'s>) -> Option<(&'s str, &'s str)> {
+    let n = ctx.field(v, ctx.src.g.f.name)?;
+    // Without an initializer the last named child is the name itself.
+    let init = v.named_child(v.named_child_count().saturating_sub(1) as u32).filter(|i| i.id() != n.id());
+    let t = match (ty, init) {
+        ("var", Some(i)) => infer_type(i, ctx).unwrap_or("var"),
+        _ => ty,
+    };
+    Some((ctx.t(n), t))
+}
+
 /// The vector type of a vector constant (`Vector3.up`, `Vector2.zero`): `recv` without its
 /// `UnityEngine.` prefix.
 pub(crate) fn vector_constant<'r>(recv: &'r str, name: &str) -> Option<&'r str> {

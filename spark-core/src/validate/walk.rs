@@ -10,7 +10,7 @@ use tree_sitter::Node;
 
 use super::Sink;
 use super::classes::{BUILTIN_BASES, UnityKind, base_list, simple_name};
-use super::ctx::{Ctx, Frame, FuncFrame, Pre, TypeFrame, infer_type};
+use super::ctx::{Ctx, Frame, FuncFrame, Pre, TypeFrame, declarator};
 use super::rules::{api, nullsafety, version};
 use super::source::{K, Source};
 use super::target::Target;
@@ -168,14 +168,9 @@ fn declare_locals(node: Node<'_>, k: K, ctx: &mut Ctx<'_>) {
         }
     } else {
         for v in kids(node).filter(|v| ctx.kind(*v) == K::VariableDeclarator) {
-            let Some(n) = ctx.field(v, g.f.name) else { continue };
-            let init =
-                v.named_child(v.named_child_count().saturating_sub(1) as u32).filter(|i| i.id() != n.id());
-            let t = match (ty, init) {
-                ("var", Some(i)) => infer_type(i, ctx).unwrap_or("var"),
-                _ => ty,
-            };
-            found.push((ctx.t(n).to_string(), t.to_string()));
+            if let Some((name, t)) = declarator(v, ty, ctx) {
+                found.push((name.to_string(), t.to_string()));
+            }
         }
     }
     for (name, ty) in found {

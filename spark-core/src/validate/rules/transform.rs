@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use super::super::Sink;
 use super::super::classes::simple_name;
-use super::super::ctx::{Ctx, infer_type};
+use super::super::ctx::{Ctx, declarator};
 use super::super::source::K;
 use super::super::tree::kids;
 
@@ -209,14 +209,11 @@ fn local_type<'s>(name: &str, block: Node<'_>, stmt: Node<'_>, ctx: &Ctx<'s>) ->
         let Some(decl) = kids(s).find(|d| ctx.kind(*d) == K::VariableDeclaration) else { continue };
         let ty = ctx.field(decl, g.f.type_).map_or("var", |t| ctx.t(t));
         for v in kids(decl).filter(|v| ctx.kind(*v) == K::VariableDeclarator) {
-            if ctx.field(v, g.f.name).is_none_or(|n| ctx.t(n) != name) {
-                continue;
+            if let Some((n, t)) = declarator(v, ty, ctx)
+                && n == name
+            {
+                found = Some(t);
             }
-            let init = v.named_child(v.named_child_count().saturating_sub(1) as u32);
-            found = Some(match (ty, init) {
-                ("var", Some(i)) => infer_type(i, ctx).unwrap_or("var"),
-                _ => ty,
-            });
         }
     }
     found
