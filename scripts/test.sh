@@ -24,8 +24,8 @@ step "cargo test (spark-server: redis, postgres)"
 cargo test -p spark-server --features redis,postgres --test server scale -- --test-threads=1
 # docs runs the documentation's runnable blocks and install the packages (release.sh --dev), both
 # on the builds the binding scripts just made.
-# Under valgrind, hostile skips the scenarios that are only bigger versions of others (minutes
-# each there); `scripts/test-hostile.sh valgrind` alone runs them all.
+# Under valgrind, hostile skips the scenarios that are only bigger versions of others (up to half
+# a minute each there); `scripts/test-hostile.sh valgrind` alone runs them all.
 export HOSTILE_VALGRIND_SKIP="${HOSTILE_VALGRIND_SKIP-dup_names_2000,tiny_blocks_5000,big_50mb}"
 for part in python node ffi hostile docs install; do
   if [ -f "scripts/test-$part.sh" ]; then
