@@ -210,12 +210,19 @@ fn spk1036_physics2d_names_the_form_of_the_target_unity() {
     assert!(m.contains("`Physics2D.OverlapCircleNonAlloc`"), "{m}");
     let m = only_at("SPK1036", &src, "OverlapCircleAll(", Some("6000.0"));
     assert!(!m.contains("NonAlloc`") && m.contains("`ContactFilter2D`"), "{m}");
+    let src = mono(
+        "    void Update()\n    {\n        var ray = Camera.main.ScreenPointToRay(Input.mousePosition);\n        foreach (var h in Physics2D.GetRayIntersectionAll(ray)) Debug.Log(h.collider.name);\n    }",
+    );
+    let m = only("SPK1036", &src, "GetRayIntersectionAll(");
+    assert!(m.contains("`Physics2D.GetRayIntersectionNonAlloc`"), "{m}");
+    let m = only_at("SPK1036", &src, "GetRayIntersectionAll(", Some("6000.0"));
+    assert!(m.contains("`Physics2D.GetRayIntersection` overload") && !m.contains("NonAlloc`"), "{m}");
 }
 
 #[test]
 fn spk1036_silent_outside_frames_and_on_non_allocating_forms() {
     silent(&mono(
-        "    readonly Collider[] buffer = new Collider[16];\n    readonly List<Collider2D> found = new List<Collider2D>();\n    ContactFilter2D filter;\n    void Start()\n    {\n        Debug.Log(Physics.RaycastAll(transform.position, Vector3.down).Length);\n    }\n    void Update()\n    {\n        int n = Physics.OverlapSphereNonAlloc(transform.position, 3f, buffer);\n        int m = Physics2D.OverlapCircle(transform.position, 1f, filter, found);\n        bool hit = Physics.Raycast(transform.position, Vector3.down);\n        var scene = gameObject.scene.GetPhysicsScene();\n        int k = scene.OverlapSphere(transform.position, 3f, buffer, ~0, QueryTriggerInteraction.Ignore);\n        Debug.Log(n + m + k + (hit ? 1 : 0));\n    }",
+        "    readonly Collider[] buffer = new Collider[16];\n    readonly List<Collider2D> found = new List<Collider2D>();\n    readonly RaycastHit2D[] hits2d = new RaycastHit2D[8];\n    ContactFilter2D filter;\n    void Start()\n    {\n        Debug.Log(Physics.RaycastAll(transform.position, Vector3.down).Length);\n    }\n    void Update()\n    {\n        int n = Physics.OverlapSphereNonAlloc(transform.position, 3f, buffer);\n        int m = Physics2D.OverlapCircle(transform.position, 1f, filter, found);\n        int r = Physics2D.GetRayIntersectionNonAlloc(Camera.main.ScreenPointToRay(Input.mousePosition), hits2d);\n        bool hit = Physics.Raycast(transform.position, Vector3.down);\n        var scene = gameObject.scene.GetPhysicsScene();\n        int k = scene.OverlapSphere(transform.position, 3f, buffer, ~0, QueryTriggerInteraction.Ignore);\n        Debug.Log(n + m + k + r + (hit ? 1 : 0));\n    }",
     ));
 }
 

@@ -21,9 +21,11 @@ const PHYSICS: &[&str] = &[
     "OverlapCapsule",
 ];
 
-/// `Physics2D` queries returning a new array (`RaycastAll` → `Raycast` with results).
+/// `Physics2D` queries returning a new array (`RaycastAll` → `Raycast` with results). The list
+/// is Microsoft.Unity.Analyzers' UNT0028 list for `Physics2D` (NonAllocMethodsUsageAnalyzer).
 const PHYSICS_2D: &[&str] = &[
     "RaycastAll",
+    "GetRayIntersectionAll",
     "LinecastAll",
     "CircleCastAll",
     "BoxCastAll",
@@ -54,7 +56,10 @@ pub(crate) fn invocation(node: Node<'_>, callee: &Callee<'_>, ctx: &Ctx<'_>, sin
             format!("reuse a results array with `Physics.{base}NonAlloc`")
         }
         "Physics2D" if PHYSICS_2D.contains(&name) => {
-            if ctx.target.unity >= NONALLOC_2D_OBSOLETE {
+            if ctx.target.unity >= NONALLOC_2D_OBSOLETE && name == "GetRayIntersectionAll" {
+                // A 3D ray against 2D colliders: no `ContactFilter2D` in its replacement.
+                format!("reuse a results array or `List` with the `Physics2D.{base}` overload taking one")
+            } else if ctx.target.unity >= NONALLOC_2D_OBSOLETE {
                 format!(
                     "reuse a results array or `List` with the `Physics2D.{base}` overload taking a `ContactFilter2D`"
                 )
