@@ -24,6 +24,8 @@ fn directives_inside_constructs_are_valid() {
         "class A\n{\n    void F(bool a, bool b)\n    {\n        if (a\n#if X\n            && b\n#endif\n        )\n        {\n        }\n    }\n}\n",
         // `else` right before `#endif`.
         "class A\n{\n    void F(bool a)\n    {\n#if UNITY_EDITOR\n        if (a) { F(a); }\n        else\n#endif\n        {\n            F(!a);\n        }\n    }\n}\n",
+        // An `else if` of a chain inside a group, the chain's `else` after `#endif`.
+        "class A\n{\n    void F(bool a, bool b)\n    {\n        if (a) { F(b, a); }\n        else if (b) { F(a, a); }\n#if URP || HDRP\n        else if (a && b)\n            F(b, b);\n#endif\n        else\n            F(a, b);\n    }\n}\n",
         // Two conditional `using` headers before one block.
         "class A\n{\n    void F(System.IDisposable a, System.IDisposable b)\n    {\n#if X\n        using (a)\n#endif\n#if X\n        using (b)\n#endif\n        {\n            F(a, b);\n        }\n    }\n}\n",
         // Expression split by #elif / #else.
@@ -52,6 +54,14 @@ fn an_error_in_one_configuration_is_reported_once() {
     // Broken in every configuration: still one diagnostic.
     let src = "class A\n{\n    void F()\n    {\n        int y = 2\n#if UNITY_EDITOR\n        F();\n#endif\n    }\n}\n";
     assert_eq!(brief(&run(src)), one("SPK0002", 5, 18));
+}
+
+#[test]
+fn a_keyword_as_a_name_in_a_file_with_groups_is_reported_once() {
+    // Outside the group, so every configuration sees it; inside the group, only one does.
+    let src = "class A\n{\n    int class = 1;\n#if UNITY_EDITOR\n    int event = 2;\n#endif\n}\n";
+    let d = brief(&run(src));
+    assert_eq!(d, [("SPK0001".to_string(), 3, 9), ("SPK0001".to_string(), 5, 9)], "{d:?}");
 }
 
 #[test]

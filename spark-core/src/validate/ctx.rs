@@ -95,9 +95,9 @@ pub(crate) struct Ctx<'s> {
     /// Byte ranges the target version never compiles (`#if UNITY_6000_0_OR_NEWER` in 2022.3):
     /// version rules skip them.
     pub off_target: Vec<std::ops::Range<usize>>,
-    /// Byte ranges inside `#if` groups: the keyword rule leaves them to the per-configuration
-    /// parses (see [`super::preproc`]).
-    pub conditional: Vec<std::ops::Range<usize>>,
+    /// Whether the file has `#if` groups: the keyword rule then leaves the whole file to the
+    /// per-configuration parses (see [`super::preproc`]).
+    pub conditional: bool,
     /// Values the security rules track within the method being walked.
     pub sec: super::security::Locals,
 }
@@ -139,7 +139,7 @@ impl<'s> Ctx<'s> {
             top_level_reported: false,
             target,
             off_target: Vec::new(),
-            conditional: src.conditional.clone(),
+            conditional: !src.conditional.is_empty(),
             sec: Default::default(),
         };
         if src.text.contains("UNITY_") && src.text.contains("#if") {
@@ -314,12 +314,6 @@ impl<'s> Ctx<'s> {
     pub fn on_target(&self, byte: usize) -> bool {
         let after = self.off_target.partition_point(|r| r.start <= byte);
         after == 0 || byte >= self.off_target[after - 1].end
-    }
-
-    /// Whether `byte` lies inside an `#if … #endif` group.
-    pub fn in_conditional(&self, byte: usize) -> bool {
-        let after = self.conditional.partition_point(|r| r.start <= byte);
-        after > 0 && byte < self.conditional[after - 1].end
     }
 
     /// Whether a byte offset only compiles in the editor.

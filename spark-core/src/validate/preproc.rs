@@ -67,8 +67,12 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
         let mut local =
             Sink { src, file: sink.file, config: sink.config, out: Vec::new(), editor: sink.editor };
         syntax::check(&view, &mut local);
-        keywords_in(&view, conditional, &mut local);
+        // Only a syntax error derails the parse: a keyword used as a name does not, so it does
+        // not make a later configuration's findings a cascade.
         let first = local.out.iter().map(|d| (d.line, d.column)).min();
+        if !conditional.is_empty() {
+            keywords_in(&view, &mut local);
+        }
         // A configuration that only differs from one already checked after that one's first
         // error holds the same error again, seen through a different cascade: the parser lost
         // its footing before their texts part.
@@ -84,25 +88,19 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
     Ok(())
 }
 
-/// Reserved keywords read as names inside `#if` groups, on one configuration's parse: the
-/// file's own parse (directives and all) can misread a `case` label after `#if` in a switch
-/// section as a name, so the walk leaves these ranges to the configurations.
-fn keywords_in(view: &Source<'_>, ranges: &[std::ops::Range<usize>], sink: &mut Sink<'_>) {
+/// Reserved keywords read as names, on one configuration's parse. In a file with `#if` groups
+/// the file's own parse (directives and all) misreads code around a group: a `case` label after
+/// `#if` in a switch section, or the `else` after an `#endif` that closed an `else if` of the same
+/// chain, read as names. So such a file is checked here, on each text the compiler sees, and
+/// not by the main walk; a real error found by several configurations is reported once.
+fn keywords_in(view: &Source<'_>, sink: &mut Sink<'_>) {
     let mut stack = vec![view.tree.root_node()];
+    let mut c = view.tree.walk();
     while let Some(n) = stack.pop() {
-        let r = n.byte_range();
-        // Sorted and disjoint: binary searches keep 10,000 groups linear.
-        let first_after = ranges.partition_point(|c| c.end <= r.start);
-        if ranges.get(first_after).is_none_or(|c| c.start >= r.end) {
-            continue;
-        }
         if view.g.kind(n) == source::K::Identifier {
-            if ranges[first_after].contains(&r.start) {
-                super::rules::keywords::identifier(n, view.t(n), sink);
-            }
+            super::rules::keywords::identifier(n, view.t(n), sink);
             continue;
         }
-        let mut c = n.walk();
         stack.extend(n.children(&mut c));
     }
 }

@@ -213,7 +213,7 @@ const FIND: &[&str] = &[
 pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     match k {
         K::Identifier => {
-            if !ctx.in_conditional(node.start_byte()) {
+            if !ctx.conditional {
                 super::rules::keywords::identifier(node, pre.text(), sink);
             }
             identifier(node, pre.text(), ctx, sink)
