@@ -167,3 +167,41 @@ fn facade_checks_limits_and_uses_the_policy() {
     assert!(spark.validate_project(&files, &asmdefs).unwrap().is_empty());
     assert_eq!(spark.validate_project(&files, &[]).unwrap()[0].rule, "SPK1002");
 }
+
+#[test]
+fn a_name_also_declared_as_a_plain_class_is_not_taken_for_the_unity_one() {
+    let asset =
+        "using UnityEngine;\n\nnamespace Game\n{\n    public class Settings : ScriptableObject { }\n}\n";
+    let plain = "namespace Game.Samples\n{\n    internal class Settings { public int Level; }\n}\n";
+    let user = "namespace Game.Samples\n{\n    internal class Loader\n    {\n        Settings s = new Settings();\n    }\n}\n";
+    // Only the ScriptableObject declares the name: `new` is SPK1011 at the creation.
+    let d = run(&[("Assets/Settings.cs", asset), ("Assets/Samples/Loader.cs", user)], &[]);
+    assert_eq!(
+        summary(&d),
+        [("Assets/Samples/Loader.cs".to_string(), "SPK1011".to_string(), 5, 22)],
+        "{d:#?}"
+    );
+    // A plain class of the same name in another namespace: `new Settings()` may mean it.
+    let d = run(
+        &[
+            ("Assets/Settings.cs", asset),
+            ("Assets/Samples/SampleSettings.cs", plain),
+            ("Assets/Samples/Loader.cs", user),
+        ],
+        &[],
+    );
+    assert!(d.iter().all(|d| d.rule != "SPK1011"), "{d:#?}");
+    // The parts of one partial class are one type: still a ScriptableObject.
+    let part = "namespace Game\n{\n    public partial class Settings { public int Level; }\n}\n";
+    let asset_part = asset.replace("public class Settings", "public partial class Settings");
+    let user_game = user.replace("Game.Samples", "Game");
+    let d = run(
+        &[
+            ("Assets/Settings.cs", &asset_part),
+            ("Assets/SettingsLevel.cs", part),
+            ("Assets/Loader.cs", &user_game),
+        ],
+        &[],
+    );
+    assert_eq!(summary(&d), [("Assets/Loader.cs".to_string(), "SPK1011".to_string(), 5, 22)], "{d:#?}");
+}

@@ -65,6 +65,8 @@ pub(crate) struct ClassDecl {
     pub name: String,
     /// The first base type, without qualifier or type arguments.
     pub base: Option<String>,
+    /// Declared `partial`: without a base list it is a part of a type declared elsewhere.
+    pub partial: bool,
 }
 
 /// The last simple name of a type (`UnityEngine.MonoBehaviour` → `MonoBehaviour`,
@@ -90,7 +92,8 @@ pub(crate) fn collect_classes(src: &Source<'_>) -> Vec<ClassDecl> {
                     let base = base_list(ch, src)
                         .and_then(|b| b.named_child(0))
                         .map(|b| simple_name(src.t(b)).to_string());
-                    out.push(ClassDecl { name, base });
+                    let partial = kids(ch).any(|m| g.kind(m) == K::Modifier && src.t(m) == "partial");
+                    out.push(ClassDecl { name, base, partial });
                     if let Some(body) = ch.child_by_field_id(g.f.body) {
                         stack.push(body);
                     }
@@ -115,13 +118,13 @@ pub(crate) fn base_list<'t>(class: Node<'t>, src: &Source<'_>) -> Option<Node<'t
 }
 
 /// Which class names are Unity objects: the built-in bases plus every class deriving from one,
-/// transitively.
-pub(crate) fn resolve_unity<'a>(
-    classes: impl Iterator<Item = (&'a str, Option<&'a str>)>,
-) -> HashMap<String, UnityKind> {
+/// transitively. A name the project also declares as a plain class (not `partial`, deriving from
+/// nothing Unity) is left out: without resolving namespaces, `new Settings()` may mean either.
+pub(crate) fn resolve_unity(classes: &[&ClassDecl]) -> HashMap<String, UnityKind> {
     let mut map: HashMap<String, UnityKind> =
         BUILTIN_BASES.iter().map(|(n, k)| (n.to_string(), *k)).collect();
-    let pending: Vec<(&str, &str)> = classes.filter_map(|(n, b)| b.map(|b| (n, b))).collect();
+    let pending: Vec<(&str, &str)> =
+        classes.iter().filter_map(|c| c.base.as_deref().map(|b| (c.name.as_str(), b))).collect();
     loop {
         let mut changed = false;
         for (name, base) in &pending {
@@ -135,6 +138,15 @@ pub(crate) fn resolve_unity<'a>(
         }
         if !changed {
             break;
+        }
+    }
+    for c in classes {
+        let plain = match &c.base {
+            None => !c.partial,
+            Some(b) => !map.contains_key(b.as_str()),
+        };
+        if plain && !BUILTIN_BASES.iter().any(|(n, _)| *n == c.name) {
+            map.remove(&c.name);
         }
     }
     map

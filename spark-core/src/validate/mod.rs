@@ -147,7 +147,7 @@ pub fn validate_source(source: &str, file_name: &str, config: &ValidationConfig)
         return vec![internal(file_name)];
     };
     let classes = classes::collect_classes(&src);
-    let known = classes::resolve_unity(classes.iter().map(|c| (c.name.as_str(), c.base.as_deref())));
+    let known = classes::resolve_unity(&classes.iter().collect::<Vec<_>>());
     run(&src, file_name, config, &known, &never).unwrap_or_default()
 }
 
@@ -208,8 +208,7 @@ pub fn validate_files_with(
     }
     let classes: Vec<Vec<classes::ClassDecl>> =
         parsed.iter().map(|p| p.as_ref().map(classes::collect_classes).unwrap_or_default()).collect();
-    let known =
-        classes::resolve_unity(classes.iter().flatten().map(|c| (c.name.as_str(), c.base.as_deref())));
+    let known = classes::resolve_unity(&classes.iter().flatten().collect::<Vec<_>>());
     let mut out = Vec::new();
     for ((f, p), d) in files.iter().zip(&parsed).zip(deep) {
         cancel.check()?;

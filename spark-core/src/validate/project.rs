@@ -100,7 +100,7 @@ pub(crate) fn validate_project_parsed(
     }
     let decls: Vec<Vec<classes::ClassDecl>> =
         parsed.iter().map(|p| p.as_ref().map(classes::collect_classes).unwrap_or_default()).collect();
-    let known = classes::resolve_unity(decls.iter().flatten().map(|c| (c.name.as_str(), c.base.as_deref())));
+    let known = classes::resolve_unity(&decls.iter().flatten().collect::<Vec<_>>());
     let mut seen: HashMap<(String, String), (usize, u32)> = HashMap::new();
     for (i, (((path, _), p), d)) in files.iter().zip(&parsed).zip(deep).enumerate() {
         cancel.check()?;
