@@ -104,6 +104,17 @@ fn spk1003_top_level_statements() {
     );
 }
 
+#[test]
+fn spk1003_in_a_file_with_if_groups_comes_from_the_compiled_text() {
+    // A `case` label inside `#if` in a switch section: the members after the switch are not
+    // top-level statements (Unity's netcode test project has this shape).
+    let src = "using UnityEngine;\n\npublic class Net : MonoBehaviour\n{\n    void Pick(object t)\n    {\n        switch (t)\n        {\n#if UNITY_UNET_PRESENT\n            case string s:\n                Debug.Log(s);\n                break;\n#endif\n            case int n:\n                {\n                    Debug.Log(n);\n                    break;\n                }\n        }\n    }\n\n    private void SetPort(ushort port)\n    {\n        switch (port)\n        {\n            case 0:\n                break;\n        }\n    }\n}\n";
+    silent("Net.cs", src);
+    // A real top-level statement is still found once, at its position, in such a file.
+    let src = "using UnityEngine;\n#if UNITY_EDITOR\nusing UnityEditor;\n#endif\n\nDebug.Log(\"hello\");\nvar x = 1;\n";
+    fires("SPK1003", "Hello.cs", src, "Debug.Log");
+}
+
 // ---- SPK1004 UNT0001 empty message ----------------------------------------------------------
 
 #[test]

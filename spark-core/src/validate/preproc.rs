@@ -9,6 +9,7 @@ use super::source::{self, Source};
 use super::syntax;
 use crate::cancel::CancelToken;
 use crate::csharp::{self, variants};
+use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 
 /// Most blanked ranges for which the file's tree is reused rather than parsed afresh.
@@ -40,6 +41,8 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
     }
     // (blanked ranges, position of the first error) of each configuration checked so far.
     let mut seen: Vec<(Blanks, Option<(u32, u32)>)> = Vec::new();
+    // The first top-level statement any clean configuration holds (SPK1003, once per file).
+    let mut top_level: Option<(usize, Diagnostic)> = None;
     for v in configs {
         cancel.check()?;
         let blanked = variants::apply(src.text, &v.blank);
@@ -72,6 +75,9 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
         let first = local.out.iter().map(|d| (d.line, d.column)).min();
         if !conditional.is_empty() {
             keywords_in(&view, &mut local);
+            if first.is_none() {
+                top_level_in(&view, sink, &mut top_level);
+            }
         }
         // A configuration that only differs from one already checked after that one's first
         // error holds the same error again, seen through a different cascade: the parser lost
@@ -85,7 +91,27 @@ pub(crate) fn check(src: &Source<'_>, sink: &mut Sink<'_>, cancel: &CancelToken)
         }
         seen.push((v.blank, first));
     }
+    sink.out.extend(top_level.map(|(_, d)| d));
     Ok(())
+}
+
+/// The first top-level statement of one configuration's parse, kept in `first` when it comes
+/// before the one found so far. In a file with `#if` groups the file's own parse can close a
+/// class early (a `case` label inside a group of a switch section), and the members after it
+/// read as top-level statements; a configuration's parse without syntax errors cannot.
+fn top_level_in(view: &Source<'_>, sink: &Sink<'_>, first: &mut Option<(usize, Diagnostic)>) {
+    let root = view.tree.root_node();
+    let mut c = root.walk();
+    let Some(n) = root.named_children(&mut c).find(|n| view.g.kind(*n) == source::K::GlobalStatement) else {
+        return;
+    };
+    if first.as_ref().is_some_and(|(at, _)| *at <= n.start_byte()) {
+        return;
+    }
+    let mut one =
+        Sink { src: sink.src, file: sink.file, config: sink.config, out: Vec::new(), editor: sink.editor };
+    super::unity::top_level_statement(n, &mut one);
+    *first = one.out.pop().map(|d| (n.start_byte(), d));
 }
 
 /// Reserved keywords read as names, on one configuration's parse. In a file with `#if` groups

@@ -244,16 +244,23 @@ pub(crate) fn enter(node: Node<'_>, k: K, pre: &Pre<'_>, ctx: &mut Ctx<'_>, sink
             super::rules::trygetcomponent::block(node, ctx, sink);
             super::rules::transform::block(node, ctx, sink);
         }
-        K::GlobalStatement if !ctx.top_level_reported => {
+        // A file with `#if` groups is checked per configuration (see `preproc`).
+        K::GlobalStatement if !ctx.top_level_reported && !ctx.conditional => {
             ctx.top_level_reported = true;
-            sink.emit_node(
-                "SPK1003",
-                node,
-                "top-level statements are not supported in Unity scripts; put the code in a MonoBehaviour method".into(),
-            );
+            top_level_statement(node, sink);
         }
         _ => {}
     }
+}
+
+/// SPK1003 at a top-level statement.
+pub(crate) fn top_level_statement(node: Node<'_>, sink: &mut Sink<'_>) {
+    sink.emit_node(
+        "SPK1003",
+        node,
+        "top-level statements are not supported in Unity scripts; put the code in a MonoBehaviour method"
+            .into(),
+    );
 }
 
 fn identifier(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
