@@ -555,6 +555,9 @@ pub(super) fn neutralize(text: &str) -> Option<String> {
     changed |= blank_empty_interpolations(&mut b);
     changed |= blank_slice_designations(&mut b);
     changed |= blank_pointer_deref_casts(&mut b);
+    if text.contains("=>") {
+        changed |= blank_lambda_parameter_modifiers(&mut b);
+    }
     if text.contains("#if") {
         changed |= blank_split_conditionals(&mut b);
     }
@@ -622,6 +625,74 @@ fn blank_slice_designations(b: &mut [u8]) -> bool {
             }
         }
         i += 1;
+    }
+    changed
+}
+
+/// How far back from `=>` a lambda's parameter list is looked for.
+const MAX_LAMBDA_PARAMS: usize = 512;
+
+/// `in` and `out` modifiers of explicitly typed lambda parameters (`(in T a, ref T b) => …`,
+/// valid since C# 7.2) → blanks: the grammar takes `ref` there but not these two, and a typed
+/// parameter without a modifier parses everywhere. Only a parenthesised list right before
+/// `=>` is touched, so `F(out var x)` and `foreach (var x in xs)` stay as they are.
+fn blank_lambda_parameter_modifiers(b: &mut [u8]) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if !(b[i] == b'=' && b[i + 1] == b'>') {
+            i += 1;
+            continue;
+        }
+        let arrow = i;
+        i += 2;
+        let mut close = arrow;
+        while close > 0 && b[close - 1].is_ascii_whitespace() {
+            close -= 1;
+        }
+        if close == 0 || b[close - 1] != b')' {
+            continue;
+        }
+        // The matching `(`, within reach and without leaving the expression.
+        let (mut depth, mut open) = (0usize, None);
+        let mut j = close;
+        while j > 0 && close - j < MAX_LAMBDA_PARAMS {
+            j -= 1;
+            match b[j] {
+                b')' => depth += 1,
+                b'(' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        open = Some(j);
+                        break;
+                    }
+                }
+                b';' | b'{' | b'}' | b'"' | b'\'' => break,
+                _ => {}
+            }
+        }
+        let Some(open) = open else { continue };
+        let mut k = open + 1;
+        while k < close - 1 {
+            let starts = b[k - 1] == b'(' || b[k - 1] == b',' || b[k - 1].is_ascii_whitespace();
+            let after_separator = {
+                let mut p = k;
+                while p > open + 1 && b[p - 1].is_ascii_whitespace() {
+                    p -= 1;
+                }
+                b[p - 1] == b'(' || b[p - 1] == b','
+            };
+            if starts && after_separator {
+                for word in [&b"in"[..], &b"out"[..]] {
+                    let end = k + word.len();
+                    if b[k..].starts_with(word) && b.get(end).is_some_and(|c| c.is_ascii_whitespace()) {
+                        b[k..end].fill(b' ');
+                        changed = true;
+                    }
+                }
+            }
+            k += 1;
+        }
     }
     changed
 }
@@ -843,11 +914,18 @@ mod tests {
             "if (a is [.., var last]) {}",
             "var v = *(int*)p;",
             "#if A\nvoid M() {\n#else\nvoid N() {\n#endif\n}\n",
+            "D d = (in int a, ref int b) => { b = a; };",
         ] {
             let n = neutralize(s).unwrap();
             assert_eq!(n.len(), s.len(), "{s}");
         }
         assert!(neutralize("var s = $\"\"\"raw\"\"\";").is_none());
         assert_eq!(neutralize("x = a *(int*)p;").unwrap(), "x = a *_int__p;");
+        assert_eq!(
+            neutralize("E e = (in int a,\n  out int b) => a;").unwrap(),
+            "E e = (   int a,\n      int b) => a;"
+        );
+        // Not a lambda's parameter list: an `out` argument, a `foreach`, a parameter named `in_x`.
+        assert!(neutralize("F(out var x); foreach (var x in xs) { } G g = (int in_x) => in_x;").is_none());
     }
 }
