@@ -57,6 +57,18 @@ fn an_error_in_one_configuration_is_reported_once() {
 }
 
 #[test]
+fn build_targets_are_never_defined_together() {
+    // Each target's entry is the list's last on its own target, so it has no comma: a build
+    // for iOS and Xbox at once (which no player is) would read two strings in a row.
+    let src = "class A\n{\n    string[] skip =\n    {\n        \"Stacking\",\n#if UNITY_GAMECORE\n        \"SoftJoint\"\n#endif\n#if UNITY_IOS\n        \"Ragdolls\"\n#endif\n    };\n}\n";
+    let d = run(src);
+    assert!(d.is_empty(), "{d:#?}");
+    // A target's own code is still checked: the first target the file names is built.
+    let src = "class A\n{\n    void F()\n    {\n#if UNITY_ANDROID\n        int x = 1\n#elif UNITY_IOS\n        int x = 2;\n#endif\n    }\n}\n";
+    assert_eq!(brief(&run(src)), one("SPK0002", 6, 18));
+}
+
+#[test]
 fn a_keyword_as_a_name_in_a_file_with_groups_is_reported_once() {
     // Outside the group, so every configuration sees it; inside the group, only one does.
     let src = "class A\n{\n    int class = 1;\n#if UNITY_EDITOR\n    int event = 2;\n#endif\n}\n";

@@ -165,6 +165,39 @@ pub(crate) fn is_editor_symbol(word: &str) -> bool {
     word == "UNITY_EDITOR" || word.starts_with("UNITY_EDITOR_")
 }
 
+/// Unity's build-target symbols and the targets each is defined on. A player is built for one
+/// target, so at most one family holds at a time (`UNITY_IOS` and `UNITY_ANDROID` never both);
+/// `UNITY_STANDALONE` and `UNITY_GAMECORE` cover their sub-targets. Source: the Unity Manual,
+/// "Conditional compilation" (platform #define directives).
+const PLATFORMS: &[(&str, &[&str])] = &[
+    ("UNITY_STANDALONE", &["win", "osx", "linux"]),
+    ("UNITY_STANDALONE_WIN", &["win"]),
+    ("UNITY_STANDALONE_OSX", &["osx"]),
+    ("UNITY_STANDALONE_LINUX", &["linux"]),
+    ("UNITY_IOS", &["ios"]),
+    ("UNITY_IPHONE", &["ios"]),
+    ("UNITY_ANDROID", &["android"]),
+    ("UNITY_TVOS", &["tvos"]),
+    ("UNITY_VISIONOS", &["visionos"]),
+    ("UNITY_WEBGL", &["webgl"]),
+    ("UNITY_WSA", &["wsa"]),
+    ("UNITY_WSA_10_0", &["wsa"]),
+    ("UNITY_PS4", &["ps4"]),
+    ("UNITY_PS5", &["ps5"]),
+    ("UNITY_XBOXONE", &["xboxone"]),
+    ("UNITY_GAMECORE", &["gamecore_series", "gamecore_one"]),
+    ("UNITY_GAMECORE_XBOXSERIES", &["gamecore_series"]),
+    ("UNITY_GAMECORE_XBOXONE", &["gamecore_one"]),
+    ("UNITY_SWITCH", &["switch"]),
+    ("UNITY_EMBEDDED_LINUX", &["embedded_linux"]),
+    ("UNITY_QNX", &["qnx"]),
+];
+
+/// The build targets on which `word` is defined, when it is a build-target symbol.
+pub(crate) fn platform_targets(word: &str) -> Option<&'static [&'static str]> {
+    PLATFORMS.iter().find(|(s, _)| *s == word).map(|(_, t)| *t)
+}
+
 /// The symbols a condition names (`true` and `false` excluded), in order, without evaluating.
 pub(crate) fn symbols(expr: &str) -> impl Iterator<Item = &str> {
     let b = expr.as_bytes();

@@ -40,8 +40,15 @@ pub(crate) enum Stray {
 pub(crate) fn variants(source: &str, dirs: &[Directive]) -> (Vec<Variant>, Vec<Stray>) {
     let defined = leading_defines(source);
     let (mut editor_syms, mut other_syms) = (false, false);
+    // The build target of the "others defined" configuration: the first one the file names.
+    // Defining every target symbol at once would compile branches no real player build
+    // compiles together (an iOS and an Xbox entry of one list, each without its comma).
+    let mut target: Option<&str> = None;
     for d in dirs {
         for s in source.get(d.cond.0..d.cond.1).map(cond::symbols).into_iter().flatten() {
+            if target.is_none() && !defined.contains_key(s) {
+                target = cond::platform_targets(s).and_then(|t| t.first().copied());
+            }
             if cond::is_editor_symbol(s) {
                 editor_syms = true;
             } else if !defined.contains_key(s) {
@@ -60,7 +67,10 @@ pub(crate) fn variants(source: &str, dirs: &[Directive]) -> (Vec<Variant>, Vec<S
                 Some(match defined.get(s) {
                     Some(&v) => v,
                     None if cond::is_editor_symbol(s) => editor,
-                    None => others,
+                    None => match cond::platform_targets(s) {
+                        Some(t) => others && target.is_some_and(|c| t.contains(&c)),
+                        None => others,
+                    },
                 })
             };
             let (blank, st) = blank_for(source, dirs, &value);
