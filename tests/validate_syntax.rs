@@ -74,6 +74,8 @@ fn grammar_gaps_are_not_errors() {
         "class A { int M(int[] a) => a is [.., var last] ? last : 0; bool N(int[] a) => a is [..] or [.. var all]; int[] C(int[] a) => [.. a, 1]; }",
         // Dereference of a pointer cast (the rule SPK2011 is disabled below).
         "class A { static unsafe int M(void* p) { int v = *(int*)p; *(float*)p = 1f; return v * (int)*(byte*)p; } }",
+        // Dereference of pointer arithmetic (Unity's DOTS samples), as a target and a value.
+        "class A\n{\n    static unsafe void M(int* buffer, int n, int item)\n    {\n        // add a new entry at the bottom\n        *(buffer + n) = item;\n        int root = *buffer;\n        *buffer = *(buffer + n - 1);\n        int x = 2 *(n + 1) + *(buffer + (n - 1));\n    }\n}\n",
         // `in` and `out` on explicitly typed lambda parameters (Unity's netcode tests).
         "class A\n{\n    delegate void Dup(in string a, ref string b);\n    delegate bool Check(in float a, in float b);\n    delegate void Make(out int v);\n    void M()\n    {\n        Dup d = (in string a, ref string b) =>\n        {\n            b = string.Copy(a);\n        };\n        Check c = (in float value, in float next) => System.Math.Abs(next - value) >= 0.1f;\n        Make m = (out int v) => v = 1;\n        M2(out var x);\n        foreach (var y in new[] { x }) { }\n    }\n    void M2(out int x) { x = 1; }\n}\n",
         // #if that splits a method header across branches.

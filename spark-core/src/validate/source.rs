@@ -722,11 +722,68 @@ fn blank_pointer_deref_casts(b: &mut [u8]) -> bool {
                 }
                 changed = true;
                 i = j;
+            } else if unary_at(b, i)
+                && let Some(close) = matching_paren(b, i + 1)
+            {
+                // `*(p + n)` (dereference of pointer arithmetic) → `_[p + n]`: an element
+                // access, which parses wherever the dereference can stand, assignments included.
+                b[i] = b'_';
+                b[i + 1] = b'[';
+                b[close] = b']';
+                changed = true;
             }
         }
         i += 1;
     }
     changed
+}
+
+/// Whether the `*` at `i` is a prefix operator: what comes before it cannot end an operand.
+fn unary_at(b: &[u8], i: usize) -> bool {
+    let mut p = i;
+    loop {
+        let mut newline = false;
+        while p > 0 && b[p - 1].is_ascii_whitespace() {
+            newline |= b[p - 1] == b'\n';
+            p -= 1;
+        }
+        // A `//` comment on an earlier line says nothing about the operand before the `*`.
+        let line = b[..p].iter().rposition(|c| *c == b'\n').map_or(0, |n| n + 1);
+        match b[line..p].windows(2).position(|w| w == b"//") {
+            Some(c) if newline => p = line + c,
+            _ => break,
+        }
+    }
+    if p == 0 {
+        return true;
+    }
+    let c = b[p - 1];
+    if c.is_ascii_alphanumeric() || c == b'_' {
+        // An operand, unless the word is a keyword that takes an expression after it.
+        let word_start =
+            b[..p].iter().rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_')).map_or(0, |w| w + 1);
+        return matches!(&b[word_start..p], b"return" | b"in" | b"case" | b"yield" | b"await" | b"throw");
+    }
+    !matches!(c, b')' | b']' | b'"' | b'\'')
+}
+
+/// The `)` closing the `(` at `open`, within a few hundred bytes of one expression.
+fn matching_paren(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, &c) in b.iter().enumerate().skip(open).take(512) {
+        match c {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            b';' | b'{' | b'}' | b'"' | b'\'' => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Blanks conditional groups whose branches do not balance their braces on their own (the
@@ -921,6 +978,14 @@ mod tests {
         }
         assert!(neutralize("var s = $\"\"\"raw\"\"\";").is_none());
         assert_eq!(neutralize("x = a *(int*)p;").unwrap(), "x = a *_int__p;");
+        assert_eq!(neutralize("*(b + n) = *(b + (n - 1));").unwrap(), "_[b + n] = _[b + (n - 1)];");
+        assert_eq!(neutralize("return *(p + 1);").unwrap(), "return _[p + 1];");
+        assert_eq!(
+            neutralize("x = 1; // to the end\n  *(p) = 2;").unwrap(),
+            "x = 1; // to the end\n  _[p] = 2;"
+        );
+        // Multiplication stays.
+        assert!(neutralize("x = a *(b + c); y = f() *(d); z = v[0] *(e);").is_none());
         assert_eq!(
             neutralize("E e = (in int a,\n  out int b) => a;").unwrap(),
             "E e = (   int a,\n      int b) => a;"
