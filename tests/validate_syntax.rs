@@ -192,3 +192,33 @@ fn ten_thousand_nested_braces() {
     let d = validate_source(&blocks, "A.cs", &ValidationConfig::default());
     assert_eq!(d.iter().filter(|d| d.rule == "SPK1005").count(), 2_000);
 }
+
+#[test]
+fn rewriting_grammar_gaps_stays_linear_on_hostile_text() {
+    // One long line of `*(` and of lambda lists full of spaces: each rewrite looks a bounded
+    // distance around its spot, so the work grows with the text.
+    let file = |n: usize| {
+        let stars = "*(".repeat(n);
+        let lambdas = format!("({}) => 1; ", " ".repeat(200)).repeat(n / 100);
+        format!("class A {{ void F() {{ x = {stars} }} void G() {{ {lambdas} }} }}\n")
+    };
+    let (small, big) = (file(2_000), file(20_000));
+    let timed = |src: &str| {
+        let t = std::time::Instant::now();
+        assert!(!run(src).is_empty(), "the text is not C#");
+        t.elapsed()
+    };
+    // The shortest of three runs each, interleaved, so a busy machine slows both alike.
+    let (mut s, mut b) = (std::time::Duration::MAX, std::time::Duration::MAX);
+    for _ in 0..3 {
+        s = s.min(timed(&small));
+        b = b.min(timed(&big));
+    }
+    // Ten times the text: about ten times the time when linear, a hundred when quadratic.
+    assert!(
+        b < s * 40,
+        "{} bytes took {b:?}, {} took {s:?}: the work grows faster than the text",
+        big.len(),
+        small.len()
+    );
+}

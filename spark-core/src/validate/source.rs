@@ -629,8 +629,9 @@ fn blank_slice_designations(b: &mut [u8]) -> bool {
     changed
 }
 
-/// How far back from `=>` a lambda's parameter list is looked for.
-const MAX_LAMBDA_PARAMS: usize = 512;
+/// How far a parenthesised list is looked for around `=>` or `*(`: one expression's worth, so
+/// every byte is looked at a bounded number of times.
+const PAREN_REACH: usize = 512;
 
 /// `in` and `out` modifiers of explicitly typed lambda parameters (`(in T a, ref T b) => …`,
 /// valid since C# 7.2) → blanks: the grammar takes `ref` there but not these two, and a typed
@@ -656,7 +657,7 @@ fn blank_lambda_parameter_modifiers(b: &mut [u8]) -> bool {
         // The matching `(`, within reach and without leaving the expression.
         let (mut depth, mut open) = (0usize, None);
         let mut j = close;
-        while j > 0 && close - j < MAX_LAMBDA_PARAMS {
+        while j > 0 && close - j < PAREN_REACH {
             j -= 1;
             match b[j] {
                 b')' => depth += 1,
@@ -672,24 +673,24 @@ fn blank_lambda_parameter_modifiers(b: &mut [u8]) -> bool {
             }
         }
         let Some(open) = open else { continue };
+        // One pass over the list: a parameter starts after `(` or `,` and its whitespace.
+        let mut at_start = true;
         let mut k = open + 1;
         while k < close - 1 {
-            let starts = b[k - 1] == b'(' || b[k - 1] == b',' || b[k - 1].is_ascii_whitespace();
-            let after_separator = {
-                let mut p = k;
-                while p > open + 1 && b[p - 1].is_ascii_whitespace() {
-                    p -= 1;
-                }
-                b[p - 1] == b'(' || b[p - 1] == b','
-            };
-            if starts && after_separator {
-                for word in [&b"in"[..], &b"out"[..]] {
-                    let end = k + word.len();
-                    if b[k..].starts_with(word) && b.get(end).is_some_and(|c| c.is_ascii_whitespace()) {
-                        b[k..end].fill(b' ');
-                        changed = true;
+            match b[k] {
+                b',' => at_start = true,
+                c if c.is_ascii_whitespace() => {}
+                _ if at_start => {
+                    at_start = false;
+                    for word in [&b"in"[..], &b"out"[..]] {
+                        let end = k + word.len();
+                        if b[k..].starts_with(word) && b.get(end).is_some_and(|c| c.is_ascii_whitespace()) {
+                            b[k..end].fill(b' ');
+                            changed = true;
+                        }
                     }
                 }
+                _ => {}
             }
             k += 1;
         }
@@ -747,11 +748,16 @@ fn unary_at(b: &[u8], i: usize) -> bool {
             newline |= b[p - 1] == b'\n';
             p -= 1;
         }
-        // A `//` comment on an earlier line says nothing about the operand before the `*`.
+        if !newline {
+            break;
+        }
+        // A `//` comment ending the line before says nothing about the operand before the `*`.
+        // Only a line break leads here, so each line is read for this at most once per `*(`
+        // that starts the next line: a long line of `*(` stays linear.
         let line = b[..p].iter().rposition(|c| *c == b'\n').map_or(0, |n| n + 1);
         match b[line..p].windows(2).position(|w| w == b"//") {
-            Some(c) if newline => p = line + c,
-            _ => break,
+            Some(c) => p = line + c,
+            None => break,
         }
     }
     if p == 0 {
@@ -767,10 +773,10 @@ fn unary_at(b: &[u8], i: usize) -> bool {
     !matches!(c, b')' | b']' | b'"' | b'\'')
 }
 
-/// The `)` closing the `(` at `open`, within a few hundred bytes of one expression.
+/// The `)` closing the `(` at `open`, within [`PAREN_REACH`] and one expression.
 fn matching_paren(b: &[u8], open: usize) -> Option<usize> {
     let mut depth = 0usize;
-    for (k, &c) in b.iter().enumerate().skip(open).take(512) {
+    for (k, &c) in b.iter().enumerate().skip(open).take(PAREN_REACH) {
         match c {
             b'(' => depth += 1,
             b')' => {
