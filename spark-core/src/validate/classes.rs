@@ -92,7 +92,7 @@ pub(crate) fn collect_classes(src: &Source<'_>) -> Vec<ClassDecl> {
                     let base = base_list(ch, src)
                         .and_then(|b| b.named_child(0))
                         .map(|b| simple_name(src.t(b)).to_string());
-                    let partial = kids(ch).any(|m| g.kind(m) == K::Modifier && src.t(m) == "partial");
+                    let partial = has_modifier(ch, src, "partial");
                     out.push(ClassDecl { name, base, partial });
                     if let Some(body) = ch.child_by_field_id(g.f.body) {
                         stack.push(body);
@@ -111,6 +111,11 @@ pub(crate) fn collect_classes(src: &Source<'_>) -> Vec<ClassDecl> {
         }
     }
     out
+}
+
+/// Whether a declaration carries the modifier `word` (`partial`, `static`, `abstract`…).
+pub(crate) fn has_modifier(node: Node<'_>, src: &Source<'_>, word: &str) -> bool {
+    kids(node).any(|m| src.g.kind(m) == K::Modifier && src.t(m) == word)
 }
 
 pub(crate) fn base_list<'t>(class: Node<'t>, src: &Source<'_>) -> Option<Node<'t>> {

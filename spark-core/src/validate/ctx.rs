@@ -95,8 +95,8 @@ pub(crate) struct Ctx<'s> {
     /// Byte ranges the target version never compiles (`#if UNITY_6000_0_OR_NEWER` in 2022.3):
     /// version rules skip them.
     pub off_target: Vec<std::ops::Range<usize>>,
-    /// Whether the file has `#if` groups: the keyword rule then leaves the whole file to the
-    /// per-configuration parses (see [`super::preproc`]).
+    /// Whether the file has `#if` groups: the keyword rule and SPK1003 then leave the whole file
+    /// to the per-configuration parses (see [`super::preproc`]).
     pub conditional: bool,
     /// Values the security rules track within the method being walked.
     pub sec: super::security::Locals,

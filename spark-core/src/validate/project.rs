@@ -274,9 +274,7 @@ fn declared_types<'t>(src: &'t source::Source<'_>) -> Vec<(String, Node<'t>)> {
                         .unwrap_or(0);
                     let simple = if arity > 0 { format!("{name}`{arity}") } else { name };
                     let q = join(&scoped, &simple);
-                    let partial = ch
-                        .named_children(&mut ch.walk())
-                        .any(|m| m.kind() == "modifier" && src.t(m) == "partial");
+                    let partial = classes::has_modifier(ch, src, "partial");
                     let start = ch.start_byte();
                     let inside_if = conditional.iter().any(|r| r.contains(&start));
                     if !partial && !inside_if && !ch.has_error() {

@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use super::Sink;
-use super::classes::{UnityKind, simple_name};
+use super::classes::{UnityKind, has_modifier, simple_name};
 use super::ctx::{Callee, Ctx, Pre};
 use super::source::K;
 use super::tree::kids;
@@ -295,11 +295,6 @@ fn identifier(node: Node<'_>, t: &str, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-fn has_modifier(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {
-    let mut c = node.walk();
-    node.children(&mut c).any(|ch| ctx.kind(ch) == K::Modifier && ctx.t(ch) == word)
-}
-
 fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     // Only top-level classes: nested types are never attached as components.
     if ctx.type_frame().is_some() {
@@ -315,14 +310,14 @@ fn class(node: Node<'_>, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
     if matches!(kind, UnityKind::Editor | UnityKind::AssetPostprocessor) {
         return;
     }
-    if has_modifier(node, ctx, "abstract") || has_modifier(node, ctx, "static") {
+    if has_modifier(node, ctx.src, "abstract") || has_modifier(node, ctx.src, "static") {
         return;
     }
     let mut c = node.walk();
     if node.named_children(&mut c).any(|ch| ctx.kind(ch) == K::TypeParameterList) {
         return;
     }
-    let partial_ok = has_modifier(node, ctx, "partial") && stem.starts_with(&format!("{name}."));
+    let partial_ok = has_modifier(node, ctx.src, "partial") && stem.starts_with(&format!("{name}."));
     let stem = stem.to_string();
     if name != stem && !partial_ok && !is_base_of_file_class(name, &stem, ctx) {
         let family = if kind.is_mono() { "MonoBehaviour" } else { "ScriptableObject" };

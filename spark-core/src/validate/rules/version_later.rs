@@ -4,6 +4,7 @@
 
 use tree_sitter::Node;
 
+use super::super::classes;
 use super::super::ctx::Ctx;
 use super::super::source::K;
 use super::super::tree::kids;
@@ -11,7 +12,7 @@ use super::feature::Feature;
 
 fn has_modifier(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {
     // Listing the children costs more than looking for the word in the text first.
-    ctx.t(node).contains(word) && kids(node).any(|c| ctx.kind(c) == K::Modifier && ctx.t(c) == word)
+    ctx.t(node).contains(word) && classes::has_modifier(node, ctx.src, word)
 }
 
 fn has_token(node: Node<'_>, ctx: &Ctx<'_>, word: &str) -> bool {
